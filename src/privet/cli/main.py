@@ -1,0 +1,69 @@
+"""The ``privet`` command: builds the settings once, runs a command, maps errors to exit codes.
+
+Exit codes: 0 success, 1 the check or request failed, 2 bad usage or bad input.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+
+import click
+import typer
+
+from privet.cli.common import CliState, err_console
+from privet.errors import PrivetError
+
+app = typer.Typer(
+    name="privet",
+    help="Privet: a GDPR engine beside your databases. Map, requests, consent, retention, proof.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each module registers its commands with ``register(app)``.
+COMMAND_MODULES: tuple[str, ...] = (
+    "privet.cli.audit_cmds",
+)
+
+
+@app.callback()
+def _root(ctx: typer.Context) -> None:
+    """Privet: a GDPR engine beside your databases."""
+    if not isinstance(ctx.obj, CliState):
+        ctx.obj = CliState()
+
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    as_json = "--json" in args
+    try:
+        rv = app(args=args, standalone_mode=False, prog_name="privet")
+    except PrivetError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        if as_json:
+            sys.stdout.write(json.dumps(exc.to_dict(), default=str) + "\n")
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if exc.exit_code not in (0, 1) else exc.exit_code)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The state database: engine, sessions and migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from privet.stores.sql import make_engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table in Privet's state."""
+
+    type_annotation_map = {dt.datetime: sa.DateTime(timezone=True)}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _alembic_config(url: str) -> object:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str) -> None:
+    """Bring the state database at ``url`` to the newest schema (every branch)."""
+    from alembic import command
+
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(_alembic_config(url), "heads")  # type: ignore[arg-type]
+
+
+def downgrade(url: str, target: str = "base") -> None:
+    """Undo migrations down to ``target`` (default: an empty database)."""
+    from alembic import command
+
+    command.downgrade(_alembic_config(url), target)  # type: ignore[arg-type]
+
+
+class StateDB:
+    """An engine and a session factory for Privet's state."""
+
+    def __init__(self, url: str, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in a transaction: committed on success, rolled back on error."""
+        with self._sessions.begin() as s:
+            yield s
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_state(url: str, *, upgrade: bool = True) -> StateDB:
+    """Open (and by default migrate) the state database."""
+    if upgrade:
+        migrate(url)
+    return StateDB(url)

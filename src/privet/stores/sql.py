@@ -1,0 +1,267 @@
+"""SQL stores through SQLAlchemy: SQLite, PostgreSQL, MariaDB/MySQL.
+
+Introspection, bounded dialect-aware sampling and streaming reads. Every value
+travels as a bound parameter; identifiers come only from introspection or the
+validated map and are quoted by SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Engine
+
+from privet.errors import BadInput, StoreUnreachable, UnknownName
+from privet.stores.schema import ColumnInfo, ForeignKey, IndexInfo, SchemaInfo, TableInfo
+
+_TEXT_TYPES = (sa.String, sa.Text, sa.Unicode, sa.UnicodeText, sa.Enum)
+_TEMPORAL_TYPES = (sa.Date, sa.DateTime, sa.Time)
+_NUMERIC_TYPES = (sa.Integer, sa.Numeric, sa.Float)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for a SQLAlchemy URL, with a clear error for a malformed one."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa_exc.ArgumentError as exc:
+        raise BadInput(
+            f"'{url}' is not a database URL",
+            value=url,
+            hint="write a SQLAlchemy URL: sqlite:///app.db, postgresql+psycopg://user@host/db, "
+            "mysql+pymysql://user@host/db",
+        ) from exc
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = sa.create_engine(parsed, **kwargs)
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        kwargs.setdefault("pool_pre_ping", True)
+        return sa.create_engine(parsed, **kwargs)
+    except (sa_exc.NoSuchModuleError, ImportError) as exc:
+        raise BadInput(
+            f"no driver for '{parsed.drivername}' in {url}",
+            value=url,
+            hint="use sqlite://, postgresql+psycopg:// or mysql+pymysql://",
+        ) from exc
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa_exc.ArgumentError:
+        return url
+
+
+class SqlStore:
+    """One database of the map."""
+
+    def __init__(self, name: str, url: str, *, engine: Engine | None = None) -> None:
+        self.name = name
+        self.url = url
+        self._engine = engine
+        self._tables: dict[str, sa.Table] = {}
+        self._metadata = sa.MetaData()
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.url)
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def connect(self) -> Connection:
+        """A connection, or StoreUnreachable saying which store and why."""
+        try:
+            return self.engine.connect()
+        except sa_exc.OperationalError as exc:
+            raise StoreUnreachable(
+                f"store '{self.name}' at {safe_url(self.url)} cannot be reached: "
+                f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}",
+                value=safe_url(self.url),
+                hint="check that the server runs, the URL is right and the database exists",
+            ) from exc
+
+    def begin(self) -> Any:
+        """A transaction context (``with store.begin() as conn``)."""
+        try:
+            return self.engine.begin()
+        except sa_exc.OperationalError as exc:
+            raise StoreUnreachable(
+                f"store '{self.name}' at {safe_url(self.url)} cannot be reached", value=safe_url(self.url)
+            ) from exc
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # -- introspection ----------------------------------------------------------
+
+    def table_names(self) -> list[str]:
+        with self.connect() as conn:
+            insp = sa.inspect(conn)
+            return sorted(insp.get_table_names())
+
+    def introspect(self, only: Sequence[str] | None = None) -> SchemaInfo:
+        """Tables, columns, types, primary keys, foreign keys and indexes."""
+        info = SchemaInfo(store=self.name, dialect=self.dialect)
+        with self.connect() as conn:
+            insp = sa.inspect(conn)
+            names = sorted(insp.get_table_names())
+            for name in names:
+                if only is not None and name not in only:
+                    continue
+                if name.startswith("privet_") or name == "alembic_version":
+                    continue
+                info.tables[name] = self._table_info(insp, name)
+            self._estimate_rows(conn, info)
+        return info
+
+    def _table_info(self, insp: Any, name: str) -> TableInfo:
+        cols = []
+        for c in insp.get_columns(name):
+            t = c["type"]
+            cols.append(
+                ColumnInfo(
+                    name=c["name"],
+                    type=str(t.compile(dialect=self.engine.dialect)).lower()
+                    if not isinstance(t, sa.types.NullType)
+                    else "unknown",
+                    nullable=bool(c.get("nullable", True)),
+                    is_text=isinstance(t, _TEXT_TYPES) or _is_json(t),
+                    is_temporal=isinstance(t, _TEMPORAL_TYPES),
+                    is_numeric=isinstance(t, _NUMERIC_TYPES),
+                    max_length=getattr(t, "length", None),
+                )
+            )
+        pk = tuple(insp.get_pk_constraint(name).get("constrained_columns") or ())
+        fks = [
+            ForeignKey(tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
+            for fk in insp.get_foreign_keys(name)
+            if fk.get("referred_table")
+        ]
+        idx = [
+            IndexInfo(ix.get("name"), tuple(c for c in ix["column_names"] if c), bool(ix.get("unique")))
+            for ix in insp.get_indexes(name)
+        ]
+        for uc in insp.get_unique_constraints(name):
+            idx.append(IndexInfo(uc.get("name"), tuple(uc["column_names"]), True))
+        return TableInfo(name=name, columns=cols, primary_key=pk, foreign_keys=fks, indexes=idx)
+
+    def _estimate_rows(self, conn: Connection, info: SchemaInfo) -> None:
+        """Cheap row estimates from catalog statistics (no count(*) on big tables)."""
+        try:
+            if self.dialect == "postgresql":
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT c.relname, c.reltuples FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+                    )
+                )
+                est = {r[0]: int(max(r[1], 0)) for r in rows}
+            elif self.dialect in ("mysql", "mariadb"):
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT table_name, table_rows FROM information_schema.tables "
+                        "WHERE table_schema = DATABASE()"
+                    )
+                )
+                est = {r[0]: int(r[1] or 0) for r in rows}
+            else:
+                est = {}
+                for name in info.tables:
+                    t = self.table(name)
+                    est[name] = int(
+                        conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                    ) if len(info.tables) <= 200 else 0
+        except sa_exc.SQLAlchemyError:
+            return
+        for name, t in info.tables.items():
+            t.row_estimate = est.get(name)
+
+    def table(self, name: str) -> sa.Table:
+        """The reflected table (cached), for building statements with bound parameters."""
+        t = self._tables.get(name)
+        if t is None:
+            try:
+                with self.connect() as conn:
+                    t = sa.Table(name, self._metadata, autoload_with=conn)
+            except sa_exc.NoSuchTableError:
+                raise UnknownName(
+                    f"table '{name}' does not exist in store '{self.name}'",
+                    value=name,
+                    hint="run `privet map check` to compare the map with the live schema",
+                ) from None
+            self._tables[name] = t
+        return t
+
+    def column(self, table: str, column: str) -> sa.Column[Any]:
+        t = self.table(table)
+        try:
+            return t.c[column]
+        except KeyError:
+            raise UnknownName(
+                f"column '{column}' does not exist in {self.name}.{table}",
+                value=column,
+                hint="run `privet map check` to compare the map with the live schema",
+            ) from None
+
+    # -- reading values -----------------------------------------------------------
+
+    def sample(self, table: str, column: str, limit: int = 200) -> list[Any]:
+        """Up to ``limit`` non-null values of a column, bounded whatever the table size."""
+        t = self.table(table)
+        col = t.c[column]
+        stmt: sa.Select[Any] = sa.select(col).where(col.is_not(None)).limit(limit)
+        if self.dialect == "postgresql":
+            # Spread the sample over the table instead of its first pages when it is big.
+            est = self._pg_estimate(table)
+            if est and est > limit * 100:
+                pct = min(100.0, max(0.01, limit * 400 / est))
+                sampled = t.tablesample(sa.func.system(pct), name="s")
+                stmt = sa.select(sampled.c[column]).where(sampled.c[column].is_not(None)).limit(limit)
+        with self.connect() as conn:
+            return [r[0] for r in conn.execute(stmt)]
+
+    def _pg_estimate(self, table: str) -> int | None:
+        with self.connect() as conn:
+            v = conn.execute(
+                sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
+            ).scalar()
+        return int(v) if v is not None and v > 0 else None
+
+    def stream(
+        self,
+        table: str,
+        columns: Sequence[str] | None = None,
+        where: sa.ColumnElement[bool] | None = None,
+        batch: int = 5000,
+    ) -> Iterator[dict[str, Any]]:
+        """Rows as dicts, fetched in batches on a server-side cursor (flat memory)."""
+        t = self.table(table)
+        cols = [t.c[c] for c in columns] if columns else list(t.c)
+        stmt = sa.select(*cols)
+        if where is not None:
+            stmt = stmt.where(where)
+        with self.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
+            for row in result:
+                yield dict(row._mapping)
+
+
+def _is_json(t: Any) -> bool:
+    return isinstance(t, sa.JSON) or type(t).__name__.upper() in ("JSON", "JSONB")
