@@ -104,9 +104,7 @@ class AmbiguousSubject(BadInput):
 
     def __init__(self, message: str, *, candidates: list[dict[str, Any]], value: Any = None) -> None:
         self.candidates = candidates
-        super().__init__(
-            message, value=value, hint="name the person by a more specific identity, e.g. id=…"
-        )
+        super().__init__(message, value=value, hint="name the person by a more specific identity, e.g. id=…")
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()

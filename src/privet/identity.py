@@ -42,12 +42,14 @@ def normalize_phone(value: str, region: str = "DE") -> str:
         num = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as exc:
         raise BadSubject(
-            f"'{value}' is not a phone number", value=value,
+            f"'{value}' is not a phone number",
+            value=value,
             hint="write it with a country code (+49 176 1234567) or in the map's default region",
         ) from exc
     if not phonenumbers.is_possible_number(num):
         raise BadSubject(
-            f"'{value}' is not a possible phone number in region {region}", value=value,
+            f"'{value}' is not a possible phone number in region {region}",
+            value=value,
             hint="add the country code, e.g. +44 20 7946 0958",
         )
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
@@ -87,7 +89,8 @@ def parse_subject(text: str, region: str = "DE") -> Identity:
         if "@" in raw and "=" not in raw:
             return Identity("email", normalize_email(raw))
         raise BadSubject(
-            f"'{text}' does not name a subject", value=text,
+            f"'{text}' does not name a subject",
+            value=text,
             hint="write KEY=VALUE, e.g. email=anna@example.com, phone=+491761234567 or id=42",
         )
     kind = key.strip().lower()

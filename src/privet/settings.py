@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     )
     smtp_url: str | None = Field(
         default=None,
-        description="smtp://host:port where codes and notices are mailed; unset: .eml files in <home>/outbox.",
+        description="smtp://host:port for codes and notices; unset: .eml files in <home>/outbox.",
     )
     mail_from: str = Field(default="privacy@localhost", description="Sender address of Privet's mails.")
     secret_file: Path | None = Field(
@@ -104,9 +104,7 @@ class Settings(BaseSettings):
                     hint="delete it to have a new one created, or restore it from your backup",
                 ) from exc
             if len(key) != 32:
-                raise ConfigError(
-                    f"secret file {path} holds {len(key)} bytes, expected 32", value=str(path)
-                )
+                raise ConfigError(f"secret file {path} holds {len(key)} bytes, expected 32", value=str(path))
             return key
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_bytes(32)

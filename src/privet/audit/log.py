@@ -21,13 +21,22 @@ from privet.state.db import utcnow
 GENESIS = "0" * 64
 
 
-def _digest(prev: str, at: dt.datetime, actor: str, action: str, tenant: str | None,
-            target: str | None, details: str) -> str:
+def _digest(
+    prev: str, at: dt.datetime, actor: str, action: str, tenant: str | None, target: str | None, details: str
+) -> str:
     at_utc = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
     body = json.dumps(
-        [prev, at_utc.astimezone(dt.UTC).isoformat(timespec="microseconds"), actor, action, tenant,
-         target, details],
-        separators=(",", ":"), ensure_ascii=False,
+        [
+            prev,
+            at_utc.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+            actor,
+            action,
+            tenant,
+            target,
+            details,
+        ],
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
@@ -52,7 +61,13 @@ def record(
     at = utcnow().replace(microsecond=0)  # every backend keeps whole seconds
     text = json.dumps(details or {}, sort_keys=True, separators=(",", ":"), default=str)
     entry = AuditEntry(
-        at=at, actor=actor, action=action, tenant=tenant, target=target, details=text, prev_hash=prev,
+        at=at,
+        actor=actor,
+        action=action,
+        tenant=tenant,
+        target=target,
+        details=text,
+        prev_hash=prev,
         hash=_digest(prev, at, actor, action, tenant, target, text),
     )
     session.add(entry)
@@ -76,23 +91,39 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
     prev = GENESIS
     count = 0
     last_seq = 0
-    stmt = sa.select(AuditEntry).order_by(AuditEntry.seq)
-    for entry in session.execute(stmt.execution_options(yield_per=batch)).scalars():
-        count += 1
-        if entry.prev_hash != prev:
-            return ChainReport(False, count, entry.seq, "its link to the previous entry is broken "
-                               "(an entry was removed, inserted or reordered)")
-        expect = _digest(prev, entry.at, entry.actor, entry.action, entry.tenant, entry.target,
-                         entry.details)
-        if entry.hash != expect:
-            return ChainReport(False, count, entry.seq, "its content does not match its hash (altered)")
-        prev = entry.hash
-        last_seq = entry.seq
-    del last_seq
+    while True:
+        # Keyset pages rather than one open cursor: an early return leaves nothing open.
+        page = (
+            session.execute(
+                sa.select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch)
+            )
+            .scalars()
+            .all()
+        )
+        if not page:
+            break
+        for entry in page:
+            count += 1
+            if entry.prev_hash != prev:
+                return ChainReport(
+                    False,
+                    count,
+                    entry.seq,
+                    "its link to the previous entry is broken (an entry was removed, inserted or reordered)",
+                )
+            expect = _digest(
+                prev, entry.at, entry.actor, entry.action, entry.tenant, entry.target, entry.details
+            )
+            if entry.hash != expect:
+                return ChainReport(False, count, entry.seq, "its content does not match its hash (altered)")
+            prev = entry.hash
+            last_seq = entry.seq
     return ChainReport(True, count)
 
 
 def entries_for(session: Session, target: str) -> list[AuditEntry]:
-    return list(session.execute(
-        sa.select(AuditEntry).where(AuditEntry.target == target).order_by(AuditEntry.seq)
-    ).scalars())
+    return list(
+        session.execute(
+            sa.select(AuditEntry).where(AuditEntry.target == target).order_by(AuditEntry.seq)
+        ).scalars()
+    )

@@ -28,6 +28,9 @@ def register(app: typer.Typer) -> None:
         if report.ok:
             emit(report.to_dict(), as_json, f"audit chain intact: {report.entries} entries")
             return
-        emit(report.to_dict(), as_json,
-             f"[red]audit chain broken at entry {report.first_bad}[/]: {report.reason}")
+        emit(
+            report.to_dict(),
+            as_json,
+            f"[red]audit chain broken at entry {report.first_bad}[/]: {report.reason}",
+        )
         raise typer.Exit(1)

@@ -24,9 +24,7 @@ app = typer.Typer(
 )
 
 # Each module registers its commands with ``register(app)``.
-COMMAND_MODULES: tuple[str, ...] = (
-    "privet.cli.audit_cmds",
-)
+COMMAND_MODULES: tuple[str, ...] = ("privet.cli.audit_cmds",)
 
 
 @app.callback()

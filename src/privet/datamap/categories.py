@@ -61,7 +61,9 @@ _ALL: tuple[Category, ...] = (
     Category("user.account.username", "user name"),
     Category("user.authorization.credentials", "password or secret"),
     Category("user.unique_id", "user identifier", identity="id"),
-    Category("user.content.private", "private messages and free text", free_text=True, default_on_erase="redact"),
+    Category(
+        "user.content.private", "private messages and free text", free_text=True, default_on_erase="redact"
+    ),
     Category("user.content.public", "public content", free_text=True, default_on_erase="redact"),
     Category("user.behavior.browsing_history", "visited pages", free_text=True),
     Category("user.workplace", "employer"),

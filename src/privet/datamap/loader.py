@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from privet.datamap.model import DataMap
+from privet.datamap.model import DataMap, MapReferenceError
 from privet.errors import MapError
 
 _SCALARS = yaml.constructor.SafeConstructor()
@@ -71,8 +71,12 @@ def parse_map(text: str, *, source: str = "<map>", env: Mapping[str, str] | None
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, MapReferenceError):
+            loc, where = cause.loc, ""
+        else:
+            where = ".".join(str(x) for x in loc if not str(x).startswith("function-"))
         line = _line_of(root, loc)
-        where = ".".join(str(x) for x in loc if not str(x).startswith("function-"))
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = f"unknown key '{loc[-1]}'"
@@ -92,7 +96,9 @@ def _to_python(node: yaml.Node, source: str, env: Mapping[str, str]) -> Any:
             key = _to_python(knode, source, env)
             if key in out:
                 raise MapError(
-                    f"key '{key}' appears twice", path=source, line=knode.start_mark.line + 1,
+                    f"key '{key}' appears twice",
+                    path=source,
+                    line=knode.start_mark.line + 1,
                     hint="merge the two entries into one",
                 )
             out[key] = _to_python(vnode, source, env)

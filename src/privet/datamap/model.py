@@ -29,6 +29,14 @@ def parse_duration_days(text: str) -> int:
     return int(m.group(1)) * _DURATION_DAYS[m.group(2)]
 
 
+class MapReferenceError(ValueError):
+    """A cross-reference error, carrying where in the map it is (for the loader's line)."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        self.loc = loc
+        super().__init__(message)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -289,48 +297,51 @@ class DataMap(_Model):
     def _references(self) -> DataMap:
         """Every name the map uses must be declared in it."""
         for name, subj in self.subjects.items():
-            self._check_table_ref(subj.root, f"subjects.{name}.root")
+            self._check_table_ref(subj.root, ("subjects", name, "root"))
         for tname, table in self.tables.items():
-            self._check_table_ref(tname, f"tables.{tname}", must_be_declared=False)
+            self._check_table_ref(tname, ("tables", tname))
             if table.subject is not None and table.subject not in self.subjects:
-                raise ValueError(
+                raise MapReferenceError(
+                    ("tables", tname, "subject"),
                     f"tables.{tname}.subject: '{table.subject}' is not a subject of the map "
-                    f"(declared: {', '.join(sorted(self.subjects)) or 'none'})"
+                    f"(declared: {', '.join(sorted(self.subjects)) or 'none'})",
                 )
             for hops in table.paths:
                 for hop in hops:
-                    self._check_table_ref(hop.table, f"tables.{tname}.path", must_be_declared=False)
+                    self._check_table_ref(hop.table, ("tables", tname, "path"))
             for col, spec in table.columns.items():
                 if spec.file_store is not None:
                     store = self.stores.get(spec.file_store)
                     if store is None or not store.is_files:
-                        raise ValueError(
+                        raise MapReferenceError(
+                            ("tables", tname, "columns", col, "file_store"),
                             f"tables.{tname}.columns.{col}.file_store: '{spec.file_store}' is not a "
-                            "file store of the map; declare it under stores with 'files: ./folder'"
+                            "file store of the map; declare it under stores with 'files: ./folder'",
                         )
             if table.match and table.subject:
                 kinds = self.subjects[table.subject].identities
                 for col, kind in table.match.items():
                     if kind not in kinds:
-                        raise ValueError(
+                        raise MapReferenceError(
+                            ("tables", tname, "match", col),
                             f"tables.{tname}.match.{col}: identity '{kind}' is not an identity of "
-                            f"subject '{table.subject}' (it has: {', '.join(kinds) or 'none'})"
+                            f"subject '{table.subject}' (it has: {', '.join(kinds) or 'none'})",
                         )
         for i, rule in enumerate(self.retention):
-            self._check_table_ref(rule.table, f"retention[{i}].table", must_be_declared=False)
+            self._check_table_ref(rule.table, ("retention", i, "table"))
         return self
 
-    def _check_table_ref(self, ref: str, where: str, must_be_declared: bool = False) -> None:
+    def _check_table_ref(self, ref: str, loc: tuple[str | int, ...]) -> None:
+        where = ".".join(str(x) for x in loc)
         store, _, table = ref.partition(".")
         if not table:
-            raise ValueError(f"{where}: '{ref}' must be written store.table")
+            raise MapReferenceError(loc, f"{where}: '{ref}' must be written store.table")
         if store not in self.stores:
-            raise ValueError(
+            raise MapReferenceError(
+                loc,
                 f"{where}: store '{store}' is not declared under stores "
-                f"(declared: {', '.join(sorted(self.stores)) or 'none'})"
+                f"(declared: {', '.join(sorted(self.stores)) or 'none'})",
             )
-        if must_be_declared and ref not in self.tables:
-            raise ValueError(f"{where}: table '{ref}' is not declared under tables")
 
     # -- lookups used everywhere -------------------------------------------------
 

@@ -18,8 +18,15 @@ HEADER = """\
 """
 
 _TOP_ORDER = (
-    "version", "default_region", "stores", "subjects", "tables", "retention",
-    "purposes", "notifications", "recipients",
+    "version",
+    "default_region",
+    "stores",
+    "subjects",
+    "tables",
+    "retention",
+    "purposes",
+    "notifications",
+    "recipients",
 )
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -19,7 +20,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 class Base(DeclarativeBase):
     """Declarative base of every table in Privet's state."""
 
-    type_annotation_map = {dt.datetime: sa.DateTime(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: sa.DateTime(timezone=True)}
 
 
 def utcnow() -> dt.datetime:

@@ -6,6 +6,7 @@ import importlib
 
 MODEL_MODULES: tuple[str, ...] = (
     "privet.audit.models",
+    "privet.protection.models",
 )
 
 

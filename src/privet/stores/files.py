@@ -29,17 +29,19 @@ class LocalFileStore:
         rel = ref
         for prefix in ("file://", "local://"):
             if rel.startswith(prefix):
-                rel = rel[len(prefix):]
+                rel = rel[len(prefix) :]
         candidate = Path(rel)
         if candidate.is_absolute():
             try:
                 candidate = candidate.resolve().relative_to(self.root)
             except ValueError:
-                candidate = Path(candidate.name) if not str(candidate).startswith(str(self.root)) else candidate
+                # An absolute path from another host's layout: keep only the file name.
+                candidate = Path(candidate.name)
         path = (self.root / candidate).resolve()
         if path != self.root and self.root not in path.parents:
             raise BadInput(
-                f"file reference '{ref}' points outside file store '{self.name}'", value=ref,
+                f"file reference '{ref}' points outside file store '{self.name}'",
+                value=ref,
                 hint=f"file references must stay inside {self.root}",
             )
         return path

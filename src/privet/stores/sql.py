@@ -185,13 +185,15 @@ class SqlStore:
                 est = {}
                 for name in info.tables:
                     t = self.table(name)
-                    est[name] = int(
-                        conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                    ) if len(info.tables) <= 200 else 0
+                    est[name] = (
+                        int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
+                        if len(info.tables) <= 200
+                        else 0
+                    )
         except sa_exc.SQLAlchemyError:
             return
-        for name, t in info.tables.items():
-            t.row_estimate = est.get(name)
+        for name, tinfo in info.tables.items():
+            tinfo.row_estimate = est.get(name)
 
     def table(self, name: str) -> sa.Table:
         """The reflected table (cached), for building statements with bound parameters."""

@@ -1,0 +1,42 @@
+"""Add to and look up the suppression list.
+
+Only a keyed hash of the normalized identity is stored: enough to recognise the
+person if they turn up again in an import, useless to anyone without the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from privet.identity import Identity
+from privet.protection.models import SuppressionEntry
+from privet.state.db import utcnow
+
+
+def digest(identity: Identity, key: bytes) -> str:
+    """The keyed hash of a normalized identity (``kind:value``)."""
+    msg = f"{identity.kind}:{identity.value}".encode()
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def add(session: Session, identity: Identity, key: bytes, reason: str = "erasure") -> bool:
+    """Suppress an identity; False when it was already on the list (adding twice is harmless)."""
+    d = digest(identity, key)
+    if session.get(SuppressionEntry, d) is not None:
+        return False
+    session.add(SuppressionEntry(digest=d, kind=identity.kind, reason=reason, at=utcnow()))
+    session.flush()
+    return True
+
+
+def contains(session: Session, identity: Identity, key: bytes) -> bool:
+    return session.get(SuppressionEntry, digest(identity, key)) is not None
+
+
+def all_digests(session: Session) -> set[str]:
+    """Every digest on the list (for a process-local cache of fast checks)."""
+    return set(session.execute(sa.select(SuppressionEntry.digest)).scalars())

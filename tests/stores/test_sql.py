@@ -1,0 +1,107 @@
+"""SQL store connector against real SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from privet.errors import BadInput, StoreUnreachable, UnknownName
+from privet.stores import SqlStore
+
+
+def _schema(url: str) -> None:
+    engine = sa.create_engine(url)
+    md = sa.MetaData()
+    users = sa.Table(
+        "users",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("email", sa.String(200), nullable=False, unique=True),
+        sa.Column("bio", sa.Text),
+        sa.Column("created_at", sa.DateTime),
+    )
+    orders = sa.Table(
+        "orders",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+        sa.Column("total", sa.Numeric(10, 2)),
+    )
+    md.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            users.insert(),
+            [{"id": i, "email": f"u{i}@example.com", "bio": None if i % 2 else "hi"} for i in range(1, 51)],
+        )
+        conn.execute(orders.insert(), [{"id": i, "user_id": 1 + i % 50, "total": i} for i in range(1, 101)])
+    engine.dispose()
+
+
+def test_when_schema_is_introspected_then_columns_keys_and_indexes_are_reported(db_url: str) -> None:
+    _schema(db_url)
+    store = SqlStore("app", db_url)
+    info = store.introspect()
+    assert set(info.tables) == {"users", "orders"}
+    users, orders = info.tables["users"], info.tables["orders"]
+    assert users.primary_key == ("id",)
+    email = users.column("email")
+    assert email is not None and email.is_text and not email.nullable
+    created = users.column("created_at")
+    assert created is not None and created.is_temporal
+    assert orders.foreign_keys[0].columns == ("user_id",)
+    assert orders.foreign_keys[0].ref_table == "users"
+    assert orders.is_indexed("user_id") and users.is_indexed("email")
+    assert not orders.is_indexed("total")
+    store.dispose()
+
+
+def test_when_column_is_sampled_then_at_most_limit_non_null_values_come_back(db_url: str) -> None:
+    _schema(db_url)
+    store = SqlStore("app", db_url)
+    values = store.sample("users", "bio", limit=10)
+    assert 0 < len(values) <= 10 and all(v == "hi" for v in values)
+    store.dispose()
+
+
+def test_when_table_is_streamed_then_every_row_arrives_once(db_url: str) -> None:
+    _schema(db_url)
+    store = SqlStore("app", db_url)
+    t = store.table("orders")
+    rows = list(store.stream("orders", ["id", "user_id"], where=t.c.user_id == 2, batch=7))
+    assert sorted(r["id"] for r in rows) == [1, 51]
+    assert sum(1 for _ in store.stream("orders", batch=13)) == 100
+    store.dispose()
+
+
+def test_when_identity_looks_like_sql_then_it_is_only_a_bound_value(db_url: str) -> None:
+    _schema(db_url)
+    store = SqlStore("app", db_url)
+    t = store.table("users")
+    evil = "x' OR '1'='1"
+    assert list(store.stream("users", ["id"], where=t.c.email == evil)) == []
+    assert len(list(store.stream("users", ["id"]))) == 50
+    store.dispose()
+
+
+def test_when_table_does_not_exist_then_unknown_name_says_how_to_check(db_url: str) -> None:
+    _schema(db_url)
+    store = SqlStore("app", db_url)
+    with pytest.raises(UnknownName, match="privet map check"):
+        store.table("nope")
+    store.dispose()
+
+
+def test_when_url_is_malformed_then_bad_input_shows_an_example() -> None:
+    with pytest.raises(BadInput, match="sqlite:///app\\.db"):
+        SqlStore("app", "not a url").connect()
+
+
+def test_when_driver_is_unknown_then_bad_input_names_it() -> None:
+    with pytest.raises(BadInput, match="no driver"):
+        SqlStore("app", "oracle+nothing://x/y").connect()
+
+
+def test_when_server_is_down_then_store_unreachable_names_the_store() -> None:
+    store = SqlStore("billing", "postgresql+psycopg://postgres@127.0.0.1:1/x?connect_timeout=2")
+    with pytest.raises(StoreUnreachable, match="store 'billing'"):
+        store.connect()
