@@ -9,7 +9,6 @@ import importlib
 import json
 import sys
 
-import click
 import typer
 
 from privet.cli.common import CliState, err_console
@@ -43,24 +42,16 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Entry point: usage errors exit 2 (Typer), PrivetError exits with its own code."""
     args = sys.argv[1:] if argv is None else argv
     as_json = "--json" in args
     try:
-        rv = app(args=args, standalone_mode=False, prog_name="privet")
+        app(args=args, prog_name="privet")
     except PrivetError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         if as_json:
             sys.stdout.write(json.dumps(exc.to_dict(), default=str) + "\n")
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        sys.exit(1)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if exc.exit_code not in (0, 1) else exc.exit_code)
-    sys.exit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":

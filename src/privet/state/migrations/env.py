@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 from privet.state.db import Base
-from privet.stores.sql import make_engine
 from privet.state.registry import load_all
+from privet.stores.sql import make_engine
 
 load_all()
 config = context.config
