@@ -1,0 +1,69 @@
+"""National identifiers of EU countries and the UK, validated by python-stdnum."""
+
+from __future__ import annotations
+
+import re
+from types import ModuleType
+
+from stdnum.de import idnr
+from stdnum.dk import cpr
+from stdnum.es import dni, nie
+from stdnum.fi import hetu
+from stdnum.fr import nir
+from stdnum.ie import pps
+from stdnum.it import codicefiscale
+from stdnum.nl import bsn
+from stdnum.pl import pesel
+from stdnum.se import personnummer
+
+from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, before
+from privet.detection.recognizers.base import Recognizer
+
+class _Nino:
+    """UK National Insurance number (python-stdnum has no validator for it): its format rules."""
+
+    _RE = re.compile(r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]$")
+
+    @classmethod
+    def is_valid(cls, value: str) -> bool:
+        return bool(cls._RE.match(value.replace(" ", "").upper()))
+
+
+nino = _Nino
+
+# Identifiers with letters or a fixed punctuation are distinctive on their own; bare digit runs
+# (BSN, PESEL, Steuer-ID, CPR…) collide with order numbers and need a context word.
+_DISTINCTIVE: tuple[ModuleType | type[_Nino], ...] = (dni, nie, codicefiscale, nino, pps, hetu)
+_NUMERIC: tuple[ModuleType, ...] = (nir, bsn, pesel, idnr, cpr, personnummer)
+
+ID_CONTEXT: tuple[str, ...] = (
+    "id", "ausweis", "steuer", "tax", "identifikation", "bsn", "burgerservice", "pesel", "nir",
+    "sécurité sociale", "securite sociale", "insee", "dni", "nie", "nif", "codice fiscale", "cf",
+    "personnummer", "cpr", "pps", "nino", "national insurance", "social security", "ssn", "henkilötunnus",
+    "hetu", "identity", "identité", "identidad", "personal", "número de identificación",
+)
+
+
+class NationalIdRecognizer(Recognizer):
+    type = "national_id"
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]{6,20}|\d{6}[-+A]\d{3}[0-9A-Za-z]|[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]"
+        r"|\d{1,2}\s?\d{2}\s?\d{2}\s?\d{2}\s?\d{3}\s?\d{3}\s?\d{2}|\d{3}[ .-]?\d{3}[ .-]?\d{3,5}"
+        r"|\d{6}-\d{4})(?![A-Za-z0-9])"
+    )
+    base_score = 0.9
+
+    def validate(self, candidate: str, text: str, start: int, region: str) -> float | None:
+        if not any(c.isdigit() for c in candidate):
+            return None
+        window = before(text, start, 30)
+        for mod in _DISTINCTIVE:
+            if mod.is_valid(candidate):
+                return self.base_score
+        has_context = any(w in window for w in ID_CONTEXT)
+        if not has_context or any(w in window for w in NEGATIVE_NUMBER_CONTEXT if w not in ("#",)):
+            return None
+        for mod in _NUMERIC:
+            if mod.is_valid(candidate):
+                return 0.85
+        return None

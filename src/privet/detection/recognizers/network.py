@@ -1,0 +1,34 @@
+"""IPv4 and IPv6 addresses."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from privet.detection.context import before
+from privet.detection.recognizers.base import Recognizer
+
+
+class IpRecognizer(Recognizer):
+    type = "ip_address"
+    pattern = re.compile(
+        r"(?<![\w.:])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"
+        r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|(?::[0-9A-Fa-f]{1,4}){1,6}|[0-9A-Fa-f]{1,4})(?![\w:])"
+        r"|(?<![\w:])::(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4}(?![\w:])"
+    )
+    base_score = 0.9
+
+    def validate(self, candidate: str, text: str, start: int, region: str) -> float | None:
+        try:
+            addr = ipaddress.ip_address(candidate)
+        except ValueError:
+            return None
+        window = before(text, start, 12)
+        if addr.version == 4 and any(w in window for w in ("version", "v", "ver.", "release")):
+            if window.rstrip().endswith(("version", "v", "ver.", "release")):
+                return None
+        if addr.version == 6 and candidate.count(":") < 2:
+            return None
+        if addr.is_unspecified:
+            return None
+        return self.base_score
