@@ -23,7 +23,11 @@ app = typer.Typer(
 )
 
 # Each module registers its commands with ``register(app)``.
-COMMAND_MODULES: tuple[str, ...] = ("privet.cli.audit_cmds",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "privet.cli.audit_cmds",
+    "privet.cli.map_cmds",
+    "privet.cli.demo_cmds",
+)
 
 
 @app.callback()

@@ -1,0 +1,67 @@
+"""``privet discover`` and ``privet map check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from privet.cli.common import JsonOption, MapOption, emit, err_console, out_console, progress, state
+from privet.datamap import write_map
+from privet.discovery import check_map, discover
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("discover")
+    def discover_cmd(
+        ctx: typer.Context,
+        urls: Annotated[list[str], typer.Argument(help="SQLAlchemy URLs of the databases to inspect.")],
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the draft map here.")] = None,
+        files: Annotated[str, typer.Option("--files", help="Folder of the files that path columns name.")] = "./files",
+        sample: Annotated[int, typer.Option("--sample", help="Values sampled per column.")] = 200,
+        region: Annotated[str | None, typer.Option("--region", help="Region of national phone numbers.")] = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Inspect live databases and write a draft data map.
+
+        Example: privet discover sqlite:///app.db --out privet.yaml
+        """
+        with progress("discovering tables") as advance:
+            result = discover(urls, sample=sample, files_root=files, region=region, on_table=lambda _t: advance())
+        if out is not None:
+            write_map(result.datamap, out)
+        for w in result.warnings:
+            err_console.print(f"[yellow]warning:[/] {w}")
+        if as_json:
+            emit(result.to_dict(), True)
+            return
+        table = Table(title=f"personal columns ({len(result.columns)}, {result.seconds:.2f} s)")
+        for head in ("table", "column", "category", "confidence"):
+            table.add_column(head)
+        for c in result.columns:
+            table.add_row(f"{c['store']}.{c['table']}", c["column"], c["category"], f"{c['confidence']:.2f}")
+        out_console.print(table)
+        if out is not None:
+            out_console.print(f"draft map written to {out}: review it, then run `privet map check`")
+
+    map_app = typer.Typer(help="The data map.", no_args_is_help=True)
+    app.add_typer(map_app, name="map")
+
+    @map_app.command("check")
+    def check_cmd(ctx: typer.Context, map_path: MapOption = None, as_json: JsonOption = False) -> None:
+        """Exit 1 when a store holds personal data the map does not declare, or the map names what is gone.
+
+        Example: privet map check --map privet.yaml --json
+        """
+        dm = state(ctx).load_map(map_path)
+        report = check_map(dm)
+        lines = [f"undeclared: {u['store']}.{u['table']}.{u['column']} ({u['category']})" for u in report.undeclared]
+        lines += [
+            f"vanished: {v['store']}.{v['table']}" + (f".{v['column']}" if v["column"] else "") + f" ({v['problem']})"
+            for v in report.vanished
+        ]
+        emit(report.to_dict(), as_json, "\n".join(lines) if lines else "the map covers every personal column")
+        if not report.ok:
+            raise typer.Exit(1)

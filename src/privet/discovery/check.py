@@ -1,0 +1,59 @@
+"""``privet map check``: the live schema against the map, both ways."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from privet.datamap import DataMap
+from privet.discovery.discover import discover
+from privet.stores.sql import SqlStore
+
+
+@dataclass
+class CheckReport:
+    undeclared: list[dict[str, Any]] = field(default_factory=list)
+    vanished: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.undeclared and not self.vanished
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "undeclared": self.undeclared, "vanished": self.vanished}
+
+
+def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
+    """Undeclared personal columns in live stores, and map entries that no longer exist."""
+    report = CheckReport()
+    urls = {name: spec.url for name, spec in dm.sql_stores().items() if spec.url}
+    for name, url in urls.items():
+        store = SqlStore(name, url)
+        try:
+            schema = store.introspect()
+        finally:
+            store.dispose()
+        for ref, table in dm.tables_of(name).items():
+            tname = ref.split(".", 1)[1]
+            info = schema.tables.get(tname)
+            if info is None:
+                report.vanished.append({"store": name, "table": tname, "column": None,
+                                        "problem": "table no longer exists"})
+                continue
+            live = {c.name for c in info.columns}
+            wanted = set(table.columns) | set(table.match or {})
+            wanted |= {hops[0].column for hops in table.paths}
+            if table.tenant_column:
+                wanted.add(table.tenant_column)
+            for col in sorted(wanted - live):
+                report.vanished.append({"store": name, "table": tname, "column": col,
+                                        "problem": "column no longer exists"})
+    found = discover(urls, sample=sample, region=dm.default_region)
+    for col in found.columns:
+        spec = dm.tables.get(f"{col['store']}.{col['table']}")
+        if spec is None or col["column"] not in spec.columns:
+            if col["confidence"] < 0.6:
+                continue
+            report.undeclared.append({k: col[k] for k in ("store", "table", "column", "category", "confidence",
+                                                          "evidence")})
+    return report
