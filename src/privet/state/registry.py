@@ -7,6 +7,7 @@ import importlib
 MODEL_MODULES: tuple[str, ...] = (
     "privet.audit.models",
     "privet.protection.models",
+    "privet.requests.models",
 )
 
 

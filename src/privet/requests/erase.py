@@ -1,0 +1,199 @@
+"""Art. 17 erasure across every store of the map: plan, execute per store, verify, certify."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from privet import audit
+from privet.datamap import DataMap, split_ref
+from privet.identity import Identity, parse_subject
+from privet.protection import derive_key, suppression
+from privet.requests import journal
+from privet.requests.execute import EraseContext, StoreOutcome, erase_in_store
+from privet.requests.models import Certificate, HeldRow
+from privet.requests.resolve import Resolution, resolve
+from privet.requests.select import Selection, select_rows
+from privet.requests.verify import leftovers
+from privet.settings import Settings
+from privet.state import StateDB, open_state
+from privet.state.db import utcnow
+from privet.stores import Stores
+
+
+# The action a table is reported under when several applied (the strongest first).
+_ACTION_ORDER = ("retain", "pseudonymize", "tombstone", "delete_row", "cut_link", "erase", "redact")
+
+
+@dataclass
+class ErasureResult:
+    subject: str
+    found: bool
+    dry_run: bool
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    retained: list[dict[str, Any]] = field(default_factory=list)
+    files_deleted: int = 0
+    verified: bool = True
+    leftovers: list[dict[str, Any]] = field(default_factory=list)
+    certificate: str | None = None
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject, "found": self.found, "dry_run": self.dry_run, "tables": self.tables,
+            "retained": self.retained, "files_deleted": self.files_deleted, "verified": self.verified,
+            "leftovers": self.leftovers, "certificate": self.certificate, "message": self.message,
+        }
+
+
+def as_identity(dm: DataMap, subject: str | Identity) -> Identity:
+    return subject if isinstance(subject, Identity) else parse_subject(subject, dm.default_region)
+
+
+def person_identities(dm: DataMap, stores: Stores, res: Resolution) -> set[Identity]:
+    """Every identifier to erase and to look for: identities of all matched roots, plus full names."""
+    ids = res.identities()
+    for person in res.people:
+        spec = dm.tables.get(person.root)
+        if spec is None:
+            continue
+        first = [c for c, s in spec.columns.items() if s.category == "user.name.first"]
+        last = [c for c, s in spec.columns.items() if s.category == "user.name.last"]
+        full = [c for c, s in spec.columns.items() if s.category == "user.name"]
+        store, table = split_ref(person.root)
+        t = stores.sql[store].table(table)
+        pk = list(t.primary_key.columns)[0]
+        cols = [t.c[c] for c in (*first[:1], *last[:1], *full[:1])]
+        if not cols:
+            continue
+        with stores.sql[store].connect() as conn:
+            row = conn.execute(sa.select(*cols).where(pk == person.key)).first()
+        if row is None:
+            continue
+        vals = [str(v) for v in row if v]
+        if first and last and len(vals) >= 2:
+            ids.add(Identity("name", f"{vals[0]} {vals[1]}"))
+        if full and row[-1]:
+            ids.add(Identity("name", str(row[-1])))
+    return {i for i in ids if i.kind != "name" or len(i.value) >= 5}
+
+
+def plan(dm: DataMap, stores: Stores, res: Resolution) -> dict[str, list[Selection]]:
+    """The person's rows in every table, grouped by store."""
+    by_store: dict[str, list[Selection]] = {}
+    for person in res.people:
+        for ref, spec in dm.tables.items():
+            sel = select_rows(dm, stores, person, ref, spec)
+            if sel is not None:
+                by_store.setdefault(sel.store, []).append(sel)
+    return by_store
+
+
+def erase(
+    dm: DataMap,
+    settings: Settings,
+    subject: str | Identity,
+    *,
+    dry_run: bool = False,
+    tenant: str | None = None,
+    actor: str = "cli",
+    state: StateDB | None = None,
+) -> ErasureResult:
+    """Erase the person everywhere; with ``dry_run`` only the plan, nothing changed."""
+    identity = as_identity(dm, subject)
+    result = ErasureResult(subject=str(identity), found=False, dry_run=dry_run)
+    db = state or open_state(settings.resolved_state_url)
+    try:
+        with Stores(dm) as stores:
+            if not dry_run:
+                result.files_deleted += journal.finish(db, stores)
+            res = resolve(dm, stores, identity, tenant=tenant)
+            if not res.found:
+                result.message = f"nobody in the map's stores has {identity}; nothing to erase"
+                return result
+            result.found = True
+            ids = person_identities(dm, stores, res)
+            selections = plan(dm, stores, res)
+            if dry_run:
+                _describe_plan(result, selections)
+                return result
+            _execute(dm, settings, db, stores, selections, ids, result, actor, tenant, identity)
+    finally:
+        if state is None:
+            db.dispose()
+    return result
+
+
+def _describe_plan(result: ErasureResult, selections: dict[str, list[Selection]]) -> None:
+    for sels in selections.values():
+        for sel in sels:
+            if not sel.keys:
+                continue
+            if sel.spec.legal_hold is not None:
+                action = "retain"
+                result.retained.append({"table": sel.ref, "rows": len(sel.keys),
+                                        "columns": sel.spec.legal_hold.retain, "basis": sel.spec.legal_hold.basis,
+                                        "until": None})
+            elif sel.shared:
+                action = "cut_link"
+            else:
+                action = "delete_row"
+            result.tables[sel.ref] = {"action": action, "rows": len(sel.keys)}
+
+
+def _execute(dm: DataMap, settings: Settings, db: StateDB, stores: Stores, selections: dict[str, list[Selection]],
+             ids: set[Identity], result: ErasureResult, actor: str, tenant: str | None, identity: Identity) -> None:
+    master = settings.master_key()
+    pseudo_key = derive_key(master, "pseudonymize")
+    sup_key = derive_key(master, "suppression")
+    cert = str(uuid.uuid4())
+    outcomes: dict[str, StoreOutcome] = {}
+    for store_name, store in stores.sql.items():
+        schema = store.introspect().tables
+        ctx = EraseContext(dm, store, schema, ids, pseudo_key)
+        # Files are journalled first; they go only after the store transaction commits.
+        probe = StoreOutcome()
+        with store.begin() as conn:
+            erase_in_store(conn, ctx, selections.get(store_name, []))
+            probe = ctx.outcome
+            entry_ids = journal.add_pending(db, cert, probe.files)
+        journal.mark_committed(db, entry_ids)
+        outcomes[store_name] = probe
+    result.files_deleted += journal.finish(db, stores)
+    for outcome in outcomes.values():
+        for ref, actions in outcome.tables.items():
+            counts = dict(actions)
+            main = next(a for a in _ACTION_ORDER if a in counts)
+            result.tables[ref] = {"action": main, "rows": counts[main], **({"detail": counts} if len(counts) > 1 else {})}
+    retained: dict[str, dict[str, Any]] = {}
+    digest = suppression.digest(identity, sup_key)
+    with db.session() as s:
+        for outcome in outcomes.values():
+            for h in outcome.held:
+                store_name, table = split_ref(h["table"])
+                s.add(HeldRow(certificate=cert, subject_digest=digest, store=store_name, table_name=table,
+                              row_key=h["key"], columns=json.dumps(h["columns"]), basis=h["basis"], until=h["until"]))
+                r = retained.setdefault(h["table"], {"table": h["table"], "rows": 0, "columns": h["columns"],
+                                                     "basis": h["basis"], "until": h["until"]})
+                r["rows"] += 1
+                r["until"] = max(r["until"], h["until"])
+    result.retained = [{**r, "until": r["until"].isoformat()} for r in retained.values()]
+    result.leftovers = leftovers(dm, stores, ids)
+    result.verified = not result.leftovers
+    result.certificate = cert
+    summary = {"tables": result.tables, "retained": result.retained, "files_deleted": result.files_deleted,
+               "verified": result.verified}
+    with db.session() as s:
+        s.add(Certificate(id=cert, subject_digest=digest, at=utcnow(), summary=json.dumps(summary, default=str),
+                          verified=result.verified))
+        for ident in ids:
+            if ident.kind in ("email", "phone"):
+                suppression.add(s, ident, sup_key, reason="erasure")
+        audit.record(s, "subject.erased", actor=actor, tenant=tenant, target=f"certificate:{cert}",
+                     details={"subject_digest": digest, "tables": len(result.tables),
+                              "rows": sum(int(t["rows"]) for t in result.tables.values()),
+                              "verified": result.verified})

@@ -1,0 +1,317 @@
+"""Carry out an erasure in one store, in one transaction, children before parents.
+
+Every personal value of the person ends deleted (its row is gone), erased
+(nulled, pseudonymized or redacted in place) or retained (under a legal hold).
+Rows that other rows still need (held invoices pointing at the root, a NOT NULL
+key from another person's row) stay as tombstones with their values erased.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from privet.datamap import ColumnSpec, DataMap, split_ref
+from privet.detection.operators import Pseudonymize, redact_identifiers
+from privet.identity import Identity
+from privet.legal import hold_until
+from privet.requests.matching import contains_identity
+from privet.requests.select import Selection, chunks
+from privet.stores import SqlStore, TableInfo
+
+
+@dataclass
+class StoreOutcome:
+    tables: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    held: list[dict[str, Any]] = field(default_factory=list)  # one entry per held row
+    files: list[tuple[str, str, str]] = field(default_factory=list)  # (file store, source, ref)
+
+    def count(self, ref: str, action: str, n: int) -> None:
+        if n:
+            self.tables[ref][action] += n
+
+
+@dataclass
+class EraseContext:
+    dm: DataMap
+    store: SqlStore
+    schema: dict[str, TableInfo]
+    identities: set[Identity]
+    pseudo_key: bytes
+    outcome: StoreOutcome = field(default_factory=StoreOutcome)
+
+
+def order_children_first(selections: list[Selection], schema: dict[str, TableInfo]) -> list[Selection]:
+    """Tables that reference others come before the tables they reference."""
+    names = {split_ref(s.ref)[1] for s in selections}
+    depth: dict[str, int] = {}
+
+    def d(name: str, path: frozenset[str]) -> int:
+        if name not in depth:
+            refs = [fk.ref_table for fk in schema[name].foreign_keys
+                    if fk.ref_table in names and fk.ref_table not in path | {name}]
+            depth[name] = 1 + max((d(r, path | {name}) for r in refs), default=-1)
+        return depth[name]
+
+    return sorted(selections, key=lambda s: -d(split_ref(s.ref)[1], frozenset()))
+
+
+def erase_in_store(conn: Connection, ctx: EraseContext, selections: list[Selection]) -> None:
+    """Everything for one store; the caller owns the transaction."""
+    for sel in order_children_first(selections, ctx.schema):
+        if not sel.keys:
+            continue
+        if sel.spec.legal_hold is not None:
+            _hold(conn, ctx, sel)
+            continue
+        shared = [k for k in sel.keys if k in sel.shared]
+        own = [k for k in sel.keys if k not in sel.shared]
+        if shared:
+            _cut_shared(conn, ctx, sel, shared)
+        if own:
+            _delete_or_tombstone(conn, ctx, sel, own)
+    _redact_mentions(conn, ctx)
+
+
+def _personal_columns(sel: Selection) -> dict[str, ColumnSpec]:
+    return {c: s for c, s in sel.spec.columns.items() if c in sel.table.c}
+
+
+def _hold(conn: Connection, ctx: EraseContext, sel: Selection) -> None:
+    hold = sel.spec.legal_hold
+    assert hold is not None
+    retain = set(hold.retain)
+    cols = _personal_columns(sel)
+    if hold.on_erase == "pseudonymize":
+        _erase_values(conn, ctx, sel, sel.keys, {c: s for c, s in cols.items()}, force_pseudonym=set(retain))
+        ctx.outcome.count(sel.ref, "pseudonymize", len(sel.keys))
+        return
+    _erase_values(conn, ctx, sel, sel.keys, {c: s for c, s in cols.items() if c not in retain})
+    country = hold.country or ctx.dm.default_region
+    date_col = sel.table.c[hold.from_] if hold.from_ and hold.from_ in sel.table.c else None
+    for chunk in chunks(sel.keys):
+        rows = conn.execute(
+            sa.select(sel.pk, date_col if date_col is not None else sa.literal(None)).where(sel.pk.in_(chunk))
+        ).all()
+        for key, issued in rows:
+            issued_date = _as_date(issued) or dt.date.today()
+            ctx.outcome.held.append({
+                "table": sel.ref, "key": str(key), "columns": sorted(retain), "basis": hold.basis,
+                "until": hold_until(issued_date, country, hold.years),
+            })
+    ctx.outcome.count(sel.ref, "retain", len(sel.keys))
+
+
+def _as_date(v: Any) -> dt.date | None:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str):
+        try:
+            return dt.date.fromisoformat(v[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _cut_shared(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any]) -> None:
+    """Keep a row two people share: cut the erased person's links, erase only their values."""
+    by_links: dict[frozenset[str], list[Any]] = defaultdict(list)
+    for k in keys:
+        by_links[frozenset(sel.links.get(k, set()))].append(k)
+    for links, group in by_links.items():
+        nullable = {c for c in links if sel.table.c[c].nullable}
+        mine = {c: s for c, s in _personal_columns(sel).items() if s.belongs_to in links}
+        _erase_values(conn, ctx, sel, group, mine)
+        for chunk in chunks(group):
+            if nullable:
+                conn.execute(sa.update(sel.table).where(sel.pk.in_(chunk)).values({c: None for c in nullable}))
+        free = [c for c, s in _personal_columns(sel).items() if s.cat.free_text and s.belongs_to is None]
+        _redact_rows(conn, ctx, sel, group, free)
+    ctx.outcome.count(sel.ref, "cut_link", len(keys))
+
+
+def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any]) -> None:
+    table_name = split_ref(sel.ref)[1]
+    protected: set[Any] = set()
+    for other, info in ctx.schema.items():
+        for fk in info.foreign_keys:
+            if fk.ref_table != table_name or len(fk.columns) != 1 or other == table_name:
+                continue
+            ref_col_name = fk.ref_columns[0] if fk.ref_columns else sel.pk.name
+            if ref_col_name != sel.pk.name:
+                continue
+            y = ctx.store.table(other)
+            col = y.c[fk.columns[0]]
+            held = ctx.dm.tables.get(f"{split_ref(sel.ref)[0]}.{other}")
+            is_held = held is not None and held.legal_hold is not None
+            for chunk in chunks(keys):
+                if col.nullable and not is_held:
+                    # Another row (of another person or kind) points here: cut that link.
+                    res = conn.execute(sa.update(y).where(col.in_(chunk)).values({col.name: None}))
+                    ctx.outcome.count(f"{split_ref(sel.ref)[0]}.{other}", "cut_link", res.rowcount or 0)
+                else:
+                    protected.update(r[0] for r in conn.execute(sa.select(col).where(col.in_(chunk)).distinct()))
+    doomed = [k for k in keys if k not in protected]
+    stones = [k for k in keys if k in protected]
+    if stones:
+        _erase_values(conn, ctx, sel, stones, _personal_columns(sel), tombstone=True)
+        ctx.outcome.count(sel.ref, "tombstone", len(stones))
+    if doomed:
+        files = [(c, s) for c, s in _personal_columns(sel).items() if s.file_store]
+        _journal_files(conn, ctx, sel, doomed, files)
+        n = 0
+        for chunk in chunks(doomed):
+            n += conn.execute(sa.delete(sel.table).where(sel.pk.in_(chunk))).rowcount or 0
+        ctx.outcome.count(sel.ref, "delete_row", n)
+
+
+def _journal_files(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any],
+                   files: list[tuple[str, ColumnSpec]]) -> None:
+    for col, spec in files:
+        for chunk in chunks(keys):
+            stmt = sa.select(sel.table.c[col]).where(sel.pk.in_(chunk), sel.table.c[col].is_not(None))
+            for (ref,) in conn.execute(stmt):
+                ctx.outcome.files.append((spec.file_store or "", f"{sel.ref}.{col}", str(ref)))
+
+
+def _erase_values(
+    conn: Connection,
+    ctx: EraseContext,
+    sel: Selection,
+    keys: list[Any],
+    cols: dict[str, ColumnSpec],
+    *,
+    tombstone: bool = False,
+    force_pseudonym: set[str] | None = None,
+) -> None:
+    """Null, pseudonymize or redact the given columns of kept rows (the person's own values)."""
+    if not cols or not keys:
+        return
+    files = [(c, s) for c, s in cols.items() if s.file_store]
+    _journal_files(conn, ctx, sel, keys, files)
+    nulls: list[str] = []
+    pseudo: list[str] = []
+    for c, s in cols.items():
+        action = s.erase_action
+        if force_pseudonym and c in force_pseudonym:
+            pseudo.append(c)
+        elif action == "retain" and not tombstone:
+            continue
+        elif action == "pseudonymize" or not sel.table.c[c].nullable:
+            pseudo.append(c)
+        else:
+            nulls.append(c)
+    for chunk in chunks(keys):
+        if nulls:
+            conn.execute(sa.update(sel.table).where(sel.pk.in_(chunk)).values({c: None for c in nulls}))
+        if pseudo:
+            rows = conn.execute(sa.select(sel.pk, *(sel.table.c[c] for c in pseudo)).where(sel.pk.in_(chunk))).all()
+            updates = []
+            for r in rows:
+                vals = {}
+                for c, v in zip(pseudo, r[1:], strict=True):
+                    kind = "email" if cols[c].cat.identity == "email" else cols[c].cat.name.rsplit(".", 1)[-1]
+                    vals[f"v_{c}"] = None if v is None else Pseudonymize(ctx.pseudo_key, kind).apply(str(v))
+                updates.append({"k": r[0], **vals})
+            if updates:
+                stmt = sa.update(sel.table).where(sel.pk == sa.bindparam("k")).values(
+                    {c: sa.bindparam(f"v_{c}") for c in pseudo})
+                conn.execute(stmt, updates)
+    ctx.outcome.count(sel.ref, "erase", len(keys) if (nulls or pseudo) else 0)
+
+
+def _redact_rows(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any], cols: list[str]) -> int:
+    changed = 0
+    for col in cols:
+        for chunk in chunks(keys):
+            rows = conn.execute(sa.select(sel.pk, _as_text(sel.table.c[col])).where(sel.pk.in_(chunk))).all()
+            changed += _write_redactions(conn, ctx, sel.table, sel.pk, col, rows)
+    return changed
+
+
+def _redact_value(value: Any, ctx: EraseContext) -> tuple[Any, int]:
+    """Redact strings, also inside JSON documents (objects and lists keep their shape)."""
+    if isinstance(value, str):
+        return redact_identifiers(value, ctx.identities, region=ctx.dm.default_region)
+    if isinstance(value, dict):
+        total, out = 0, {}
+        for k, v in value.items():
+            out[k], n = _redact_value(v, ctx)
+            total += n
+        return out, total
+    if isinstance(value, list):
+        total, items = 0, []
+        for v in value:
+            nv, n = _redact_value(v, ctx)
+            items.append(nv)
+            total += n
+        return items, total
+    return value, 0
+
+
+def _write_redactions(conn: Connection, ctx: EraseContext, table: sa.Table, pk: sa.Column[Any], col: str,
+                      rows: list[Any]) -> int:
+    updates = []
+    is_json = isinstance(table.c[col].type, sa.JSON)
+    for key, text in rows:
+        if text is None or text == "":
+            continue
+        value = json.loads(text) if is_json and isinstance(text, str) else text
+        new, n = _redact_value(value, ctx)
+        if n:
+            updates.append({"k": key, "v": new})
+    if updates:
+        conn.execute(sa.update(table).where(pk == sa.bindparam("k")).values({col: sa.bindparam("v")}), updates)
+    return len(updates)
+
+
+def _as_text(col: sa.Column[Any]) -> sa.ColumnElement[Any]:
+    return sa.cast(col, sa.Text) if isinstance(col.type, sa.JSON) else col
+
+
+def mention_filter(table: sa.Table, col: str, identities: set[Identity]) -> sa.ColumnElement[bool] | None:
+    """A SQL prefilter for free text that may mention one of the identities."""
+    conds = []
+    column: sa.ColumnElement[Any] = table.c[col]
+    if not isinstance(column.type, sa.String | sa.Text):
+        column = sa.cast(column, sa.Text)
+    for kind in ("email", "phone", "name"):
+        vals = {i.value for i in identities if i.kind == kind}
+        if vals:
+            conds.append(contains_identity(column, kind, vals))
+    return sa.or_(*conds) if conds else None
+
+
+def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
+    """Free text in other people's rows that mentions the person: redact only the mentions."""
+    store_name = ctx.store.name
+    for ref, spec in ctx.dm.tables_of(store_name).items():
+        table_name = split_ref(ref)[1]
+        if table_name not in ctx.schema:
+            continue
+        free = [c for c, s in spec.columns.items() if s.cat.free_text]
+        if not free:
+            continue
+        table = ctx.store.table(table_name)
+        pk_cols = list(table.primary_key.columns)
+        if len(pk_cols) != 1:
+            continue
+        for col in free:
+            cond = mention_filter(table, col, ctx.identities)
+            if cond is None:
+                continue
+            rows = conn.execute(sa.select(pk_cols[0], _as_text(table.c[col])).where(cond)).all()
+            n = _write_redactions(conn, ctx, table, pk_cols[0], col, rows)
+            ctx.outcome.count(ref, "redact", n)
+
+
+def held_columns_json(columns: list[str]) -> str:
+    return json.dumps(columns)
