@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "privet.cli.audit_cmds",
     "privet.cli.map_cmds",
     "privet.cli.demo_cmds",
+    "privet.cli.request_cmds",
 )
 
 

@@ -1,0 +1,108 @@
+"""``privet access``, ``erase``, ``rectify``, ``restrict`` and ``object``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from privet.cli.common import JsonOption, MapOption, SubjectOption, emit, state
+from privet.errors import BadInput
+from privet.requests import access, erase, object_to, rectify, restrict
+
+TenantOption = Annotated[str | None, typer.Option("--tenant", help="Only this tenant's (controller's) rows.")]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("access")
+    def access_cmd(
+        ctx: typer.Context,
+        subject: SubjectOption,
+        map_path: MapOption = None,
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the export zip.")] = None,
+        tenant: TenantOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Export everything held about the subject (Art. 15 and 20) into a zip.
+
+        Example: privet access --subject email=anna@example.com --out anna.zip
+        """
+        st = state(ctx)
+        dm = st.load_map(map_path)
+        result = access(dm, st.settings, subject, out=out, tenant=tenant)
+        human = (f"{result.rows} rows from {len(result.tables)} tables and {result.files} files -> {result.out}"
+                 if result.found else f"{result.message} ({result.out})")
+        emit(result.to_dict(), as_json, human)
+
+    @app.command("erase")
+    def erase_cmd(
+        ctx: typer.Context,
+        subject: SubjectOption,
+        map_path: MapOption = None,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
+        tenant: TenantOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Erase the subject everywhere (Art. 17); exit 1 when verification finds leftovers.
+
+        Example: privet erase --subject email=anna@example.com --dry-run --json
+        """
+        st = state(ctx)
+        dm = st.load_map(map_path)
+        result = erase(dm, st.settings, subject, dry_run=dry_run, tenant=tenant)
+        lines = [f"{t}: {v['action']} {v['rows']}" for t, v in sorted(result.tables.items())]
+        lines += [f"retained under {r['basis']} hold until {r['until']}: {r['table']} ({r['rows']} rows)"
+                  for r in result.retained]
+        if not result.found:
+            lines = [result.message]
+        elif not dry_run:
+            lines.append(f"files deleted: {result.files_deleted}; verified: {result.verified}")
+        emit(result.to_dict(), as_json, "\n".join(lines))
+        if not result.verified:
+            raise typer.Exit(1)
+
+    @app.command("rectify")
+    def rectify_cmd(
+        ctx: typer.Context,
+        subject: SubjectOption,
+        sets: Annotated[list[str], typer.Option("--set", help="COLUMN=VALUE of the subject's own row.")],
+        map_path: MapOption = None,
+        tenant: TenantOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Correct the subject's data everywhere it is copied (Art. 16).
+
+        Example: privet rectify --subject email=anna@example.com --set last_name=Meyer
+        """
+        changes: dict[str, str] = {}
+        for item in sets:
+            col, sep, value = item.partition("=")
+            if not sep or not col:
+                raise BadInput(f"--set '{item}' is not COLUMN=VALUE", value=item, hint="e.g. --set phone=+4930123456")
+            changes[col.strip()] = value
+        st = state(ctx)
+        report = rectify(st.load_map(map_path), st.settings, subject, changes, tenant=tenant)
+        emit(report, as_json, "\n".join(f"updated {k}: {v}" for k, v in report["updated"].items()))
+
+    @app.command("restrict")
+    def restrict_cmd(ctx: typer.Context, subject: SubjectOption, map_path: MapOption = None,
+                     tenant: TenantOption = None, as_json: JsonOption = False) -> None:
+        """Mark processing of the subject restricted (Art. 18).
+
+        Example: privet restrict --subject email=anna@example.com
+        """
+        st = state(ctx)
+        report = restrict(st.load_map(map_path), st.settings, subject, tenant=tenant)
+        emit(report, as_json, f"processing of {report['subject']} is restricted")
+
+    @app.command("object")
+    def object_cmd(ctx: typer.Context, subject: SubjectOption, map_path: MapOption = None,
+                   tenant: TenantOption = None, as_json: JsonOption = False) -> None:
+        """Record an objection (Art. 21): marketing stops, the subject joins the suppression list.
+
+        Example: privet object --subject email=anna@example.com
+        """
+        st = state(ctx)
+        report = object_to(st.load_map(map_path), st.settings, subject, tenant=tenant)
+        emit(report, as_json, f"objection of {report['subject']} recorded; marketing suppressed")

@@ -1,0 +1,247 @@
+"""Art. 15 access and Art. 20 portability: one zip with everything held about the person.
+
+Rows are streamed into the archive as they are read (flat memory); every file
+in it is listed with its sha256 in ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from privet.datamap import DataMap, split_ref
+from privet.detection.operators import mentions
+from privet.identity import Identity
+from privet.requests.erase import as_identity, person_identities, plan
+from privet.requests.execute import _as_text, mention_filter
+from privet.requests.resolve import resolve
+from privet.requests.select import Selection, chunks
+from privet.settings import Settings
+from privet.stores import Stores
+
+RIGHTS = (
+    "access (Art. 15)", "rectification (Art. 16)", "erasure (Art. 17)", "restriction (Art. 18)",
+    "portability (Art. 20)", "objection (Art. 21)", "complaint to a supervisory authority (Art. 77)",
+)
+
+
+@dataclass
+class AccessResult:
+    subject: str
+    found: bool
+    rows: int = 0
+    tables: dict[str, int] = field(default_factory=dict)
+    files: int = 0
+    mentions: int = 0
+    out: str | None = None
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"subject": self.subject, "found": self.found, "rows": self.rows, "tables": self.tables,
+                "files": self.files, "mentions": self.mentions, "out": self.out, "message": self.message}
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, dt.datetime | dt.date | dt.time):
+        return v.isoformat()
+    if isinstance(v, decimal.Decimal):
+        return str(v)
+    if isinstance(v, bytes | memoryview):
+        return "<binary>"
+    return str(v)
+
+
+class _Archive:
+    """A zip written entry by entry, remembering each entry's sha256 and size."""
+
+    def __init__(self, target: Path | IO[bytes]) -> None:
+        self.zip = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED)
+        self.entries: list[dict[str, Any]] = []
+
+    def write_stream(self, name: str, chunks_: Iterator[bytes]) -> None:
+        h, size = hashlib.sha256(), 0
+        with self.zip.open(name, "w", force_zip64=True) as fh:
+            for chunk in chunks_:
+                h.update(chunk)
+                size += len(chunk)
+                fh.write(chunk)
+        self.entries.append({"path": name, "sha256": h.hexdigest(), "bytes": size})
+
+    def write_text(self, name: str, text: str) -> None:
+        self.write_stream(name, iter([text.encode("utf-8")]))
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+def _visible_columns(sel: Selection, key_links: set[str]) -> list[str]:
+    """Columns the requester may see in a shared row: not the other person's link or values."""
+    hidden = {h[0].column for h in sel.spec.paths} - key_links
+    out = []
+    for c in sel.table.columns:
+        spec = sel.spec.columns.get(c.name)
+        if c.name in hidden or (spec is not None and spec.belongs_to not in (None, *key_links)):
+            continue
+        out.append(c.name)
+    return out
+
+
+def _rows(stores: Stores, sel: Selection) -> Iterator[dict[str, Any]]:
+    store = stores.sql[sel.store]
+    with store.connect() as conn:
+        for chunk in chunks(sel.keys, 1000):
+            for row in conn.execute(sa.select(sel.table).where(sel.pk.in_(chunk)).order_by(sel.pk)):
+                data = dict(row._mapping)
+                if sel.shared and row._mapping[sel.pk.name] in sel.shared:
+                    visible = _visible_columns(sel, sel.links.get(data[sel.pk.name], set()))
+                    data = {k: v for k, v in data.items() if k in visible}
+                yield data
+
+
+def _table_entries(archive: _Archive, stores: Stores, sel: Selection) -> tuple[int, list[tuple[str, str]]]:
+    """Write ``tables/<ref>.json`` and ``.csv``; returns rows and the file references seen."""
+    count = 0
+    files: list[tuple[str, str]] = []
+    file_cols = {c: s.file_store for c, s in sel.spec.columns.items() if s.file_store}
+
+    def as_json() -> Iterator[bytes]:
+        nonlocal count
+        yield b"[\n"
+        for i, row in enumerate(_rows(stores, sel)):
+            count += 1
+            for c, fs in file_cols.items():
+                if row.get(c):
+                    files.append((fs or "", str(row[c])))
+            yield (("," if i else "") + json.dumps(row, default=_json_default, ensure_ascii=False) + "\n").encode()
+        yield b"]\n"
+
+    def as_csv() -> Iterator[bytes]:
+        buf = io.StringIO()
+        writer: Any = None
+        for row in _rows(stores, sel):
+            if writer is None:
+                writer = csv.DictWriter(buf, fieldnames=list(row), extrasaction="ignore")
+                writer.writeheader()
+            writer.writerow({k: _json_default(v) if v is not None else "" for k, v in row.items()})
+            yield buf.getvalue().encode()
+            buf.seek(0)
+            buf.truncate()
+
+    archive.write_stream(f"tables/{sel.ref}.json", as_json())
+    archive.write_stream(f"tables/{sel.ref}.csv", as_csv())
+    return count, files
+
+
+def _mention_fragments(dm: DataMap, stores: Stores, ids: set[Identity], own: dict[str, set[Any]]) -> list[dict[str, Any]]:
+    """Only the mentioning fragments of other people's rows, never the rest of their text."""
+    out: list[dict[str, Any]] = []
+    for ref, spec in dm.tables.items():
+        store_name, table_name = split_ref(ref)
+        store = stores.sql.get(store_name)
+        free = [c for c, s in spec.columns.items() if s.cat.free_text]
+        if store is None or not free:
+            continue
+        table = store.table(table_name)
+        pks = list(table.primary_key.columns)
+        if len(pks) != 1:
+            continue
+        with store.connect() as conn:
+            for col in free:
+                cond = mention_filter(table, col, ids)
+                if cond is None:
+                    continue
+                for key, text in conn.execute(sa.select(pks[0], _as_text(table.c[col])).where(cond)):
+                    if key in own.get(ref, set()) or not text:
+                        continue
+                    for f in mentions(str(text), ids, region=dm.default_region):
+                        s, e = max(0, f.start - 40), min(len(text), f.end + 40)
+                        out.append({"table": ref, "column": col, "fragment": str(text)[s:e], "type": f.type})
+    return out
+
+
+def _information(dm: DataMap, kinds: set[str], tables: dict[str, int]) -> str:
+    env = Environment(loader=PackageLoader("privet.requests", "templates"), autoescape=select_autoescape())
+    categories: dict[str, str] = {}
+    for ref, spec in dm.tables.items():
+        if spec.subject in kinds:
+            for cs in spec.columns.values():
+                categories[cs.category] = cs.cat.label
+    retention = [{"table": r.table, "after": r.after, "actions": r.actions} for r in dm.retention]
+    holds = [{"table": ref, "basis": s.legal_hold.basis, "years": s.legal_hold.years}
+             for ref, s in dm.tables.items() if s.legal_hold and s.subject in kinds]
+    return env.get_template("information.html").render(
+        purposes=dm.purposes, categories=sorted(categories.items()), recipients=dm.recipients,
+        retention=retention, holds=holds, rights=RIGHTS, tables=tables,
+        generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
+def access(
+    dm: DataMap,
+    settings: Settings,
+    subject: str | Identity,
+    *,
+    out: Path | None = None,
+    tenant: str | None = None,
+) -> AccessResult:
+    """Export everything held about the person into a zip (``out``); nobody found is an empty export."""
+    identity = as_identity(dm, subject)
+    result = AccessResult(subject=str(identity), found=False)
+    target = out or Path(f"access-{identity.kind}.zip")
+    tmp = target.with_name(f".{target.name}.part")
+    archive = _Archive(tmp)
+    try:
+        with Stores(dm) as stores:
+            res = resolve(dm, stores, identity, tenant=tenant)
+            kinds = {p.kind for p in res.people}
+            file_refs: list[tuple[str, str]] = []
+            if res.found:
+                result.found = True
+                ids = person_identities(dm, stores, res)
+                own: dict[str, set[Any]] = {}
+                for sels in plan(dm, stores, res).values():
+                    for sel in sels:
+                        if not sel.keys:
+                            continue
+                        own.setdefault(sel.ref, set()).update(sel.keys)
+                        n, refs = _table_entries(archive, stores, sel)
+                        result.tables[sel.ref] = result.tables.get(sel.ref, 0) + n
+                        result.rows += n
+                        file_refs += refs
+                for store_name, ref in file_refs:
+                    fs = stores.files.get(store_name)
+                    if fs is not None and fs.exists(ref):
+                        archive.write_stream(f"files/{store_name}/{ref.lstrip('/')}", fs.open_chunks(ref))
+                        result.files += 1
+                fragments = _mention_fragments(dm, stores, ids, own)
+                result.mentions = len(fragments)
+                archive.write_text("mentions.json", json.dumps(fragments, ensure_ascii=False, indent=1))
+            else:
+                result.message = f"nobody in the map's stores has {identity}; the export is empty"
+            archive.write_text("information.html", _information(dm, kinds, result.tables))
+            manifest = {
+                "subject": str(identity), "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "found": result.found, "message": result.message, "rows": result.rows, "tables": result.tables,
+                "files": archive.entries,
+            }
+            archive.write_text("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+    except BaseException:
+        archive.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    archive.close()
+    tmp.replace(target)
+    result.out = str(target)
+    return result
