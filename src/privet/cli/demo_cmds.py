@@ -19,10 +19,16 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo_cmd(
         ctx: typer.Context,
-        db: Annotated[str | None, typer.Option("--db", help="Database URL (default: sqlite:///demo.db).")] = None,
+        db: Annotated[
+            str | None, typer.Option("--db", help="Database URL (default: sqlite:///demo.db).")
+        ] = None,
         users: Annotated[int, typer.Option("--users", help="How many users to generate.")] = 200,
-        directory: Annotated[Path, typer.Option("--dir", help="Where demo.db, files and privet.yaml go.")] = Path("."),
-        serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the API and pages afterwards.")] = True,
+        directory: Annotated[
+            Path, typer.Option("--dir", help="Where demo.db, files and privet.yaml go.")
+        ] = Path("."),
+        serve: Annotated[
+            bool, typer.Option("--serve/--no-serve", help="Serve the API and pages afterwards.")
+        ] = True,
         host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port")] = 8000,
         as_json: JsonOption = False,
@@ -39,8 +45,12 @@ def register(app: typer.Typer) -> None:
         map_path = directory / "privet.yaml"
         write_map(result.datamap, map_path)
         summary = {
-            "database": url, "rows": info.rows, "map": str(map_path), "personal_columns": len(result.columns),
-            "subjects": sorted(result.datamap.subjects), "try": f"privet access --subject email={info.sample_email}",
+            "database": url,
+            "rows": info.rows,
+            "map": str(map_path),
+            "personal_columns": len(result.columns),
+            "subjects": sorted(result.datamap.subjects),
+            "try": f"privet access --subject email={info.sample_email}",
         }
         if as_json:
             emit(summary, True)
@@ -51,11 +61,17 @@ def register(app: typer.Typer) -> None:
             for t in result.tables:
                 cols = [c["column"] for c in result.columns if c["table"] == t["table"]]
                 hold = t["legal_hold"]
-                table.add_row(t["table"], str(t["subject_path"] or "-"), ", ".join(cols),
-                              f"{hold['basis']} {hold.get('years')}y" if hold else "")
+                table.add_row(
+                    t["table"],
+                    str(t["subject_path"] or "-"),
+                    ", ".join(cols),
+                    f"{hold['basis']} {hold.get('years')}y" if hold else "",
+                )
             out_console.print(table)
-            out_console.print(f"{info.total_rows} rows in {url}; try: [bold]privet access --subject "
-                              f"email={info.sample_email} --map {map_path}[/]")
+            out_console.print(
+                f"{info.total_rows} rows in {url}; try: [bold]privet access --subject "
+                f"email={info.sample_email} --map {map_path}[/]"
+            )
         if serve and importlib.util.find_spec("privet.api.app") is not None:
             from privet.api.app import serve as run_server
 

@@ -19,9 +19,13 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         urls: Annotated[list[str], typer.Argument(help="SQLAlchemy URLs of the databases to inspect.")],
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the draft map here.")] = None,
-        files: Annotated[str, typer.Option("--files", help="Folder of the files that path columns name.")] = "./files",
+        files: Annotated[
+            str, typer.Option("--files", help="Folder of the files that path columns name.")
+        ] = "./files",
         sample: Annotated[int, typer.Option("--sample", help="Values sampled per column.")] = 200,
-        region: Annotated[str | None, typer.Option("--region", help="Region of national phone numbers.")] = None,
+        region: Annotated[
+            str | None, typer.Option("--region", help="Region of national phone numbers.")
+        ] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Inspect live databases and write a draft data map.
@@ -29,7 +33,9 @@ def register(app: typer.Typer) -> None:
         Example: privet discover sqlite:///app.db --out privet.yaml
         """
         with progress("discovering tables") as advance:
-            result = discover(urls, sample=sample, files_root=files, region=region, on_table=lambda _t: advance())
+            result = discover(
+                urls, sample=sample, files_root=files, region=region, on_table=lambda _t: advance()
+            )
         if out is not None:
             write_map(result.datamap, out)
         for w in result.warnings:
@@ -57,9 +63,14 @@ def register(app: typer.Typer) -> None:
         """
         dm = state(ctx).load_map(map_path)
         report = check_map(dm)
-        lines = [f"undeclared: {u['store']}.{u['table']}.{u['column']} ({u['category']})" for u in report.undeclared]
+        lines = [
+            f"undeclared: {u['store']}.{u['table']}.{u['column']} ({u['category']})"
+            for u in report.undeclared
+        ]
         lines += [
-            f"vanished: {v['store']}.{v['table']}" + (f".{v['column']}" if v["column"] else "") + f" ({v['problem']})"
+            f"vanished: {v['store']}.{v['table']}"
+            + (f".{v['column']}" if v["column"] else "")
+            + f" ({v['problem']})"
             for v in report.vanished
         ]
         emit(report.to_dict(), as_json, "\n".join(lines) if lines else "the map covers every personal column")

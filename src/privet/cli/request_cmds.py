@@ -20,7 +20,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         subject: SubjectOption,
         map_path: MapOption = None,
-        out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the export zip.")] = None,
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Where to write the export zip.")
+        ] = None,
         tenant: TenantOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -31,8 +33,11 @@ def register(app: typer.Typer) -> None:
         st = state(ctx)
         dm = st.load_map(map_path)
         result = access(dm, st.settings, subject, out=out, tenant=tenant)
-        human = (f"{result.rows} rows from {len(result.tables)} tables and {result.files} files -> {result.out}"
-                 if result.found else f"{result.message} ({result.out})")
+        human = (
+            f"{result.rows} rows from {len(result.tables)} tables and {result.files} files -> {result.out}"
+            if result.found
+            else f"{result.message} ({result.out})"
+        )
         emit(result.to_dict(), as_json, human)
 
     @app.command("erase")
@@ -52,8 +57,10 @@ def register(app: typer.Typer) -> None:
         dm = st.load_map(map_path)
         result = erase(dm, st.settings, subject, dry_run=dry_run, tenant=tenant)
         lines = [f"{t}: {v['action']} {v['rows']}" for t, v in sorted(result.tables.items())]
-        lines += [f"retained under {r['basis']} hold until {r['until']}: {r['table']} ({r['rows']} rows)"
-                  for r in result.retained]
+        lines += [
+            f"retained under {r['basis']} hold until {r['until']}: {r['table']} ({r['rows']} rows)"
+            for r in result.retained
+        ]
         if not result.found:
             lines = [result.message]
         elif not dry_run:
@@ -79,15 +86,22 @@ def register(app: typer.Typer) -> None:
         for item in sets:
             col, sep, value = item.partition("=")
             if not sep or not col:
-                raise BadInput(f"--set '{item}' is not COLUMN=VALUE", value=item, hint="e.g. --set phone=+4930123456")
+                raise BadInput(
+                    f"--set '{item}' is not COLUMN=VALUE", value=item, hint="e.g. --set phone=+4930123456"
+                )
             changes[col.strip()] = value
         st = state(ctx)
         report = rectify(st.load_map(map_path), st.settings, subject, changes, tenant=tenant)
         emit(report, as_json, "\n".join(f"updated {k}: {v}" for k, v in report["updated"].items()))
 
     @app.command("restrict")
-    def restrict_cmd(ctx: typer.Context, subject: SubjectOption, map_path: MapOption = None,
-                     tenant: TenantOption = None, as_json: JsonOption = False) -> None:
+    def restrict_cmd(
+        ctx: typer.Context,
+        subject: SubjectOption,
+        map_path: MapOption = None,
+        tenant: TenantOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
         """Mark processing of the subject restricted (Art. 18).
 
         Example: privet restrict --subject email=anna@example.com
@@ -97,8 +111,13 @@ def register(app: typer.Typer) -> None:
         emit(report, as_json, f"processing of {report['subject']} is restricted")
 
     @app.command("object")
-    def object_cmd(ctx: typer.Context, subject: SubjectOption, map_path: MapOption = None,
-                   tenant: TenantOption = None, as_json: JsonOption = False) -> None:
+    def object_cmd(
+        ctx: typer.Context,
+        subject: SubjectOption,
+        map_path: MapOption = None,
+        tenant: TenantOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
         """Record an objection (Art. 21): marketing stops, the subject joins the suppression list.
 
         Example: privet object --subject email=anna@example.com

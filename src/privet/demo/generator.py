@@ -15,15 +15,79 @@ import sqlalchemy as sa
 from privet.demo.schema import demo_metadata
 from privet.stores.sql import make_engine
 
-FIRST = ("Anna Lukas Marie Jonas Sophie Paul Emma Leon Julia Felix Camille Hugo Chloé Louis Léa Jules Olivia "
-         "Noah Amelia Oliver Lucía Mateo Giulia Lorenzo Sanne Daan Zofia Jakub").split()
-LAST = ("Schmidt Müller Schneider Fischer Weber Meyer Wagner Becker Dubois Martin Bernard Moreau Laurent Smith "
-        "Jones Taylor Brown García Fernández Rossi Russo Bakker Visser Nowak Kowalski Jansen Hoffmann").split()
+FIRST = [
+    "Anna",
+    "Lukas",
+    "Marie",
+    "Jonas",
+    "Sophie",
+    "Paul",
+    "Emma",
+    "Leon",
+    "Julia",
+    "Felix",
+    "Camille",
+    "Hugo",
+    "Chloé",
+    "Louis",
+    "Léa",
+    "Jules",
+    "Olivia",
+    "Noah",
+    "Amelia",
+    "Oliver",
+    "Lucía",
+    "Mateo",
+    "Giulia",
+    "Lorenzo",
+    "Sanne",
+    "Daan",
+    "Zofia",
+    "Jakub",
+]
+LAST = [
+    "Schmidt",
+    "Müller",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Dubois",
+    "Martin",
+    "Bernard",
+    "Moreau",
+    "Laurent",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "García",
+    "Fernández",
+    "Rossi",
+    "Russo",
+    "Bakker",
+    "Visser",
+    "Nowak",
+    "Kowalski",
+    "Jansen",
+    "Hoffmann",
+]
 STREETS = ("Hauptstraße", "Bahnhofstraße", "Gartenweg", "Lindenallee", "Schillerstraße", "Marktplatz")
-CITIES = (("10115", "Berlin"), ("80331", "München"), ("20095", "Hamburg"), ("50667", "Köln"), ("60311", "Frankfurt"))
+CITIES = (
+    ("10115", "Berlin"),
+    ("80331", "München"),
+    ("20095", "Hamburg"),
+    ("50667", "Köln"),
+    ("60311", "Frankfurt"),
+)
 DEVICES = ("mobile", "desktop", "tablet")
-AGENTS = ("Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5) Safari/604.1",
-          "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0")
+AGENTS = (
+    "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5) Safari/604.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0",
+)
 PAGES = ("/pricing", "/projects", "/invoices", "/profile", "/search?q=designer", "/settings")
 
 
@@ -46,7 +110,9 @@ def _phone(rng: random.Random) -> tuple[str, str]:
     prefix = rng.choice(("151", "160", "170", "176", "177"))
     rest = f"{rng.randrange(10**7):07d}" if prefix != "151" else f"{rng.randrange(10**8):08d}"
     e164 = f"+49{prefix}{rest}"
-    typed = rng.choice((f"0{prefix} {rest[:3]} {rest[3:]}", f"+49 {prefix} {rest}", e164, f"0{prefix}-{rest}"))
+    typed = rng.choice(
+        (f"0{prefix} {rest[:3]} {rest[3:]}", f"+49 {prefix} {rest}", e164, f"0{prefix}-{rest}")
+    )
     return e164, typed
 
 
@@ -77,19 +143,36 @@ def build_demo(
     for uid in range(1, users + 1):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         e164, typed = _phone(rng)
-        people.append({
-            "id": uid, "tenant_id": 1 + uid % tenants, "role": "freelancer" if uid % 2 else "client",
-            "email": f"{first.lower()}.{last.lower()}{uid}@example.com".replace("é", "e").replace("ü", "u")
-            .replace("í", "i").replace("á", "a"),
-            "phone": typed, "first_name": first, "last_name": last,
-            "last_login_ip": f"{rng.randrange(1, 223)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
-            "avatar_path": None, "marketing_opt_in": rng.random() < 0.3,
-            "created_at": now - dt.timedelta(days=rng.randrange(30, 1100)), "_e164": e164,
-        })
+        people.append(
+            {
+                "id": uid,
+                "tenant_id": 1 + uid % tenants,
+                "role": "freelancer" if uid % 2 else "client",
+                "email": f"{first.lower()}.{last.lower()}{uid}@example.com".replace("é", "e")
+                .replace("ü", "u")
+                .replace("í", "i")
+                .replace("á", "a"),
+                "phone": typed,
+                "first_name": first,
+                "last_name": last,
+                "last_login_ip": ".".join(str(rng.randrange(1, 223)) for _ in range(4)),
+                "avatar_path": None,
+                "marketing_opt_in": rng.random() < 0.3,
+                "created_at": now - dt.timedelta(days=rng.randrange(30, 1100)),
+                "_e164": e164,
+            }
+        )
     info.sample_email, info.sample_phone = people[0]["email"], people[0]["_e164"]
-    agents = [{"id": i, "tenant_id": 1 + i % tenants, "full_name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-               "work_email": f"agent{i}@support.example.net", "created_at": now - dt.timedelta(days=900)}
-              for i in range(1, max(2, users // 50) + 1)]
+    agents = [
+        {
+            "id": i,
+            "tenant_id": 1 + i % tenants,
+            "full_name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            "work_email": f"agent{i}@support.example.net",
+            "created_at": now - dt.timedelta(days=900),
+        }
+        for i in range(1, max(2, users // 50) + 1)
+    ]
     with engine.begin() as conn:
         conn.execute(t["tenants"].insert(), tenant_rows)
         _insert(conn, t["users"], ({k: v for k, v in p.items() if not k.startswith("_")} for p in people))
@@ -100,8 +183,12 @@ def build_demo(
     return info
 
 
-def _insert(conn: sa.Connection, table: sa.Table, rows: Iterator[dict[str, Any]] | list[dict[str, Any]],
-            batch: int = 2000) -> int:
+def _insert(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Iterator[dict[str, Any]] | list[dict[str, Any]],
+    batch: int = 2000,
+) -> int:
     buf: list[dict[str, Any]] = []
     n = 0
     for row in rows:
@@ -116,47 +203,117 @@ def _insert(conn: sa.Connection, table: sa.Table, rows: Iterator[dict[str, Any]]
     return n
 
 
-def _activity(conn: sa.Connection, t: Any, people: list[dict[str, Any]], agents: list[dict[str, Any]],
-              rng: random.Random, now: dt.datetime, files_dir: Path | None) -> dict[str, int]:
+def _activity(
+    conn: sa.Connection,
+    t: Any,
+    people: list[dict[str, Any]],
+    agents: list[dict[str, Any]],
+    rng: random.Random,
+    now: dt.datetime,
+    files_dir: Path | None,
+) -> dict[str, int]:
     clients = [p for p in people if p["role"] == "client"] or people
     freelancers = [p for p in people if p["role"] == "freelancer"] or people
-    ago = lambda days: now - dt.timedelta(days=rng.randrange(days), seconds=rng.randrange(86400))  # noqa: E731
-    projects, invoices, lines, messages, calls, sms, forms, views, prefs, tickets = ([] for _ in range(10))
+
+    def ago(days: int) -> dt.datetime:
+        return now - dt.timedelta(days=rng.randrange(days), seconds=rng.randrange(86400))
+
+    projects: list[dict[str, Any]] = []
+    invoices: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
+    sms: list[dict[str, Any]] = []
+    forms: list[dict[str, Any]] = []
+    views: list[dict[str, Any]] = []
+    prefs: list[dict[str, Any]] = []
+    tickets: list[dict[str, Any]] = []
     for p in people:
         for kind in ("project_updates", "invoice_reminders", "newsletter"):
-            prefs.append({"id": len(prefs) + 1, "user_id": p["id"], "notification_type": kind,
-                          "enabled": kind != "newsletter" or p["marketing_opt_in"]})
+            prefs.append(
+                {
+                    "id": len(prefs) + 1,
+                    "user_id": p["id"],
+                    "notification_type": kind,
+                    "enabled": kind != "newsletter" or p["marketing_opt_in"],
+                }
+            )
         for _ in range(8):
-            views.append({"id": len(views) + 1, "tenant_id": p["tenant_id"], "user_id": p["id"],
-                          "ip": p["last_login_ip"], "user_agent": rng.choice(AGENTS),
-                          "url": rng.choice(PAGES) + (f"?email={p['email']}" if rng.random() < 0.1 else ""),
-                          "country": "Germany", "city": rng.choice(CITIES)[1], "viewed_at": ago(1000)})
+            views.append(
+                {
+                    "id": len(views) + 1,
+                    "tenant_id": p["tenant_id"],
+                    "user_id": p["id"],
+                    "ip": p["last_login_ip"],
+                    "user_agent": rng.choice(AGENTS),
+                    "url": rng.choice(PAGES) + (f"?email={p['email']}" if rng.random() < 0.1 else ""),
+                    "country": "Germany",
+                    "city": rng.choice(CITIES)[1],
+                    "viewed_at": ago(1000),
+                }
+            )
     for c in clients:
         for _ in range(2):
             f = rng.choice(freelancers)
             pid = len(projects) + 1
-            projects.append({"id": pid, "tenant_id": c["tenant_id"], "client_id": c["id"], "freelancer_id": f["id"],
-                             "title": rng.choice(("Logo design", "Web shop", "Mobile app", "Translation")),
-                             "budget": rng.randrange(500, 20000), "created_at": ago(1000)})
+            projects.append(
+                {
+                    "id": pid,
+                    "tenant_id": c["tenant_id"],
+                    "client_id": c["id"],
+                    "freelancer_id": f["id"],
+                    "title": rng.choice(("Logo design", "Web shop", "Mobile app", "Translation")),
+                    "budget": rng.randrange(500, 20000),
+                    "created_at": ago(1000),
+                }
+            )
             for _ in range(3):
                 other = rng.choice(people)
-                mention = f" You can also reach {other['first_name']} at {other['email']}." if rng.random() < 0.2 else ""
-                messages.append({"id": len(messages) + 1, "tenant_id": c["tenant_id"], "sender_id": c["id"],
-                                 "recipient_id": f["id"], "sent_at": ago(1000),
-                                 "body": f"Hi {f['first_name']}, any news on the project? Call me on {c['phone']}.{mention}"})
+                mention = (
+                    f" You can also reach {other['first_name']} at {other['email']}."
+                    if rng.random() < 0.2
+                    else ""
+                )
+                messages.append(
+                    {
+                        "id": len(messages) + 1,
+                        "tenant_id": c["tenant_id"],
+                        "sender_id": c["id"],
+                        "recipient_id": f["id"],
+                        "sent_at": ago(1000),
+                        "body": f"Hi {f['first_name']}, any news? Call me on {c['phone']}.{mention}",
+                    }
+                )
             postcode, city = rng.choice(CITIES)
             for _ in range(2):
                 iid = len(invoices) + 1
                 issued = (now - dt.timedelta(days=rng.randrange(10, 3600))).date()
-                invoices.append({"id": iid, "tenant_id": f["tenant_id"], "freelancer_id": f["id"], "project_id": pid,
-                                 "number": f"INV-{issued.year}-{iid:06d}", "issued_on": issued,
-                                 "amount": rng.randrange(100, 9000), "currency": "EUR",
-                                 "freelancer_name": f"{f['first_name']} {f['last_name']}",
-                                 "billing_address": f"{rng.choice(STREETS)} {rng.randrange(1, 120)}, {postcode} {city}",
-                                 "vat_id": f"DE{rng.randrange(10**8, 10**9)}", "contact_email": f["email"]})
+                invoices.append(
+                    {
+                        "id": iid,
+                        "tenant_id": f["tenant_id"],
+                        "freelancer_id": f["id"],
+                        "project_id": pid,
+                        "number": f"INV-{issued.year}-{iid:06d}",
+                        "issued_on": issued,
+                        "amount": rng.randrange(100, 9000),
+                        "currency": "EUR",
+                        "freelancer_name": f"{f['first_name']} {f['last_name']}",
+                        "billing_address": f"{rng.choice(STREETS)} {rng.randrange(1, 120)}, {postcode} {city}",  # noqa: E501
+                        "vat_id": f"DE{rng.randrange(10**8, 10**9)}",
+                        "contact_email": f["email"],
+                    }
+                )
                 for k in range(2):
-                    lines.append({"id": len(lines) + 1, "invoice_id": iid, "description": f"Work item {k + 1}",
-                                  "quantity": rng.randrange(1, 10), "unit_price": rng.randrange(20, 200)})
+                    lines.append(
+                        {
+                            "id": len(lines) + 1,
+                            "invoice_id": iid,
+                            "description": f"Work item {k + 1}",
+                            "quantity": rng.randrange(1, 10),
+                            "unit_price": rng.randrange(20, 200),
+                        }
+                    )
     for p in people:
         for _ in range(3):
             cid = len(calls) + 1
@@ -166,24 +323,65 @@ def _activity(conn: sa.Connection, t: Any, people: list[dict[str, Any]], agents:
                 target = files_dir / path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(b"RIFF" + cid.to_bytes(4, "little") + b"WAVEfmt demo recording")
-            calls.append({"id": cid, "tenant_id": p["tenant_id"], "caller_number": number,
-                          "caller_ip": f"203.0.113.{rng.randrange(1, 255)}", "device_type": rng.choice(DEVICES),
-                          "duration_s": rng.randrange(5, 900), "recording_path": path, "started_at": ago(400)})
-        sms.append({"id": len(sms) + 1, "tenant_id": p["tenant_id"], "from_number": p["_e164"],
-                    "body": f"Please call back, {p['first_name']} here", "received_at": ago(120)})
-        forms.append({"id": len(forms) + 1, "tenant_id": p["tenant_id"], "email": p["email"].upper(),
-                      "payload": json.loads(json.dumps({"name": f"{p['first_name']} {p['last_name']}",
-                                                        "message": "Please send me a quote"})),
-                      "submitted_at": ago(700)})
+            calls.append(
+                {
+                    "id": cid,
+                    "tenant_id": p["tenant_id"],
+                    "caller_number": number,
+                    "caller_ip": f"203.0.113.{rng.randrange(1, 255)}",
+                    "device_type": rng.choice(DEVICES),
+                    "duration_s": rng.randrange(5, 900),
+                    "recording_path": path,
+                    "started_at": ago(400),
+                }
+            )
+        sms.append(
+            {
+                "id": len(sms) + 1,
+                "tenant_id": p["tenant_id"],
+                "from_number": p["_e164"],
+                "body": f"Please call back, {p['first_name']} here",
+                "received_at": ago(120),
+            }
+        )
+        forms.append(
+            {
+                "id": len(forms) + 1,
+                "tenant_id": p["tenant_id"],
+                "email": p["email"].upper(),
+                "payload": json.loads(
+                    json.dumps(
+                        {"name": f"{p['first_name']} {p['last_name']}", "message": "Please send me a quote"}
+                    )
+                ),
+                "submitted_at": ago(700),
+            }
+        )
         if p["role"] == "client" and rng.random() < 0.3:
             a = rng.choice(agents)
-            tickets.append({"id": len(tickets) + 1, "tenant_id": p["tenant_id"], "customer_id": p["id"],
-                            "agent_id": a["id"], "subject": f"Invoice question from {p['first_name']}",
-                            "body": f"My number is {p['phone']}, please call.", "created_at": ago(500)})
+            tickets.append(
+                {
+                    "id": len(tickets) + 1,
+                    "tenant_id": p["tenant_id"],
+                    "customer_id": p["id"],
+                    "agent_id": a["id"],
+                    "subject": f"Invoice question from {p['first_name']}",
+                    "body": f"My number is {p['phone']}, please call.",
+                    "created_at": ago(500),
+                }
+            )
     counts = {}
-    for name, rows in (("projects", projects), ("invoices", invoices), ("invoice_lines", lines),
-                       ("messages", messages), ("calls", calls), ("sms_messages", sms),
-                       ("form_submissions", forms), ("page_views", views), ("notification_preferences", prefs),
-                       ("support_tickets", tickets)):
+    for name, rows in (
+        ("projects", projects),
+        ("invoices", invoices),
+        ("invoice_lines", lines),
+        ("messages", messages),
+        ("calls", calls),
+        ("sms_messages", sms),
+        ("form_submissions", forms),
+        ("page_views", views),
+        ("notification_preferences", prefs),
+        ("support_tickets", tickets),
+    ):
         counts[name] = _insert(conn, t[name], rows)
     return counts

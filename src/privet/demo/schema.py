@@ -8,10 +8,16 @@ import sqlalchemy as sa
 def demo_metadata() -> sa.MetaData:
     md = sa.MetaData()
     s = sa.String
-    sa.Table("tenants", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", s(100)),
-             sa.Column("country", s(2)))
     sa.Table(
-        "users", md,
+        "tenants",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", s(100)),
+        sa.Column("country", s(2)),
+    )
+    sa.Table(
+        "users",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False, index=True),
         sa.Column("role", s(20), nullable=False),
@@ -25,7 +31,8 @@ def demo_metadata() -> sa.MetaData:
         sa.Column("created_at", sa.DateTime, nullable=False),
     )
     sa.Table(
-        "agents", md,
+        "agents",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False, index=True),
         sa.Column("full_name", s(120)),
@@ -33,7 +40,8 @@ def demo_metadata() -> sa.MetaData:
         sa.Column("created_at", sa.DateTime, nullable=False),
     )
     sa.Table(
-        "projects", md,
+        "projects",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False, index=True),
         sa.Column("client_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True, index=True),
@@ -43,7 +51,8 @@ def demo_metadata() -> sa.MetaData:
         sa.Column("created_at", sa.DateTime, nullable=False),
     )
     sa.Table(
-        "invoices", md,
+        "invoices",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False, index=True),
         sa.Column("freelancer_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
@@ -58,7 +67,8 @@ def demo_metadata() -> sa.MetaData:
         sa.Column("contact_email", s(200)),
     )
     sa.Table(
-        "invoice_lines", md,
+        "invoice_lines",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("invoice_id", sa.Integer, sa.ForeignKey("invoices.id"), nullable=False, index=True),
         sa.Column("description", s(200)),
@@ -66,7 +76,8 @@ def demo_metadata() -> sa.MetaData:
         sa.Column("unit_price", sa.Numeric(12, 2)),
     )
     sa.Table(
-        "messages", md,
+        "messages",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False, index=True),
         sa.Column("sender_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True, index=True),
@@ -75,7 +86,8 @@ def demo_metadata() -> sa.MetaData:
         sa.Column("sent_at", sa.DateTime, nullable=False),
     )
     sa.Table(
-        "calls", md,
+        "calls",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False, index=True),
         sa.Column("caller_number", s(40), index=True),
@@ -86,7 +98,8 @@ def demo_metadata() -> sa.MetaData:
         sa.Column("started_at", sa.DateTime, nullable=False, index=True),
     )
     sa.Table(
-        "sms_messages", md,
+        "sms_messages",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False, index=True),
         sa.Column("from_number", s(40), index=True),
@@ -94,7 +107,8 @@ def demo_metadata() -> sa.MetaData:
         sa.Column("received_at", sa.DateTime, nullable=False, index=True),
     )
     sa.Table(
-        "form_submissions", md,
+        "form_submissions",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False, index=True),
         sa.Column("email", s(200), index=True),
@@ -102,7 +116,8 @@ def demo_metadata() -> sa.MetaData:
         sa.Column("submitted_at", sa.DateTime, nullable=False),
     )
     sa.Table(
-        "page_views", md,
+        "page_views",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False, index=True),
         sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True, index=True),
@@ -114,14 +129,16 @@ def demo_metadata() -> sa.MetaData:
         sa.Column("viewed_at", sa.DateTime, nullable=False, index=True),
     )
     sa.Table(
-        "notification_preferences", md,
+        "notification_preferences",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
         sa.Column("notification_type", s(50), nullable=False),
         sa.Column("enabled", sa.Boolean, nullable=False),
     )
     sa.Table(
-        "support_tickets", md,
+        "support_tickets",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False, index=True),
         sa.Column("customer_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True, index=True),

@@ -37,8 +37,9 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
             tname = ref.split(".", 1)[1]
             info = schema.tables.get(tname)
             if info is None:
-                report.vanished.append({"store": name, "table": tname, "column": None,
-                                        "problem": "table no longer exists"})
+                report.vanished.append(
+                    {"store": name, "table": tname, "column": None, "problem": "table no longer exists"}
+                )
                 continue
             live = {c.name for c in info.columns}
             wanted = set(table.columns) | set(table.match or {})
@@ -46,14 +47,16 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
             if table.tenant_column:
                 wanted.add(table.tenant_column)
             for col in sorted(wanted - live):
-                report.vanished.append({"store": name, "table": tname, "column": col,
-                                        "problem": "column no longer exists"})
+                report.vanished.append(
+                    {"store": name, "table": tname, "column": col, "problem": "column no longer exists"}
+                )
     found = discover(urls, sample=sample, region=dm.default_region)
-    for col in found.columns:
-        spec = dm.tables.get(f"{col['store']}.{col['table']}")
-        if spec is None or col["column"] not in spec.columns:
-            if col["confidence"] < 0.6:
+    for found_col in found.columns:
+        spec = dm.tables.get(f"{found_col['store']}.{found_col['table']}")
+        if spec is None or found_col["column"] not in spec.columns:
+            if found_col["confidence"] < 0.6:
                 continue
-            report.undeclared.append({k: col[k] for k in ("store", "table", "column", "category", "confidence",
-                                                          "evidence")})
+            report.undeclared.append(
+                {k: found_col[k] for k in ("store", "table", "column", "category", "confidence", "evidence")}
+            )
     return report

@@ -80,16 +80,17 @@ def classify_column(col: ColumnInfo, samples: Sequence[Any], *, region: str = "D
         mentioned = sum(1 for t in texts[:100] if scan(t[:2000], region=region))
         if mentioned:
             verdict.evidence.append(f"{mentioned} of {min(n, 100)} sampled texts mention personal data")
-            if verdict.category is None or not categories.CATEGORIES[verdict.category].free_text:
-                if verdict.category is None:
-                    verdict.category = "user.content.private"
+            if verdict.category is None:
+                verdict.category = "user.content.private"
             verdict.confidence = max(verdict.confidence, min(0.95, 0.6 + mentioned / min(n, 100)))
         elif verdict.category is not None and categories.CATEGORIES[verdict.category].free_text:
             verdict.evidence.append("free text; no personal data in the sample")
             verdict.confidence = 0.6
     elif by_name and categories.CATEGORIES[by_name[0]].entity in ("email", "phone", "ip_address", "iban"):
         # The name promises validated values that are not there: the column holds something else.
-        verdict.evidence.append(f"but only {hits} of {n} sampled values are valid {by_name[0].split('.')[-1]}s")
+        verdict.evidence.append(
+            f"but only {hits} of {n} sampled values are valid {by_name[0].split('.')[-1]}s"
+        )
         verdict.confidence = 0.4
     if verdict.looks_like_files:
         verdict.evidence.append("values are file paths")
@@ -105,5 +106,11 @@ def _is_birth(by_name: tuple[str, str] | None) -> bool:
 
 def _name_is_specific(category: str) -> bool:
     """Categories a name decides on its own even when values look like another entity."""
-    return category in ("user.device.user_agent", "user.behavior.browsing_history", "user.device.device_id",
-                        "user.account.username", "user.authorization.credentials", "user.government_id.tax_id")
+    return category in (
+        "user.device.user_agent",
+        "user.behavior.browsing_history",
+        "user.device.device_id",
+        "user.account.username",
+        "user.authorization.credentials",
+        "user.government_id.tax_id",
+    )

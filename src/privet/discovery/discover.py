@@ -29,9 +29,16 @@ from privet.legal import hold_years
 from privet.stores.sql import SqlStore
 
 # Personal columns an accounting document needs, kept unaltered under the hold.
-_DOCUMENT_NEEDS = ("user.name", "user.name.first", "user.name.last", "user.contact.address",
-                   "user.contact.address.street", "user.contact.address.city",
-                   "user.contact.address.postal_code", "user.government_id.tax_id")
+_DOCUMENT_NEEDS = (
+    "user.name",
+    "user.name.first",
+    "user.name.last",
+    "user.contact.address",
+    "user.contact.address.street",
+    "user.contact.address.city",
+    "user.contact.address.postal_code",
+    "user.government_id.tax_id",
+)
 
 
 @dataclass
@@ -168,25 +175,43 @@ def _build_map(
                     cspec.file_store, cspec.on_erase = "files", "delete_file"
                     needs_files = True
                 spec.columns[col] = cspec
-                out.columns.append({"store": store_name, "table": tname, "column": col, "category": cat.name,
-                                    "confidence": cspec.confidence, "evidence": v.evidence})
+                out.columns.append(
+                    {
+                        "store": store_name,
+                        "table": tname,
+                        "column": col,
+                        "category": cat.name,
+                        "confidence": cspec.confidence,
+                        "evidence": v.evidence,
+                    }
+                )
             if spec.subject and (is_accounting(tname) or tname in held):
                 date_col = hold_date_column(f.info)
                 spec.legal_hold = LegalHold(
-                    basis="accounting", years=hold_years(region), from_=date_col,
+                    basis="accounting",
+                    years=hold_years(region),
+                    from_=date_col,
                     retain=sorted(c for c, v in personal.items() if v.category in _DOCUMENT_NEEDS),
                     country=region,
                 )
             if spec.subject is None and not personal:
                 continue
             dm.tables[f"{store_name}.{tname}"] = spec
-            out.tables.append({
-                "store": store_name, "table": tname, "subject_path": subject_path,
-                "tenant_column": spec.tenant_column,
-                "legal_hold": spec.legal_hold.model_dump(by_alias=True, exclude_none=True) if spec.legal_hold else None,
-            })
+            out.tables.append(
+                {
+                    "store": store_name,
+                    "table": tname,
+                    "subject_path": subject_path,
+                    "tenant_column": spec.tenant_column,
+                    "legal_hold": spec.legal_hold.model_dump(by_alias=True, exclude_none=True)
+                    if spec.legal_hold
+                    else None,
+                }
+            )
             if spec.subject is None:
-                out.warnings.append(f"{store_name}.{tname} holds personal data but no path to a person was found")
+                out.warnings.append(
+                    f"{store_name}.{tname} holds personal data but no path to a person was found"
+                )
     if needs_files:
         dm.stores["files"] = StoreSpec(files=files_root)
     return out

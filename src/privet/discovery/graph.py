@@ -20,8 +20,20 @@ _TENANT = re.compile(
     r"|company_?id|client_?account_?id|team_?id)$",
     re.I,
 )
-_DATE_COLS = ("issued_on", "issue_date", "invoice_date", "date", "rechnungsdatum", "date_facture", "fecha",
-              "data", "created_at", "ordered_at", "paid_at", "booked_at")
+_DATE_COLS = (
+    "issued_on",
+    "issue_date",
+    "invoice_date",
+    "date",
+    "rechnungsdatum",
+    "date_facture",
+    "fecha",
+    "data",
+    "created_at",
+    "ordered_at",
+    "paid_at",
+    "booked_at",
+)
 
 
 @dataclass
@@ -33,7 +45,9 @@ class TableFacts:
         return {k: v for k, v in self.verdicts.items() if v.category is not None and v.confidence >= 0.5}
 
     def with_identity(self, kind: str) -> list[str]:
-        return [c for c, v in self.personal().items() if categories.CATEGORIES[v.category or ""].identity == kind]
+        return [
+            c for c, v in self.personal().items() if categories.CATEGORIES[v.category or ""].identity == kind
+        ]
 
 
 def is_accounting(name: str) -> bool:
@@ -67,9 +81,7 @@ def find_roots(tables: dict[str, TableFacts]) -> list[str]:
         if is_accounting(name):
             continue
         has_identity = bool(facts.with_identity("email") or facts.with_identity("phone"))
-        has_name = any(
-            (v.category or "").startswith("user.name") for v in facts.personal().values()
-        )
+        has_name = any((v.category or "").startswith("user.name") for v in facts.personal().values())
         if has_identity and (has_name or inbound[name] > 0):
             roots.append(name)
     # The main person kind first: the one most other tables point at.
@@ -122,7 +134,17 @@ def paths_to(table: str, root: str, tables: dict[str, TableFacts], max_hops: int
 
 
 TENANT_TABLES = frozenset(
-    ("tenants", "tenant", "organizations", "organisations", "orgs", "accounts", "workspaces", "mandanten", "teams")
+    (
+        "tenants",
+        "tenant",
+        "organizations",
+        "organisations",
+        "orgs",
+        "accounts",
+        "workspaces",
+        "mandanten",
+        "teams",
+    )
 )
 
 
@@ -132,7 +154,12 @@ def _is_root_like(name: str, tables: dict[str, TableFacts]) -> bool:
 
 
 def render_path(path: Path, store: str) -> str:
-    """``[(project_id, projects), (client_id, users)]`` -> ``project_id -> app.projects.client_id -> app.users``."""
+    """Hops as the map writes them.
+
+    ``[(project_id, projects), (client_id, users)]`` -> ``project_id -> app.projects.client_id -> app.users``.
+
+    (The first column is in the table itself; each later one in the table before it.)
+    """
     out = path[0][0]
     for i, (_col, table) in enumerate(path):
         nxt = path[i + 1][0] if i + 1 < len(path) else None

@@ -28,7 +28,9 @@ def hold_years(country: str, *, issued_on: dt.date | None = None) -> int:
     pack = rule_pack()
     code = country.upper()
     if not (len(code) == 2 and code.isalpha()):
-        raise BadInput(f"'{country}' is not a country code", value=country, hint="use ISO 3166 codes: DE, FR…")
+        raise BadInput(
+            f"'{country}' is not a country code", value=country, hint="use ISO 3166 codes: DE, FR…"
+        )
     if issued_on is not None:
         for period in pack.get("history", {}).get(code, []):
             if issued_on <= dt.date.fromisoformat(str(period["until"])):

@@ -32,8 +32,13 @@ from privet.settings import Settings
 from privet.stores import Stores
 
 RIGHTS = (
-    "access (Art. 15)", "rectification (Art. 16)", "erasure (Art. 17)", "restriction (Art. 18)",
-    "portability (Art. 20)", "objection (Art. 21)", "complaint to a supervisory authority (Art. 77)",
+    "access (Art. 15)",
+    "rectification (Art. 16)",
+    "erasure (Art. 17)",
+    "restriction (Art. 18)",
+    "portability (Art. 20)",
+    "objection (Art. 21)",
+    "complaint to a supervisory authority (Art. 77)",
 )
 
 
@@ -49,8 +54,16 @@ class AccessResult:
     message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"subject": self.subject, "found": self.found, "rows": self.rows, "tables": self.tables,
-                "files": self.files, "mentions": self.mentions, "out": self.out, "message": self.message}
+        return {
+            "subject": self.subject,
+            "found": self.found,
+            "rows": self.rows,
+            "tables": self.tables,
+            "files": self.files,
+            "mentions": self.mentions,
+            "out": self.out,
+            "message": self.message,
+        }
 
 
 def _json_default(v: Any) -> Any:
@@ -124,7 +137,9 @@ def _table_entries(archive: _Archive, stores: Stores, sel: Selection) -> tuple[i
             for c, fs in file_cols.items():
                 if row.get(c):
                     files.append((fs or "", str(row[c])))
-            yield (("," if i else "") + json.dumps(row, default=_json_default, ensure_ascii=False) + "\n").encode()
+            yield (
+                ("," if i else "") + json.dumps(row, default=_json_default, ensure_ascii=False) + "\n"
+            ).encode()
         yield b"]\n"
 
     def as_csv() -> Iterator[bytes]:
@@ -144,7 +159,9 @@ def _table_entries(archive: _Archive, stores: Stores, sel: Selection) -> tuple[i
     return count, files
 
 
-def _mention_fragments(dm: DataMap, stores: Stores, ids: set[Identity], own: dict[str, set[Any]]) -> list[dict[str, Any]]:
+def _mention_fragments(
+    dm: DataMap, stores: Stores, ids: set[Identity], own: dict[str, set[Any]]
+) -> list[dict[str, Any]]:
     """Only the mentioning fragments of other people's rows, never the rest of their text."""
     out: list[dict[str, Any]] = []
     for ref, spec in dm.tables.items():
@@ -174,16 +191,24 @@ def _mention_fragments(dm: DataMap, stores: Stores, ids: set[Identity], own: dic
 def _information(dm: DataMap, kinds: set[str], tables: dict[str, int]) -> str:
     env = Environment(loader=PackageLoader("privet.requests", "templates"), autoescape=select_autoescape())
     categories: dict[str, str] = {}
-    for ref, spec in dm.tables.items():
+    for _ref, spec in dm.tables.items():
         if spec.subject in kinds:
             for cs in spec.columns.values():
                 categories[cs.category] = cs.cat.label
     retention = [{"table": r.table, "after": r.after, "actions": r.actions} for r in dm.retention]
-    holds = [{"table": ref, "basis": s.legal_hold.basis, "years": s.legal_hold.years}
-             for ref, s in dm.tables.items() if s.legal_hold and s.subject in kinds]
+    holds = [
+        {"table": ref, "basis": s.legal_hold.basis, "years": s.legal_hold.years}
+        for ref, s in dm.tables.items()
+        if s.legal_hold and s.subject in kinds
+    ]
     return env.get_template("information.html").render(
-        purposes=dm.purposes, categories=sorted(categories.items()), recipients=dm.recipients,
-        retention=retention, holds=holds, rights=RIGHTS, tables=tables,
+        purposes=dm.purposes,
+        categories=sorted(categories.items()),
+        recipients=dm.recipients,
+        retention=retention,
+        holds=holds,
+        rights=RIGHTS,
+        tables=tables,
         generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
 
@@ -232,8 +257,12 @@ def access(
                 result.message = f"nobody in the map's stores has {identity}; the export is empty"
             archive.write_text("information.html", _information(dm, kinds, result.tables))
             manifest = {
-                "subject": str(identity), "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "found": result.found, "message": result.message, "rows": result.rows, "tables": result.tables,
+                "subject": str(identity),
+                "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "found": result.found,
+                "message": result.message,
+                "rows": result.rows,
+                "tables": result.tables,
                 "files": archive.entries,
             }
             archive.write_text("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))

@@ -24,7 +24,6 @@ from privet.state import StateDB, open_state
 from privet.state.db import utcnow
 from privet.stores import Stores
 
-
 # The action a table is reported under when several applied (the strongest first).
 _ACTION_ORDER = ("retain", "pseudonymize", "tombstone", "delete_row", "cut_link", "erase", "redact")
 
@@ -44,9 +43,16 @@ class ErasureResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "subject": self.subject, "found": self.found, "dry_run": self.dry_run, "tables": self.tables,
-            "retained": self.retained, "files_deleted": self.files_deleted, "verified": self.verified,
-            "leftovers": self.leftovers, "certificate": self.certificate, "message": self.message,
+            "subject": self.subject,
+            "found": self.found,
+            "dry_run": self.dry_run,
+            "tables": self.tables,
+            "retained": self.retained,
+            "files_deleted": self.files_deleted,
+            "verified": self.verified,
+            "leftovers": self.leftovers,
+            "certificate": self.certificate,
+            "message": self.message,
         }
 
 
@@ -66,7 +72,7 @@ def person_identities(dm: DataMap, stores: Stores, res: Resolution) -> set[Ident
         full = [c for c, s in spec.columns.items() if s.category == "user.name"]
         store, table = split_ref(person.root)
         t = stores.sql[store].table(table)
-        pk = list(t.primary_key.columns)[0]
+        pk = next(iter(t.primary_key.columns))
         cols = [t.c[c] for c in (*first[:1], *last[:1], *full[:1])]
         if not cols:
             continue
@@ -135,9 +141,15 @@ def _describe_plan(result: ErasureResult, selections: dict[str, list[Selection]]
                 continue
             if sel.spec.legal_hold is not None:
                 action = "retain"
-                result.retained.append({"table": sel.ref, "rows": len(sel.keys),
-                                        "columns": sel.spec.legal_hold.retain, "basis": sel.spec.legal_hold.basis,
-                                        "until": None})
+                result.retained.append(
+                    {
+                        "table": sel.ref,
+                        "rows": len(sel.keys),
+                        "columns": sel.spec.legal_hold.retain,
+                        "basis": sel.spec.legal_hold.basis,
+                        "until": None,
+                    }
+                )
             elif sel.shared:
                 action = "cut_link"
             else:
@@ -145,8 +157,18 @@ def _describe_plan(result: ErasureResult, selections: dict[str, list[Selection]]
             result.tables[sel.ref] = {"action": action, "rows": len(sel.keys)}
 
 
-def _execute(dm: DataMap, settings: Settings, db: StateDB, stores: Stores, selections: dict[str, list[Selection]],
-             ids: set[Identity], result: ErasureResult, actor: str, tenant: str | None, identity: Identity) -> None:
+def _execute(
+    dm: DataMap,
+    settings: Settings,
+    db: StateDB,
+    stores: Stores,
+    selections: dict[str, list[Selection]],
+    ids: set[Identity],
+    result: ErasureResult,
+    actor: str,
+    tenant: str | None,
+    identity: Identity,
+) -> None:
     master = settings.master_key()
     pseudo_key = derive_key(master, "pseudonymize")
     sup_key = derive_key(master, "suppression")
@@ -168,32 +190,74 @@ def _execute(dm: DataMap, settings: Settings, db: StateDB, stores: Stores, selec
         for ref, actions in outcome.tables.items():
             counts = dict(actions)
             main = next(a for a in _ACTION_ORDER if a in counts)
-            result.tables[ref] = {"action": main, "rows": counts[main], **({"detail": counts} if len(counts) > 1 else {})}
+            result.tables[ref] = {
+                "action": main,
+                "rows": counts[main],
+                **({"detail": counts} if len(counts) > 1 else {}),
+            }
     retained: dict[str, dict[str, Any]] = {}
     digest = suppression.digest(identity, sup_key)
     with db.session() as s:
         for outcome in outcomes.values():
             for h in outcome.held:
                 store_name, table = split_ref(h["table"])
-                s.add(HeldRow(certificate=cert, subject_digest=digest, store=store_name, table_name=table,
-                              row_key=h["key"], columns=json.dumps(h["columns"]), basis=h["basis"], until=h["until"]))
-                r = retained.setdefault(h["table"], {"table": h["table"], "rows": 0, "columns": h["columns"],
-                                                     "basis": h["basis"], "until": h["until"]})
+                s.add(
+                    HeldRow(
+                        certificate=cert,
+                        subject_digest=digest,
+                        store=store_name,
+                        table_name=table,
+                        row_key=h["key"],
+                        columns=json.dumps(h["columns"]),
+                        basis=h["basis"],
+                        until=h["until"],
+                    )
+                )
+                r = retained.setdefault(
+                    h["table"],
+                    {
+                        "table": h["table"],
+                        "rows": 0,
+                        "columns": h["columns"],
+                        "basis": h["basis"],
+                        "until": h["until"],
+                    },
+                )
                 r["rows"] += 1
                 r["until"] = max(r["until"], h["until"])
     result.retained = [{**r, "until": r["until"].isoformat()} for r in retained.values()]
     result.leftovers = leftovers(dm, stores, ids)
     result.verified = not result.leftovers
     result.certificate = cert
-    summary = {"tables": result.tables, "retained": result.retained, "files_deleted": result.files_deleted,
-               "verified": result.verified}
+    summary = {
+        "tables": result.tables,
+        "retained": result.retained,
+        "files_deleted": result.files_deleted,
+        "verified": result.verified,
+    }
     with db.session() as s:
-        s.add(Certificate(id=cert, subject_digest=digest, at=utcnow(), summary=json.dumps(summary, default=str),
-                          verified=result.verified))
+        s.add(
+            Certificate(
+                id=cert,
+                subject_digest=digest,
+                at=utcnow(),
+                summary=json.dumps(summary, default=str),
+                verified=result.verified,
+            )
+        )
         for ident in ids:
             if ident.kind in ("email", "phone"):
                 suppression.add(s, ident, sup_key, reason="erasure")
-        audit.record(s, "subject.erased", actor=actor, tenant=tenant, target=f"certificate:{cert}",
-                     details={"subject_digest": digest, "tables": len(result.tables),
-                              "rows": sum(int(t["rows"]) for t in result.tables.values()),
-                              "verified": result.verified})
+        audit.record(
+            s,
+            "subject.erased",
+            actor=actor,
+            tenant=tenant,
+            target=f"certificate:{cert}",
+            details={
+                "subject_digest": digest,
+                "tables": len(result.tables),
+                "rows": sum(int(t["rows"]) for t in result.tables.values()),
+                "verified": result.verified,
+            },
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,8 +55,11 @@ def order_children_first(selections: list[Selection], schema: dict[str, TableInf
 
     def d(name: str, path: frozenset[str]) -> int:
         if name not in depth:
-            refs = [fk.ref_table for fk in schema[name].foreign_keys
-                    if fk.ref_table in names and fk.ref_table not in path | {name}]
+            refs = [
+                fk.ref_table
+                for fk in schema[name].foreign_keys
+                if fk.ref_table in names and fk.ref_table not in path | {name}
+            ]
             depth[name] = 1 + max((d(r, path | {name}) for r in refs), default=-1)
         return depth[name]
 
@@ -101,10 +105,15 @@ def _hold(conn: Connection, ctx: EraseContext, sel: Selection) -> None:
         ).all()
         for key, issued in rows:
             issued_date = _as_date(issued) or dt.date.today()
-            ctx.outcome.held.append({
-                "table": sel.ref, "key": str(key), "columns": sorted(retain), "basis": hold.basis,
-                "until": hold_until(issued_date, country, hold.years),
-            })
+            ctx.outcome.held.append(
+                {
+                    "table": sel.ref,
+                    "key": str(key),
+                    "columns": sorted(retain),
+                    "basis": hold.basis,
+                    "until": hold_until(issued_date, country, hold.years),
+                }
+            )
     ctx.outcome.count(sel.ref, "retain", len(sel.keys))
 
 
@@ -132,7 +141,9 @@ def _cut_shared(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[
         _erase_values(conn, ctx, sel, group, mine)
         for chunk in chunks(group):
             if nullable:
-                conn.execute(sa.update(sel.table).where(sel.pk.in_(chunk)).values({c: None for c in nullable}))
+                conn.execute(
+                    sa.update(sel.table).where(sel.pk.in_(chunk)).values({c: None for c in nullable})
+                )
         free = [c for c, s in _personal_columns(sel).items() if s.cat.free_text and s.belongs_to is None]
         _redact_rows(conn, ctx, sel, group, free)
     ctx.outcome.count(sel.ref, "cut_link", len(keys))
@@ -158,7 +169,9 @@ def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, ke
                     res = conn.execute(sa.update(y).where(col.in_(chunk)).values({col.name: None}))
                     ctx.outcome.count(f"{split_ref(sel.ref)[0]}.{other}", "cut_link", res.rowcount or 0)
                 else:
-                    protected.update(r[0] for r in conn.execute(sa.select(col).where(col.in_(chunk)).distinct()))
+                    protected.update(
+                        r[0] for r in conn.execute(sa.select(col).where(col.in_(chunk)).distinct())
+                    )
     doomed = [k for k in keys if k not in protected]
     stones = [k for k in keys if k in protected]
     if stones:
@@ -173,8 +186,9 @@ def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, ke
         ctx.outcome.count(sel.ref, "delete_row", n)
 
 
-def _journal_files(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any],
-                   files: list[tuple[str, ColumnSpec]]) -> None:
+def _journal_files(
+    conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any], files: list[tuple[str, ColumnSpec]]
+) -> None:
     for col, spec in files:
         for chunk in chunks(keys):
             stmt = sa.select(sel.table.c[col]).where(sel.pk.in_(chunk), sel.table.c[col].is_not(None))
@@ -213,7 +227,9 @@ def _erase_values(
         if nulls:
             conn.execute(sa.update(sel.table).where(sel.pk.in_(chunk)).values({c: None for c in nulls}))
         if pseudo:
-            rows = conn.execute(sa.select(sel.pk, *(sel.table.c[c] for c in pseudo)).where(sel.pk.in_(chunk))).all()
+            rows = conn.execute(
+                sa.select(sel.pk, *(sel.table.c[c] for c in pseudo)).where(sel.pk.in_(chunk))
+            ).all()
             updates = []
             for r in rows:
                 vals = {}
@@ -222,13 +238,18 @@ def _erase_values(
                     vals[f"v_{c}"] = None if v is None else Pseudonymize(ctx.pseudo_key, kind).apply(str(v))
                 updates.append({"k": r[0], **vals})
             if updates:
-                stmt = sa.update(sel.table).where(sel.pk == sa.bindparam("k")).values(
-                    {c: sa.bindparam(f"v_{c}") for c in pseudo})
+                stmt = (
+                    sa.update(sel.table)
+                    .where(sel.pk == sa.bindparam("k"))
+                    .values({c: sa.bindparam(f"v_{c}") for c in pseudo})
+                )
                 conn.execute(stmt, updates)
     ctx.outcome.count(sel.ref, "erase", len(keys) if (nulls or pseudo) else 0)
 
 
-def _redact_rows(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any], cols: list[str]) -> int:
+def _redact_rows(
+    conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any], cols: list[str]
+) -> int:
     changed = 0
     for col in cols:
         for chunk in chunks(keys):
@@ -257,8 +278,9 @@ def _redact_value(value: Any, ctx: EraseContext) -> tuple[Any, int]:
     return value, 0
 
 
-def _write_redactions(conn: Connection, ctx: EraseContext, table: sa.Table, pk: sa.Column[Any], col: str,
-                      rows: list[Any]) -> int:
+def _write_redactions(
+    conn: Connection, ctx: EraseContext, table: sa.Table, pk: sa.Column[Any], col: str, rows: Sequence[Any]
+) -> int:
     updates = []
     is_json = isinstance(table.c[col].type, sa.JSON)
     for key, text in rows:
@@ -269,7 +291,9 @@ def _write_redactions(conn: Connection, ctx: EraseContext, table: sa.Table, pk: 
         if n:
             updates.append({"k": key, "v": new})
     if updates:
-        conn.execute(sa.update(table).where(pk == sa.bindparam("k")).values({col: sa.bindparam("v")}), updates)
+        conn.execute(
+            sa.update(table).where(pk == sa.bindparam("k")).values({col: sa.bindparam("v")}), updates
+        )
     return len(updates)
 
 

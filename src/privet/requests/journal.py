@@ -22,8 +22,9 @@ def add_pending(db: StateDB, certificate: str, refs: Iterable[tuple[str, str, st
     ids = []
     with db.session() as s:
         for store, source, ref in refs:
-            entry = FileJournal(certificate=certificate, store=store, source=source, ref=ref, state="pending",
-                                at=utcnow())
+            entry = FileJournal(
+                certificate=certificate, store=store, source=source, ref=ref, state="pending", at=utcnow()
+            )
             s.add(entry)
             s.flush()
             ids.append(entry.id)
@@ -40,8 +41,9 @@ def finish(db: StateDB, stores: Stores) -> int:
     """Delete the files of committed entries, settle pending ones; returns files deleted."""
     deleted = 0
     with db.session() as s:
-        entries = list(s.execute(sa.select(FileJournal).where(FileJournal.state.in_(("pending", "committed"))))
-                       .scalars())
+        entries = list(
+            s.execute(sa.select(FileJournal).where(FileJournal.state.in_(("pending", "committed")))).scalars()
+        )
     for e in entries:
         files = stores.files.get(e.store)
         if e.state == "pending" and _still_named(stores, e.source, e.ref):
@@ -62,5 +64,7 @@ def _still_named(stores: Stores, source: str, ref: str) -> bool:
         return False
     table = store.table(table_name)
     with store.connect() as conn:
-        n = conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c[column] == ref)).scalar_one()
+        n = conn.execute(
+            sa.select(sa.func.count()).select_from(table).where(table.c[column] == ref)
+        ).scalar_one()
     return bool(n)

@@ -68,8 +68,16 @@ def resolve(dm: DataMap, stores: Stores, identity: Identity, *, tenant: str | No
         id_cols = {k: table.c[c] for k, c in spec.identities.items()}
         stmt = sa.select(pk, *id_cols.values()).where(where)
         with store.connect() as conn:
-            rows = [r for r in conn.execute(stmt) if value_matches(
-                identity.kind, r[1 + list(id_cols).index(identity.kind)], {identity.value}, dm.default_region)]
+            rows = [
+                r
+                for r in conn.execute(stmt)
+                if value_matches(
+                    identity.kind,
+                    r[1 + list(id_cols).index(identity.kind)],
+                    {identity.value},
+                    dm.default_region,
+                )
+            ]
         if len(rows) > 1:
             raise AmbiguousSubject(
                 f"{identity} matches {len(rows)} people in {spec.root}",

@@ -29,7 +29,12 @@ def _digests(settings: Settings, identities: set[Identity]) -> list[str]:
 
 
 def rectify(
-    dm: DataMap, settings: Settings, subject: str | Identity, changes: dict[str, str], *, tenant: str | None = None,
+    dm: DataMap,
+    settings: Settings,
+    subject: str | Identity,
+    changes: dict[str, str],
+    *,
+    tenant: str | None = None,
     state: StateDB | None = None,
 ) -> dict[str, Any]:
     """Set root columns to new values, and every copy of the old value in the person's rows.
@@ -48,11 +53,14 @@ def rectify(
             store_name, table_name = split_ref(person.root)
             store = stores.sql[store_name]
             root = store.table(table_name)
-            pk = list(root.primary_key.columns)[0]
-            for col, new in changes.items():
+            pk = next(iter(root.primary_key.columns))
+            for col in changes:
                 if col not in root.c:
-                    raise BadInput(f"column '{col}' is not in {person.root}", value=col,
-                                   hint=f"columns: {', '.join(c.name for c in root.columns)}")
+                    raise BadInput(
+                        f"column '{col}' is not in {person.root}",
+                        value=col,
+                        hint=f"columns: {', '.join(c.name for c in root.columns)}",
+                    )
             with store.begin() as conn:
                 old_row = conn.execute(sa.select(*(root.c[c] for c in changes)).where(pk == person.key)).one()
                 for (col, new), old in zip(changes.items(), old_row, strict=True):
@@ -65,8 +73,11 @@ def rectify(
                     report["updated"][f"{person.root}.{col}"] = 1
                     if category is None or old is None:
                         continue
-                    old_norm = {str(old).strip().lower()} if kind != "phone" else {
-                        normalize("phone", str(old), dm.default_region)}
+                    old_norm = (
+                        {str(old).strip().lower()}
+                        if kind != "phone"
+                        else {normalize("phone", str(old), dm.default_region)}
+                    )
                     for sel in selections.get(store_name, []):
                         if sel.ref == person.root or not sel.keys:
                             continue
@@ -78,7 +89,8 @@ def rectify(
                             for chunk in chunks(sel.keys):
                                 for k, v in conn.execute(sa.select(sel.pk, target).where(sel.pk.in_(chunk))):
                                     same = value_matches(kind or "text", v, old_norm, dm.default_region) or (
-                                        kind is None and v is not None and str(v).strip().lower() in old_norm)
+                                        kind is None and v is not None and str(v).strip().lower() in old_norm
+                                    )
                                     if same:
                                         hits.append(k)
                             if not hits:
@@ -87,19 +99,33 @@ def rectify(
                                 report["kept_under_hold"][f"{sel.ref}.{ccol}"] = len(hits)
                                 continue
                             for chunk in chunks(hits):
-                                conn.execute(sa.update(sel.table).where(sel.pk.in_(chunk)).values({ccol: new}))
+                                conn.execute(
+                                    sa.update(sel.table).where(sel.pk.in_(chunk)).values({ccol: new})
+                                )
                             report["updated"][f"{sel.ref}.{ccol}"] = len(hits)
     db = state or open_state(settings.resolved_state_url)
     with db.session() as s:
-        audit.record(s, "subject.rectified", tenant=tenant, target=f"subject:{_digests(settings, {identity})[0]}",
-                     details={"columns": sorted(changes), "copies": sum(report["updated"].values())})
+        audit.record(
+            s,
+            "subject.rectified",
+            tenant=tenant,
+            target=f"subject:{_digests(settings, {identity})[0]}",
+            details={"columns": sorted(changes), "copies": sum(report["updated"].values())},
+        )
     if state is None:
         db.dispose()
     return report
 
 
-def _record(dm: DataMap, settings: Settings, subject: str | Identity, kind: str, reason: str,
-            tenant: str | None, state: StateDB | None) -> dict[str, Any]:
+def _record(
+    dm: DataMap,
+    settings: Settings,
+    subject: str | Identity,
+    kind: str,
+    reason: str,
+    tenant: str | None,
+    state: StateDB | None,
+) -> dict[str, Any]:
     identity = as_identity(dm, subject)
     with Stores(dm) as stores:
         res = resolve(dm, stores, identity, tenant=tenant)
@@ -113,38 +139,72 @@ def _record(dm: DataMap, settings: Settings, subject: str | Identity, kind: str,
             for i in ids:
                 if i.kind in ("email", "phone"):
                     suppression.add(s, i, key, reason="objection")
-        audit.record(s, f"subject.{kind}", tenant=tenant, target=f"subject:{_digests(settings, {identity})[0]}",
-                     details={"identities": len(ids), "found": res.found})
+        audit.record(
+            s,
+            f"subject.{kind}",
+            tenant=tenant,
+            target=f"subject:{_digests(settings, {identity})[0]}",
+            details={"identities": len(ids), "found": res.found},
+        )
     if state is None:
         db.dispose()
     return {"subject": str(identity), "found": res.found, kind: True, "identities": len(ids)}
 
 
-def restrict(dm: DataMap, settings: Settings, subject: str | Identity, *, reason: str = "requested by the subject",
-             tenant: str | None = None, state: StateDB | None = None) -> dict[str, Any]:
+def restrict(
+    dm: DataMap,
+    settings: Settings,
+    subject: str | Identity,
+    *,
+    reason: str = "requested by the subject",
+    tenant: str | None = None,
+    state: StateDB | None = None,
+) -> dict[str, Any]:
     """Mark processing of the person restricted (Art. 18); ``is_restricted`` answers True from now on."""
     return _record(dm, settings, subject, "restriction", reason, tenant, state)
 
 
-def object_to(dm: DataMap, settings: Settings, subject: str | Identity, *, reason: str = "objection to marketing",
-              tenant: str | None = None, state: StateDB | None = None) -> dict[str, Any]:
+def object_to(
+    dm: DataMap,
+    settings: Settings,
+    subject: str | Identity,
+    *,
+    reason: str = "objection to marketing",
+    tenant: str | None = None,
+    state: StateDB | None = None,
+) -> dict[str, Any]:
     """Record an objection (Art. 21): marketing stops and the identities join the suppression list."""
     return _record(dm, settings, subject, "objection", reason, tenant, state)
 
 
-def is_restricted(dm: DataMap, settings: Settings, subject: str | Identity, *, state: StateDB | None = None,
-                  on: dt.date | None = None) -> bool:
+def is_restricted(
+    dm: DataMap,
+    settings: Settings,
+    subject: str | Identity,
+    *,
+    state: StateDB | None = None,
+    on: dt.date | None = None,
+) -> bool:
     """True while the person's processing is restricted, or values are held under a legal hold."""
     identity = as_identity(dm, subject)
     digest = _digests(settings, {identity})[0]
     today = on or dt.date.today()
     db = state or open_state(settings.resolved_state_url)
     with db.session() as s:
-        restricted = s.execute(sa.select(sa.func.count()).select_from(Restriction).where(
-            Restriction.subject_digest == digest, Restriction.kind == "restriction",
-            Restriction.lifted_at.is_(None))).scalar_one()
-        held = s.execute(sa.select(sa.func.count()).select_from(HeldRow).where(
-            HeldRow.subject_digest == digest, HeldRow.purged_at.is_(None), HeldRow.until >= today)).scalar_one()
+        restricted = s.execute(
+            sa.select(sa.func.count())
+            .select_from(Restriction)
+            .where(
+                Restriction.subject_digest == digest,
+                Restriction.kind == "restriction",
+                Restriction.lifted_at.is_(None),
+            )
+        ).scalar_one()
+        held = s.execute(
+            sa.select(sa.func.count())
+            .select_from(HeldRow)
+            .where(HeldRow.subject_digest == digest, HeldRow.purged_at.is_(None), HeldRow.until >= today)
+        ).scalar_one()
     if state is None:
         db.dispose()
     return bool(restricted or held)

@@ -40,7 +40,9 @@ def root_key_select(stores: Stores, person: Person, target: str | None) -> sa.Se
     return sa.select(col).where(pk == person.key)
 
 
-def path_condition(stores: Stores, table: sa.Table, hops: list[Any], person: Person) -> sa.ColumnElement[bool]:
+def path_condition(
+    stores: Stores, table: sa.Table, hops: list[Any], person: Person
+) -> sa.ColumnElement[bool]:
     """``table.first_hop_column IN (SELECT … IN (SELECT root key))`` along a multi-hop path."""
     store = split_ref(person.root)[0]
     expr: Any = root_key_select(stores, person, hops[-1].target)
@@ -48,7 +50,8 @@ def path_condition(stores: Stores, table: sa.Table, hops: list[Any], person: Per
         hop_table = stores.sql[store].table(split_ref(hops[i - 1].table)[1])
         target = hop_table.c[hops[i - 1].target] if hops[i - 1].target else _single_pk(hop_table)
         expr = sa.select(target).where(hop_table.c[hops[i].column].in_(expr))
-    return table.c[hops[0].column].in_(expr)
+    cond: sa.ColumnElement[bool] = table.c[hops[0].column].in_(expr)
+    return cond
 
 
 def select_rows(dm: DataMap, stores: Stores, person: Person, ref: str, spec: TableSpec) -> Selection | None:
@@ -76,9 +79,14 @@ def select_rows(dm: DataMap, stores: Stores, person: Person, ref: str, spec: Tab
             if len(paths) > 1:
                 single_hop = [p for p in paths if len(p) == 1]
                 for r in rows:
-                    mine = {c for c, v in zip(link_cols, r[1:], strict=True)
-                            if v is not None and v == person.key and any(p[0].column == c for p in single_hop)}
-                    others = {c for c, v in zip(link_cols, r[1:], strict=True) if v is not None and v != person.key}
+                    mine = {
+                        c
+                        for c, v in zip(link_cols, r[1:], strict=True)
+                        if v is not None and v == person.key and any(p[0].column == c for p in single_hop)
+                    }
+                    others = {
+                        c for c, v in zip(link_cols, r[1:], strict=True) if v is not None and v != person.key
+                    }
                     sel.links[r[0]] = mine
                     if others:
                         sel.shared.add(r[0])
@@ -94,8 +102,10 @@ def select_rows(dm: DataMap, stores: Stores, person: Person, ref: str, spec: Tab
             cols = list(spec.match)
             stmt = sa.select(pk, *(table.c[c] for c in cols)).where(sa.or_(*conds))
             for r in conn.execute(stmt):
-                if any(value_matches(spec.match[c], v, person.values(spec.match[c]), dm.default_region)
-                       for c, v in zip(cols, r[1:], strict=True)):
+                if any(
+                    value_matches(spec.match[c], v, person.values(spec.match[c]), dm.default_region)
+                    for c, v in zip(cols, r[1:], strict=True)
+                ):
                     sel.keys.append(r[0])
     return sel
 

@@ -14,7 +14,9 @@ from privet.requests.matching import equals_identity, value_matches
 from privet.stores import Stores
 
 
-def leftovers(dm: DataMap, stores: Stores, identities: set[Identity], limit: int = 50) -> list[dict[str, Any]]:
+def leftovers(
+    dm: DataMap, stores: Stores, identities: set[Identity], limit: int = 50
+) -> list[dict[str, Any]]:
     """Locations (table, column, rows) where an identifier of the person is still found."""
     found: list[dict[str, Any]] = []
     for ref, spec in dm.tables.items():
@@ -34,7 +36,9 @@ def leftovers(dm: DataMap, stores: Stores, identities: set[Identity], limit: int
                     if not values:
                         continue
                     rows = conn.execute(
-                        sa.select(table.c[col]).where(equals_identity(table.c[col], kind, values)).limit(limit)
+                        sa.select(table.c[col])
+                        .where(equals_identity(table.c[col], kind, values))
+                        .limit(limit)
                     ).all()
                     n = sum(1 for (v,) in rows if value_matches(kind, v, values, dm.default_region))
                 elif cspec.cat.free_text:
@@ -42,7 +46,9 @@ def leftovers(dm: DataMap, stores: Stores, identities: set[Identity], limit: int
                     if cond is None:
                         continue
                     rows = conn.execute(sa.select(_as_text(table.c[col])).where(cond).limit(limit)).all()
-                    n = sum(1 for (v,) in rows if v and mentions(str(v), identities, region=dm.default_region))
+                    n = sum(
+                        1 for (v,) in rows if v and mentions(str(v), identities, region=dm.default_region)
+                    )
                 else:
                     continue
                 if n:

@@ -27,7 +27,9 @@ def mentions(text: str, identifiers: Iterable[Identity], *, region: str = "DE") 
     for ident in ids:
         if ident.kind in ("name", "handle") and ident.value.strip():
             pattern = re.compile(rf"(?<!\w){re.escape(ident.value.strip())}(?!\w)", re.IGNORECASE)
-            found += [Finding("person_name", m.start(), m.end(), 0.9, m.group()) for m in pattern.finditer(text)]
+            found += [
+                Finding("person_name", m.start(), m.end(), 0.9, m.group()) for m in pattern.finditer(text)
+            ]
     return resolve_overlaps(found)
 
 

@@ -34,8 +34,26 @@ class PhoneRecognizer(Recognizer):
     type = "phone"
     pattern = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d\s().\-/]{5,22}\d(?!\w)")
     base_score = 0.85
-    context = ("tel", "phone", "mobil", "handy", "ruf", "call", "fon", "portable", "téléphone",
-               "telefono", "móvil", "cell", "whatsapp", "sms", "nummer", "number", "numéro", "número")
+    context = (
+        "tel",
+        "phone",
+        "mobil",
+        "handy",
+        "ruf",
+        "call",
+        "fon",
+        "portable",
+        "téléphone",
+        "telefono",
+        "móvil",
+        "cell",
+        "whatsapp",
+        "sms",
+        "nummer",
+        "number",
+        "numéro",
+        "número",
+    )
 
     def find(self, text: str, region: str) -> Iterator[Finding]:
         digits = sum(c.isdigit() for c in text)
@@ -72,8 +90,24 @@ class SocialHandleRecognizer(Recognizer):
         r"/(?:in/)?[A-Za-z0-9_.\-]{2,40}"
     )
     base_score = 0.7
-    context = ("twitter", "instagram", "insta", "tiktok", "telegram", "handle", "follow", "folg",
-               "suis", "sígueme", "seguimi", "account", "profil", "profile", "x.com", "linkedin")
+    context = (
+        "twitter",
+        "instagram",
+        "insta",
+        "tiktok",
+        "telegram",
+        "handle",
+        "follow",
+        "folg",
+        "suis",
+        "sígueme",
+        "seguimi",
+        "account",
+        "profil",
+        "profile",
+        "x.com",
+        "linkedin",
+    )
 
     def validate(self, candidate: str, text: str, start: int, region: str) -> float | None:
         if candidate.startswith("@"):

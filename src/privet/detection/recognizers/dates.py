@@ -9,14 +9,34 @@ from privet.detection.context import before
 from privet.detection.recognizers.base import Recognizer
 
 BIRTH_CONTEXT: tuple[str, ...] = (
-    "born", "birth", "dob", "d.o.b", "geboren", "geb.", "geburt", "né le", "née le", "né", "née",
-    "naissance", "nacimiento", "nacido", "nacida", "nato", "nata", "nascita", "geboortedatum", "geboren op",
-    "birthday", "geburtstag", "anniversaire", "cumpleaños", "compleanno",
+    "born",
+    "birth",
+    "dob",
+    "d.o.b",
+    "geboren",
+    "geb.",
+    "geburt",
+    "né le",
+    "née le",
+    "né",
+    "née",
+    "naissance",
+    "nacimiento",
+    "nacido",
+    "nacida",
+    "nato",
+    "nata",
+    "nascita",
+    "geboortedatum",
+    "geboren op",
+    "birthday",
+    "geburtstag",
+    "anniversaire",
+    "cumpleaños",
+    "compleanno",
 )
 
-_DATE = re.compile(
-    r"(?<!\d)(?:(\d{1,2})[./-](\d{1,2})[./-](\d{4})|(\d{4})-(\d{2})-(\d{2}))(?!\d)"
-)
+_DATE = re.compile(r"(?<!\d)(?:(\d{1,2})[./-](\d{1,2})[./-](\d{4})|(\d{4})-(\d{2})-(\d{2}))(?!\d)")
 
 
 def parse_date(text: str) -> dt.date | None:

@@ -42,8 +42,19 @@ class CardRecognizer(Recognizer):
     type = "payment_card"
     pattern = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])")
     base_score = 0.95
-    context = ("card", "karte", "carte", "tarjeta", "carta", "visa", "mastercard", "amex", "kreditkarte",
-               "cc", "maestro")
+    context = (
+        "card",
+        "karte",
+        "carte",
+        "tarjeta",
+        "carta",
+        "visa",
+        "mastercard",
+        "amex",
+        "kreditkarte",
+        "cc",
+        "maestro",
+    )
 
     def validate(self, candidate: str, text: str, start: int, region: str) -> float | None:
         digits = re.sub(r"\D", "", candidate)

@@ -19,6 +19,7 @@ from stdnum.se import personnummer
 from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, before
 from privet.detection.recognizers.base import Recognizer
 
+
 class _Nino:
     """UK National Insurance number (python-stdnum has no validator for it): its format rules."""
 
@@ -37,10 +38,37 @@ _DISTINCTIVE: tuple[ModuleType | type[_Nino], ...] = (dni, nie, codicefiscale, n
 _NUMERIC: tuple[ModuleType, ...] = (nir, bsn, pesel, idnr, cpr, personnummer)
 
 ID_CONTEXT: tuple[str, ...] = (
-    "id", "ausweis", "steuer", "tax", "identifikation", "bsn", "burgerservice", "pesel", "nir",
-    "sécurité sociale", "securite sociale", "insee", "dni", "nie", "nif", "codice fiscale", "cf",
-    "personnummer", "cpr", "pps", "nino", "national insurance", "social security", "ssn", "henkilötunnus",
-    "hetu", "identity", "identité", "identidad", "personal", "número de identificación",
+    "id",
+    "ausweis",
+    "steuer",
+    "tax",
+    "identifikation",
+    "bsn",
+    "burgerservice",
+    "pesel",
+    "nir",
+    "sécurité sociale",
+    "securite sociale",
+    "insee",
+    "dni",
+    "nie",
+    "nif",
+    "codice fiscale",
+    "cf",
+    "personnummer",
+    "cpr",
+    "pps",
+    "nino",
+    "national insurance",
+    "social security",
+    "ssn",
+    "henkilötunnus",
+    "hetu",
+    "identity",
+    "identité",
+    "identidad",
+    "personal",
+    "número de identificación",
 )
 
 

@@ -24,9 +24,8 @@ class IpRecognizer(Recognizer):
         except ValueError:
             return None
         window = before(text, start, 12)
-        if addr.version == 4 and any(w in window for w in ("version", "v", "ver.", "release")):
-            if window.rstrip().endswith(("version", "v", "ver.", "release")):
-                return None
+        if addr.version == 4 and window.rstrip().endswith(("version", "v", "ver.", "release")):
+            return None
         if addr.version == 6 and candidate.count(":") < 2:
             return None
         if addr.is_unspecified:

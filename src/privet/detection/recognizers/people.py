@@ -12,11 +12,60 @@ from privet.detection.finding import Finding
 from privet.detection.recognizers.base import Recognizer
 
 NAME_CONTEXT: tuple[str, ...] = (
-    "name", "herr", "frau", "mr", "mrs", "ms", "dr", "monsieur", "madame", "mme", "señor", "señora",
-    "sr.", "sra.", "signor", "signora", "sig.", "dhr", "mevr", "pan ", "pani", "contact", "kontakt",
-    "ansprechpartner", "client", "kunde", "i am", "i'm", "ich bin", "je suis", "me llamo", "mi chiamo",
-    "ik ben", "hello", "hallo", "hi ", "bonjour", "dear", "liebe", "lieber", "cher", "chère", "hola", "ciao",
-    "gruß", "grüße", "regards", "cordialement", "saludos", "saluti", "groeten", "from", "von", "de la part",
+    "name",
+    "herr",
+    "frau",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "monsieur",
+    "madame",
+    "mme",
+    "señor",
+    "señora",
+    "sr.",
+    "sra.",
+    "signor",
+    "signora",
+    "sig.",
+    "dhr",
+    "mevr",
+    "pan ",
+    "pani",
+    "contact",
+    "kontakt",
+    "ansprechpartner",
+    "client",
+    "kunde",
+    "i am",
+    "i'm",
+    "ich bin",
+    "je suis",
+    "me llamo",
+    "mi chiamo",
+    "ik ben",
+    "hello",
+    "hallo",
+    "hi ",
+    "bonjour",
+    "dear",
+    "liebe",
+    "lieber",
+    "cher",
+    "chère",
+    "hola",
+    "ciao",
+    "gruß",
+    "grüße",
+    "regards",
+    "cordialement",
+    "saludos",
+    "saluti",
+    "groeten",
+    "from",
+    "von",
+    "de la part",
 )
 
 _WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?"
@@ -69,7 +118,34 @@ class PersonNameRecognizer(Recognizer):
 
 # Capitalised words that follow a given name without being a surname.
 _COMMON_CAPITALISED: frozenset[str] = frozenset(
-    "the und and et y e en i ich is ist est und im in am on at le la der die das street straße rue".split()
+    [
+        "the",
+        "und",
+        "and",
+        "et",
+        "y",
+        "e",
+        "en",
+        "i",
+        "ich",
+        "is",
+        "ist",
+        "est",
+        "und",
+        "im",
+        "in",
+        "am",
+        "on",
+        "at",
+        "le",
+        "la",
+        "der",
+        "die",
+        "das",
+        "street",
+        "straße",
+        "rue",
+    ]
 )
 
 
@@ -81,7 +157,9 @@ class PostalAddressRecognizer(Recognizer):
         r"[A-ZÄÖÜ][\wäöüß.-]*(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee"
         r"|straat|laan|plein|gracht|kade|singel|dijk)\s+\d{1,4}\s?[a-zA-Z]?"
     )
-    _street_multi = r"(?:[A-ZÄÖÜ][\wäöüß-]+\s+){1,3}(?:Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse|Ring)\s+\d{1,4}[a-z]?"
+    _street_multi = (
+        r"(?:[A-ZÄÖÜ][\wäöüß-]+\s+){1,3}(?:Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse|Ring)\s+\d{1,4}[a-z]?"
+    )
     _street_fr = (
         r"\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route)"
         r"\s+(?:(?:de |du |des |de la |d')?[\wÀ-ÿ'-]+\s?){1,4}"
@@ -102,8 +180,23 @@ class PostalAddressRecognizer(Recognizer):
         rf"(?:{_street_de_nl}|{_street_multi}|{_street_fr}|{_street_en}|{_street_es_it}){_postcode_city}"
     )
     base_score = 0.85
-    context = ("address", "adresse", "anschrift", "wohnhaft", "dirección", "direccion", "indirizzo", "adres",
-               "ship to", "liefer", "live at", "wohne", "j'habite", "vivo en", "abito")
+    context = (
+        "address",
+        "adresse",
+        "anschrift",
+        "wohnhaft",
+        "dirección",
+        "direccion",
+        "indirizzo",
+        "adres",
+        "ship to",
+        "liefer",
+        "live at",
+        "wohne",
+        "j'habite",
+        "vivo en",
+        "abito",
+    )
 
     def validate(self, candidate: str, text: str, start: int, region: str) -> float | None:
         return self.base_score

@@ -54,7 +54,9 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text, nullable=False),
         sa.Column("verified", sa.Boolean, nullable=False),
     )
-    op.create_index("ix_privet_req_certificates_subject_digest", "privet_req_certificates", ["subject_digest"])
+    op.create_index(
+        "ix_privet_req_certificates_subject_digest", "privet_req_certificates", ["subject_digest"]
+    )
     op.create_table(
         "privet_req_restrictions",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -64,7 +66,9 @@ def upgrade() -> None:
         sa.Column("at", TZ, nullable=False),
         sa.Column("lifted_at", TZ, nullable=True),
     )
-    op.create_index("ix_privet_req_restrictions_subject_digest", "privet_req_restrictions", ["subject_digest"])
+    op.create_index(
+        "ix_privet_req_restrictions_subject_digest", "privet_req_restrictions", ["subject_digest"]
+    )
 
 
 def downgrade() -> None:
