@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
 
 from privet import audit
 from privet.datamap import DataMap, split_ref
+from privet.errors import StoreError, UnknownName
 from privet.identity import Identity, parse_subject
 from privet.protection import derive_key, suppression
 from privet.requests import journal
@@ -88,6 +90,26 @@ def person_identities(dm: DataMap, stores: Stores, res: Resolution) -> set[Ident
     return {i for i in ids if i.kind != "name" or len(i.value) >= 5}
 
 
+def preflight(dm: DataMap, stores: Stores) -> None:
+    """Refuse before touching anything when the map names tables or columns the stores lack."""
+    for ref, spec in dm.tables.items():
+        store_name, table_name = split_ref(ref)
+        store = stores.sql.get(store_name)
+        if store is None:
+            continue
+        table = store.table(table_name)
+        named = set(spec.columns) | set(spec.match or {}) | {h[0].column for h in spec.paths}
+        if spec.tenant_column:
+            named.add(spec.tenant_column)
+        missing = sorted(named - set(table.c.keys()))
+        if missing:
+            raise UnknownName(
+                f"the map names column(s) {', '.join(missing)} of {ref} that the database does not have",
+                value=missing,
+                hint="run `privet map check` and update the map",
+            )
+
+
 def plan(dm: DataMap, stores: Stores, res: Resolution) -> dict[str, list[Selection]]:
     """The person's rows in every table, grouped by store."""
     by_store: dict[str, list[Selection]] = {}
@@ -117,6 +139,7 @@ def erase(
         with Stores(dm) as stores:
             if not dry_run:
                 result.files_deleted += journal.finish(db, stores)
+            preflight(dm, stores)
             res = resolve(dm, stores, identity, tenant=tenant)
             if not res.found:
                 result.message = f"nobody in the map's stores has {identity}; nothing to erase"
@@ -178,11 +201,18 @@ def _execute(
         schema = store.introspect().tables
         ctx = EraseContext(dm, store, schema, ids, pseudo_key)
         # Files are journalled first; they go only after the store transaction commits.
-        probe = StoreOutcome()
-        with store.begin() as conn:
-            erase_in_store(conn, ctx, selections.get(store_name, []))
-            probe = ctx.outcome
-            entry_ids = journal.add_pending(db, cert, probe.files)
+        try:
+            with store.begin() as conn:
+                erase_in_store(conn, ctx, selections.get(store_name, []))
+                probe = ctx.outcome
+                entry_ids = journal.add_pending(db, cert, probe.files)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise StoreError(
+                f"erasure failed in store '{store_name}' and nothing was changed in store '{store_name}': {reason}",
+                value=store_name,
+                hint="fix the cause and run the same erasure again; stores already finished stay finished",
+            ) from exc
         journal.mark_committed(db, entry_ids)
         outcomes[store_name] = probe
     result.files_deleted += journal.finish(db, stores)

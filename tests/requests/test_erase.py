@@ -1,0 +1,206 @@
+"""Erasure semantics (PRODUCT.md) on SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from privet.datamap import ColumnSpec
+from privet.errors import AmbiguousSubject, StoreError, UnknownName
+from privet.requests import erase, is_restricted
+from privet.settings import Settings
+from privet.state import open_state
+from tests.requests.shop import build_shop, shop_map, snapshot
+
+
+@pytest.fixture
+def shop(db_url: str, tmp_path: Path) -> tuple[str, Path]:
+    rec = tmp_path / "rec"
+    build_shop(db_url, rec)
+    return db_url, rec
+
+
+def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(sa.text(sql))]
+    engine.dispose()
+    return rows
+
+
+def test_when_anna_is_erased_then_every_value_is_deleted_erased_or_retained(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    url, rec = shop
+    dm = shop_map(url, rec)
+    result = erase(dm, settings, "email=anna@example.com")
+    assert result.found and result.verified, result.leftovers
+    # Her orders and their items (multi-hop) are gone, Bob's stay.
+    assert _rows(url, "SELECT id FROM orders ORDER BY id") == [(12,)]
+    assert _rows(url, "SELECT id FROM order_items ORDER BY id") == [(102,)]
+    # The invoice is kept with amount, date and the name it needs; the email it does not need is erased.
+    inv = _rows(url, "SELECT user_id, amount, party_name, party_email FROM invoices WHERE id = 20")
+    assert (
+        inv[0][0] == 1 and float(str(inv[0][1])) == 99 and inv[0][2] == "Anna Schmidt" and inv[0][3] is None
+    )
+    # A NOT NULL key from the held invoice points at her row: it stays as a tombstone without her values.
+    root = _rows(url, "SELECT email, phone, name, ip FROM users WHERE id = 1")
+    assert len(root) == 1 and "anna" not in str(root[0]).lower() and root[0][1:] == (None, None, None)
+    # Calls linked by value (any phone format) are deleted with their recordings.
+    assert _rows(url, "SELECT id FROM calls ORDER BY id") == [(32,)]
+    assert not (rec / "a1.wav").exists() and not (rec / "a2.wav").exists() and (rec / "b1.wav").exists()
+    assert result.files_deleted == 2
+    # Her message is gone; Bob's message mentioning her is redacted in place, nothing else of it changed.
+    bodies = dict(_rows(url, "SELECT id, body FROM messages"))
+    assert 40 not in bodies
+    assert bodies[41] == "Anna's mail is [redacted], her phone [redacted]. Bye!"
+    # The project shared with Bob stays, her link cut and her note erased; her own draft is gone.
+    projects = {
+        r[0]: r[1:] for r in _rows(url, "SELECT id, client_id, freelancer_id, client_note FROM projects")
+    }
+    assert projects[50] == (None, 2, None) and 52 not in projects
+    assert result.retained == [
+        {
+            "table": "shop.invoices",
+            "rows": 1,
+            "columns": ["party_name"],
+            "basis": "accounting",
+            "until": "2032-12-31",
+        }
+    ]
+    assert is_restricted(dm, settings, "email=anna@example.com")
+
+
+def test_when_anna_is_erased_then_carl_and_most_of_bob_are_byte_identical(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    url, rec = shop
+    before = snapshot(url)
+    erase(shop_map(url, rec), settings, "phone=0176 123 4567")
+    after = snapshot(url)
+    for table, rows in before.items():
+        others = [r for r in rows if not _is_annas(table, r)]
+        kept = [r for r in after[table] if not _is_annas(table, r)]
+        assert kept == others, table
+
+
+def _is_annas(table: str, row: tuple[object, ...]) -> bool:
+    """Rows of Anna, or rows she shares or is mentioned in (the ones erasure may touch)."""
+    return (
+        (table == "users" and row[0] == 1)
+        or (table == "orders" and row[1] == 1)
+        or (table == "order_items" and row[1] in (10, 11))
+        or (table == "invoices" and row[0] == 20)
+        or (table == "calls" and row[0] in (30, 31))
+        or (table == "messages" and row[0] in (40, 41))
+        or (table == "projects" and row[0] in (50, 52))
+    )
+
+
+def test_when_erasure_runs_twice_then_the_second_run_is_harmless(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    url, rec = shop
+    dm = shop_map(url, rec)
+    erase(dm, settings, "email=anna@example.com")
+    once = snapshot(url)
+    again = erase(dm, settings, "email=anna@example.com")
+    assert not again.found and "nothing to erase" in again.message
+    assert snapshot(url) == once
+
+
+def test_when_dry_run_then_plan_is_printed_and_nothing_changes(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    url, rec = shop
+    before = snapshot(url)
+    plan = erase(shop_map(url, rec), settings, "email=ANNA@example.com", dry_run=True)
+    assert snapshot(url) == before and (rec / "a1.wav").exists()
+    assert plan.tables["shop.orders"] == {"action": "delete_row", "rows": 2}
+    assert plan.tables["shop.order_items"] == {"action": "delete_row", "rows": 2}
+    assert plan.tables["shop.calls"] == {"action": "delete_row", "rows": 2}
+    assert plan.tables["shop.invoices"]["action"] == "retain"
+    assert plan.tables["shop.projects"]["rows"] == 2
+
+
+def test_when_store_fails_mid_transaction_then_store_is_untouched_and_rerun_completes(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    url, rec = shop
+    build_shop(url, rec, guard_messages=True)
+    dm = shop_map(url, rec)
+    before = snapshot(url)
+    with pytest.raises(StoreError, match="nothing was changed in store 'shop'"):
+        erase(dm, settings, "email=anna@example.com")
+    assert snapshot(url) == before
+    assert (rec / "a1.wav").exists(), "files go only after the store committed"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # the operator removes the rule; the re-run finishes the job
+        conn.execute(sa.text("DELETE FROM messages WHERE id = 41"))
+    engine.dispose()
+    result = erase(dm, settings, "email=anna@example.com")
+    assert result.verified and not (rec / "a1.wav").exists()
+    assert _rows(url, "SELECT id FROM orders ORDER BY id") == [(12,)]
+
+
+def test_when_map_names_a_missing_column_then_erasure_refuses_before_changing_anything(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    url, rec = shop
+    dm = shop_map(url, rec)
+    dm.tables["shop.messages"].columns["body_v2"] = ColumnSpec(category="content.private")
+    before = snapshot(url)
+    with pytest.raises(UnknownName, match="privet map check"):
+        erase(dm, settings, "email=anna@example.com")
+    assert snapshot(url) == before
+
+
+def test_when_identity_matches_two_people_then_erasure_refuses_and_lists_them(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    url, rec = shop
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE users SET email = 'bob@example.com' WHERE id = 3"))
+    engine.dispose()
+    before = snapshot(url)
+    with pytest.raises(AmbiguousSubject) as info:
+        erase(shop_map(url, rec), settings, "email=bob@example.com")
+    assert sorted(c["id"] for c in info.value.candidates) == [2, 3]
+    assert snapshot(url) == before
+
+
+def test_when_subject_is_sql_looking_then_it_is_only_a_value(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    url, rec = shop
+    before = snapshot(url)
+    result = erase(shop_map(url, rec), settings, "email=x'or'1'='1@example.com")
+    assert not result.found and snapshot(url) == before
+
+
+def test_when_erased_then_certificate_and_audit_hold_no_personal_data(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    url, rec = shop
+    result = erase(shop_map(url, rec), settings, "email=anna@example.com")
+    db = open_state(settings.resolved_state_url)
+    with db.engine.connect() as conn:
+        cert = conn.execute(sa.text("SELECT summary FROM privet_req_certificates")).scalar_one()
+        audit = [r[0] for r in conn.execute(sa.text("SELECT details FROM privet_audit"))]
+        sup = conn.execute(sa.text("SELECT count(*) FROM privet_suppression")).scalar_one()
+    db.dispose()
+    text = cert + " ".join(audit)
+    assert "anna" not in text.lower() and "1234567" not in text
+    assert result.certificate and sup == 2  # her email and her phone, as keyed hashes
+
+
+def test_when_hold_period_is_counted_then_it_runs_to_end_of_year_plus_years() -> None:
+    from privet.legal import hold_until
+
+    assert hold_until(dt.date(2024, 3, 1), "DE", 8) == dt.date(2032, 12, 31)
+    assert hold_until(dt.date(2025, 3, 1), "DE") == dt.date(2033, 12, 31)
+    assert hold_until(dt.date(2025, 3, 1), "FR") == dt.date(2035, 12, 31)
