@@ -209,7 +209,8 @@ def _execute(
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
             raise StoreError(
-                f"erasure failed in store '{store_name}' and nothing was changed in store '{store_name}': {reason}",
+                f"erasure failed in store '{store_name}' and nothing was changed in store '{store_name}': "
+                f"{reason}",
                 value=store_name,
                 hint="fix the cause and run the same erasure again; stores already finished stay finished",
             ) from exc
