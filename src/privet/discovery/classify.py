@@ -86,6 +86,22 @@ def classify_column(col: ColumnInfo, samples: Sequence[Any], *, region: str = "D
         elif verdict.category is not None and categories.CATEGORIES[verdict.category].free_text:
             verdict.evidence.append("free text; no personal data in the sample")
             verdict.confidence = 0.6
+    elif sum(entities.values()) >= 0.3 * n and len(entities) >= 2:
+        # Custom-field (EAV) values: personal data of several kinds in one column.
+        kinds = ", ".join(sorted(entities))
+        verdict.evidence.append(f"{sum(entities.values())} of {n} sampled values are personal data ({kinds})")
+        verdict.category = (
+            verdict.category if verdict.category and _is_free(verdict.category) else ("user.content.private")
+        )
+        verdict.confidence = max(verdict.confidence, 0.8)
+    elif (
+        by_name
+        and by_name[0].startswith("user.name")
+        and n >= 5
+        and (sum(1 for t in texts if t[:1].isupper()) < 0.2 * n)
+    ):
+        verdict.evidence.append("but sampled values are not capitalised like names")
+        verdict.confidence = 0.4
     elif by_name and categories.CATEGORIES[by_name[0]].entity in ("email", "phone", "ip_address", "iban"):
         # The name promises validated values that are not there: the column holds something else.
         verdict.evidence.append(
@@ -98,6 +114,10 @@ def classify_column(col: ColumnInfo, samples: Sequence[Any], *, region: str = "D
             verdict.category = "user.media.document"
             verdict.confidence = max(verdict.confidence, 0.7)
     return verdict
+
+
+def _is_free(category: str) -> bool:
+    return categories.CATEGORIES[category].free_text
 
 
 def _is_birth(by_name: tuple[str, str] | None) -> bool:

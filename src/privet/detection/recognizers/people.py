@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -72,6 +73,11 @@ _WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?"
 _PARTICLE = r"(?:van der |van den |van |von |de la |de |di |da |del |le |la )?"
 
 
+def fold(word: str) -> str:
+    """Lower case without accents, so Chloé, García and Müller match chloe, garcia and muller."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
 @cache
 def _names(file: str) -> frozenset[str]:
     text = resources.files("privet.detection").joinpath(f"data/{file}").read_text(encoding="utf-8")
@@ -79,7 +85,7 @@ def _names(file: str) -> frozenset[str]:
     for line in text.splitlines():
         if line.startswith("#"):
             continue
-        words.update(w for w in line.split() if w)
+        words.update(fold(w) for w in line.split() if w)
     return frozenset(words)
 
 
@@ -103,7 +109,7 @@ class PersonNameRecognizer(Recognizer):
 
     def validate(self, candidate: str, text: str, start: int, region: str) -> float | None:
         parts = candidate.split()
-        first, last = parts[0].lower(), parts[-1].lower()
+        first, last = fold(parts[0]), fold(parts[-1])
         given, family = given_names(), surnames()
         has_context = any(w in before(text, start, 25) for w in NAME_CONTEXT)
         if first in given and last in family:

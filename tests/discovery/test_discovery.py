@@ -1,0 +1,72 @@
+"""Discovery on SQLite, PostgreSQL and MariaDB: the demo schema and two schemas of other conventions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from privet.datamap import dump_map, parse_map
+from privet.demo import EXPECTED_COLUMNS, build_demo
+from privet.discovery import check_map, discover
+from tests.discovery.schemas import SCHEMAS, scores
+
+
+def test_when_demo_is_discovered_then_map_matches_ground_truth(db_url: str, tmp_path: Path) -> None:
+    build_demo(db_url, users=60, files_dir=tmp_path / "files")
+    found = discover([db_url], files_root=str(tmp_path / "files"))
+    s = scores(found.columns, EXPECTED_COLUMNS)
+    assert s["precision"] >= 0.95 and s["recall"] >= 0.95, s
+    dm = found.datamap
+    assert set(dm.subjects) == {"user", "agent"}
+    assert dm.subjects["user"].identities == {"email": "email", "phone": "phone", "id": "id"}
+    t = dm.tables
+    assert t["app.invoices"].path == "freelancer_id -> app.users"
+    hold = t["app.invoices"].legal_hold
+    assert hold is not None and hold.years == 8 and hold.from_ == "issued_on"
+    assert set(hold.retain) == {"freelancer_name", "billing_address", "vat_id"}
+    assert t["app.invoice_lines"].path == "invoice_id -> app.invoices.freelancer_id -> app.users"
+    assert t["app.invoice_lines"].legal_hold is not None
+    assert t["app.calls"].match == {"caller_number": "phone"}
+    assert t["app.form_submissions"].match == {"email": "email"}
+    assert sorted(t["app.projects"].path or []) == ["client_id -> app.users", "freelancer_id -> app.users"]
+    assert t["app.support_tickets"].path == "customer_id -> app.users"  # the customer, not the agent
+    assert t["app.users"].tenant_column == "tenant_id"
+    assert t["app.calls"].columns["recording_path"].file_store == "files"
+    assert dm.default_region == "DE"
+    # What discovery writes, the loader reads back unchanged.
+    assert parse_map(dump_map(dm)) == dm
+
+
+@pytest.mark.parametrize("schema", sorted(SCHEMAS))
+def test_when_schema_uses_other_conventions_then_columns_are_still_found(db_url: str, schema: str) -> None:
+    expected = SCHEMAS[schema](db_url)
+    found = discover([db_url])
+    s = scores(found.columns, expected)
+    assert s["precision"] >= 0.9 and s["recall"] >= 0.9, s
+    assert found.seconds < 10
+
+
+def test_when_german_crm_is_discovered_then_value_link_and_hold_are_found(sqlite_url: str) -> None:
+    SCHEMAS["german_crm"](sqlite_url)
+    dm = discover([sqlite_url]).datamap
+    assert dm.tables["app.anrufe"].match == {"rufnummer": "phone"}
+    assert dm.tables["app.bestellungen"].legal_hold is not None
+    assert [s.root for s in dm.subjects.values()] == ["app.kunden"]
+
+
+def test_when_a_migration_adds_a_personal_column_then_map_check_fails(db_url: str, tmp_path: Path) -> None:
+    build_demo(db_url, users=20, files_dir=tmp_path / "f")
+    dm = discover([db_url], files_root=str(tmp_path / "f")).datamap
+    assert check_map(dm).ok
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE users ADD COLUMN mobile_phone VARCHAR(40)"))
+        conn.execute(sa.text("UPDATE users SET mobile_phone = '+49 170 1234567'"))
+        conn.execute(sa.text("ALTER TABLE sms_messages DROP COLUMN body"))
+    engine.dispose()
+    report = check_map(dm)
+    assert not report.ok
+    assert [(u["table"], u["column"]) for u in report.undeclared] == [("users", "mobile_phone")]
+    assert [(v["table"], v["column"]) for v in report.vanished] == [("sms_messages", "body")]

@@ -1,0 +1,90 @@
+"""Access export (Art. 15/20) on SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from privet.requests import access, rectify
+from privet.settings import Settings
+from tests.requests.shop import build_shop, shop_map, snapshot
+
+
+@pytest.fixture
+def shop(db_url: str, tmp_path: Path) -> tuple[str, Path]:
+    rec = tmp_path / "rec"
+    build_shop(db_url, rec)
+    return db_url, rec
+
+
+def _table(z: zipfile.ZipFile, ref: str) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = json.loads(z.read(f"tables/{ref}.json"))
+    return rows
+
+
+def test_when_anna_asks_then_export_holds_all_her_rows_files_and_a_manifest(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    url, rec = shop
+    out = tmp_path / "anna.zip"
+    result = access(shop_map(url, rec), settings, "phone=0176 123 4567", out=out)
+    assert result.found and result.tables == {
+        "shop.users": 1,
+        "shop.orders": 2,
+        "shop.order_items": 2,
+        "shop.invoices": 1,
+        "shop.calls": 2,
+        "shop.messages": 1,
+        "shop.projects": 2,
+    }
+    assert result.files == 2
+    with zipfile.ZipFile(out) as z:
+        manifest = json.loads(z.read("manifest.json"))
+        for entry in manifest["files"]:
+            assert hashlib.sha256(z.read(entry["path"])).hexdigest() == entry["sha256"]
+        assert {"information.html", "mentions.json", "tables/shop.calls.csv"} <= set(z.namelist())
+        assert z.read("files/rec/a1.wav") == (rec / "a1.wav").read_bytes()
+        # The project shared with Bob: her side only, never Bob's link.
+        shared = next(p for p in _table(z, "shop.projects") if p["id"] == 50)
+        assert "freelancer_id" not in shared and shared["client_note"] == "Anna wants blue"
+        # Bob's message mentions her: only the fragment, in the mentions section.
+        mentions = json.loads(z.read("mentions.json"))
+        assert {m["table"] for m in mentions} == {"shop.messages"}
+        assert all("anna@example.com" in m["fragment"] or "1234567" in m["fragment"] for m in mentions)
+        assert "Art. 15" in z.read("information.html").decode()
+
+
+def test_when_nobody_matches_then_export_is_empty_and_says_so(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    url, rec = shop
+    out = tmp_path / "nobody.zip"
+    result = access(shop_map(url, rec), settings, "email=nobody@example.com", out=out)
+    assert not result.found and "empty" in result.message
+    with zipfile.ZipFile(out) as z:
+        assert json.loads(z.read("manifest.json"))["found"] is False
+
+
+def test_when_access_runs_then_nothing_in_the_store_changes(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    url, rec = shop
+    before = snapshot(url)
+    access(shop_map(url, rec), settings, "email=bob@example.com", out=tmp_path / "b.zip")
+    assert snapshot(url) == before
+
+
+def test_when_email_is_rectified_then_copies_change_and_held_invoice_keeps_history(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    url, rec = shop
+    dm = shop_map(url, rec)
+    report = rectify(dm, settings, "email=anna@example.com", {"email": "anna.new@example.com"})
+    assert report["updated"] == {"shop.users.email": 1}
+    assert report["kept_under_hold"] == {"shop.invoices.party_email": 1}
+    again = access(dm, settings, "email=anna.new@example.com", out=Path(rec.parent / "x.zip"))
+    assert again.found and again.tables["shop.orders"] == 2
