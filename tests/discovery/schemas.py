@@ -212,8 +212,8 @@ def romance_helpdesk(url: str) -> dict[tuple[str, str], str]:
                     "client_id": 1 + i % 50,
                     "agente_id": 1 + i % 4,
                     "objet": f"Problème de facturation {i}",
-                    "mensaje": f"Bonjour, je suis {prenoms[i % 8]} {noms[i % 8]}, rappelez-moi au +33 6 12 34 {i % 50:02d} "
-                    f"{i % 50:02d} svp.",
+                    "mensaje": f"Bonjour, je suis {prenoms[i % 8]} {noms[i % 8]}, "
+                    f"rappelez-moi au +33 6 12 34 {i % 50:02d} {i % 50:02d} svp.",
                     "priorite": "haute",
                 }
                 for i in range(1, 61)
