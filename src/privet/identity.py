@@ -46,7 +46,7 @@ def normalize_phone(value: str, region: str = "DE") -> str:
             value=value,
             hint="write it with a country code (+49 176 1234567) or in the map's default region",
         ) from exc
-    if not phonenumbers.is_possible_number(num):
+    if phonenumbers.is_possible_number_with_reason(num) != phonenumbers.ValidationResult.IS_POSSIBLE:
         raise BadSubject(
             f"'{value}' is not a possible phone number in region {region}",
             value=value,

@@ -69,7 +69,7 @@ class PhoneRecognizer(Recognizer):
         if any(w in window for w in NEGATIVE_NUMBER_CONTEXT):
             return None
         # Dates, times, amounts and versions look like digit runs with separators.
-        if re.fullmatch(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}", candidate.strip()):
+        if re.match(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?:\s|$)", candidate.strip()):
             return None
         if re.search(r"\d\.\d{2}$", candidate) and "," not in candidate and candidate.count(".") == 1:
             return None

@@ -1,0 +1,92 @@
+"""The CLI contract (PRODUCT.md): one JSON document with --json, exit codes 0/1/2, clear errors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def privet(*args: str, cwd: Path, check_json: bool = True) -> tuple[int, Any, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "privet.cli.main", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "PRIVET_HOME": str(cwd / ".privet"), "HOME": str(cwd)},
+    )
+    doc = json.loads(proc.stdout) if check_json and "--json" in args and proc.stdout.strip() else None
+    return proc.returncode, doc, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("demo")
+    code, doc, err = privet("demo", "--no-serve", "--users", "30", "--dir", ".", "--json", cwd=d)
+    assert code == 0, err
+    assert doc["personal_columns"] > 20 and "user" in doc["subjects"]
+    return d
+
+
+def test_when_the_demo_map_is_checked_then_it_covers_everything(demo: Path) -> None:
+    code, doc, _ = privet("map", "check", "--json", cwd=demo)
+    assert code == 0 and doc == {"ok": True, "undeclared": [], "vanished": []}
+
+
+def test_when_a_subject_is_exported_erased_and_audited_then_json_follows_the_contract(demo: Path) -> None:
+    email = sqlite3.connect(demo / "demo.db").execute("SELECT email FROM users WHERE id = 3").fetchone()[0]
+    code, doc, _ = privet("access", "--subject", f"email={email}", "--out", "s.zip", "--json", cwd=demo)
+    assert (
+        code == 0 and doc["found"] and doc["rows"] > 5 and doc["out"] == "s.zip" and (demo / "s.zip").exists()
+    )
+    assert set(doc) >= {"subject", "rows", "tables", "files", "out"}
+    code, plan, _ = privet("erase", "--subject", f"email={email}", "--dry-run", "--json", cwd=demo)
+    assert code == 0 and plan["dry_run"] and plan["tables"]["app.users"]["rows"] == 1
+    code, done, _ = privet("erase", "--subject", f"email={email}", "--json", cwd=demo)
+    assert code == 0 and done["verified"] is True
+    assert set(done) >= {"subject", "tables", "retained", "files_deleted", "verified"}
+    code, report, _ = privet("audit", "verify", "--json", cwd=demo)
+    assert code == 0 and report["ok"] and report["entries"] >= 1
+    with sqlite3.connect(demo / ".privet" / "state.db") as db:
+        db.execute("UPDATE privet_audit SET actor = 'mallory'")
+    code, report, _ = privet("audit", "verify", "--json", cwd=demo)
+    assert code == 1 and report["first_bad"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("discover", "not-a-url"), "is not a database URL"),
+        (("discover", "postgresql+psycopg://nobody@127.0.0.1:1/x"), "cannot be reached"),
+        (("erase", "--subject", "anna"), "does not name a subject"),
+        (("erase", "--subject", "phone=12"), "phone number"),
+        (("access", "--subject", "email=a@b.c", "--map", "missing.yaml"), "privet discover"),
+        (("rectify", "--subject", "email=a@b.c", "--set", "nothing"), "COLUMN=VALUE"),
+    ],
+)
+def test_when_input_is_bad_then_exit_2_with_a_clear_message(
+    args: tuple[str, ...], words: str, tmp_path: Path
+) -> None:
+    (tmp_path / "privet.yaml").write_text("version: 1\nstores: {}\n")
+    code, _, err = privet(*args, cwd=tmp_path)
+    assert code == 2 and words in err, err
+
+
+def test_when_map_is_malformed_then_error_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "privet.yaml").write_text(
+        "version: 1\nstores:\n  app: {url: 'sqlite:///x.db', colour: red}\n"
+    )
+    code, doc, err = privet("map", "check", "--json", cwd=tmp_path)
+    assert code == 2 and "privet.yaml:3:" in err and "unknown key 'colour'" in err
+    assert doc["error"] == "MapError" and doc["line"] == 3
+
+
+def test_when_discover_writes_a_map_then_nothing_is_half_written_on_failure(tmp_path: Path) -> None:
+    code, _, _ = privet("discover", "sqlite:///nope/missing.db", "--out", "privet.yaml", cwd=tmp_path)
+    assert code == 2 and not (tmp_path / "privet.yaml").exists()
