@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from privet.detection import classify_value, scan
@@ -101,4 +103,4 @@ def test_when_findings_overlap_then_the_strongest_wins_and_spans_do_not_overlap(
         "Kontakt: Anna Schmidt, anna.schmidt@example.com, +49 176 1234567, Hauptstraße 5, 10115 Berlin"
     )
     assert [f.type for f in found] == ["person_name", "email", "phone", "postal_address"]
-    assert all(a.end <= b.start for a, b in zip(found, found[1:], strict=False))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(found))
