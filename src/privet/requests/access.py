@@ -220,6 +220,7 @@ def access(
     *,
     out: Path | None = None,
     tenant: str | None = None,
+    stores: Stores | None = None,
 ) -> AccessResult:
     """Export everything held about the person into a zip (``out``); nobody found is an empty export."""
     identity = as_identity(dm, subject)
@@ -227,49 +228,53 @@ def access(
     target = out or Path(f"access-{identity.kind}.zip")
     tmp = target.with_name(f".{target.name}.part")
     archive = _Archive(tmp)
+    own_stores = stores is None
+    stores = stores or Stores(dm)
     try:
-        with Stores(dm) as stores:
-            res = resolve(dm, stores, identity, tenant=tenant)
-            kinds = {p.kind for p in res.people}
-            file_refs: list[tuple[str, str]] = []
-            if res.found:
-                result.found = True
-                ids = person_identities(dm, stores, res)
-                own: dict[str, set[Any]] = {}
-                for sels in plan(dm, stores, res).values():
-                    for sel in sels:
-                        if not sel.keys:
-                            continue
-                        own.setdefault(sel.ref, set()).update(sel.keys)
-                        n, refs = _table_entries(archive, stores, sel)
-                        result.tables[sel.ref] = result.tables.get(sel.ref, 0) + n
-                        result.rows += n
-                        file_refs += refs
-                for store_name, ref in file_refs:
-                    fs = stores.files.get(store_name)
-                    if fs is not None and fs.exists(ref):
-                        archive.write_stream(f"files/{store_name}/{ref.lstrip('/')}", fs.open_chunks(ref))
-                        result.files += 1
-                fragments = _mention_fragments(dm, stores, ids, own)
-                result.mentions = len(fragments)
-                archive.write_text("mentions.json", json.dumps(fragments, ensure_ascii=False, indent=1))
-            else:
-                result.message = f"nobody in the map's stores has {identity}; the export is empty"
-            archive.write_text("information.html", _information(dm, kinds, result.tables))
-            manifest = {
-                "subject": str(identity),
-                "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "found": result.found,
-                "message": result.message,
-                "rows": result.rows,
-                "tables": result.tables,
-                "files": archive.entries,
-            }
-            archive.write_text("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        res = resolve(dm, stores, identity, tenant=tenant)
+        kinds = {p.kind for p in res.people}
+        file_refs: list[tuple[str, str]] = []
+        if res.found:
+            result.found = True
+            ids = person_identities(dm, stores, res)
+            own: dict[str, set[Any]] = {}
+            for sels in plan(dm, stores, res).values():
+                for sel in sels:
+                    if not sel.keys:
+                        continue
+                    own.setdefault(sel.ref, set()).update(sel.keys)
+                    n, refs = _table_entries(archive, stores, sel)
+                    result.tables[sel.ref] = result.tables.get(sel.ref, 0) + n
+                    result.rows += n
+                    file_refs += refs
+            for store_name, ref in file_refs:
+                fs = stores.files.get(store_name)
+                if fs is not None and fs.exists(ref):
+                    archive.write_stream(f"files/{store_name}/{ref.lstrip('/')}", fs.open_chunks(ref))
+                    result.files += 1
+            fragments = _mention_fragments(dm, stores, ids, own)
+            result.mentions = len(fragments)
+            archive.write_text("mentions.json", json.dumps(fragments, ensure_ascii=False, indent=1))
+        else:
+            result.message = f"nobody in the map's stores has {identity}; the export is empty"
+        archive.write_text("information.html", _information(dm, kinds, result.tables))
+        manifest = {
+            "subject": str(identity),
+            "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "found": result.found,
+            "message": result.message,
+            "rows": result.rows,
+            "tables": result.tables,
+            "files": archive.entries,
+        }
+        archive.write_text("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
     except BaseException:
         archive.close()
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        if own_stores:
+            stores.close()
     archive.close()
     tmp.replace(target)
     result.out = str(target)

@@ -130,30 +130,34 @@ def erase(
     tenant: str | None = None,
     actor: str = "cli",
     state: StateDB | None = None,
+    stores: Stores | None = None,
 ) -> ErasureResult:
     """Erase the person everywhere; with ``dry_run`` only the plan, nothing changed."""
     identity = as_identity(dm, subject)
     result = ErasureResult(subject=str(identity), found=False, dry_run=dry_run)
     db = state or open_state(settings.resolved_state_url)
+    own_stores = stores is None
+    stores = stores or Stores(dm)
     try:
-        with Stores(dm) as stores:
-            if not dry_run:
-                result.files_deleted += journal.finish(db, stores)
-            preflight(dm, stores)
-            res = resolve(dm, stores, identity, tenant=tenant)
-            if not res.found:
-                result.message = f"nobody in the map's stores has {identity}; nothing to erase"
-                return result
-            result.found = True
-            ids = person_identities(dm, stores, res)
-            selections = plan(dm, stores, res)
-            if dry_run:
-                _describe_plan(result, selections)
-                return result
-            _execute(dm, settings, db, stores, selections, ids, result, actor, tenant, identity)
+        if not dry_run:
+            result.files_deleted += journal.finish(db, stores)
+        preflight(dm, stores)
+        res = resolve(dm, stores, identity, tenant=tenant)
+        if not res.found:
+            result.message = f"nobody in the map's stores has {identity}; nothing to erase"
+            return result
+        result.found = True
+        ids = person_identities(dm, stores, res)
+        selections = plan(dm, stores, res)
+        if dry_run:
+            _describe_plan(result, selections)
+            return result
+        _execute(dm, settings, db, stores, selections, ids, result, actor, tenant, identity)
     finally:
         if state is None:
             db.dispose()
+        if own_stores:
+            stores.close()
     return result
 
 
@@ -198,7 +202,7 @@ def _execute(
     cert = str(uuid.uuid4())
     outcomes: dict[str, StoreOutcome] = {}
     for store_name, store in stores.sql.items():
-        schema = store.introspect().tables
+        schema = store.schema().tables
         ctx = EraseContext(dm, store, schema, ids, pseudo_key)
         # Files are journalled first; they go only after the store transaction commits.
         try:

@@ -72,6 +72,7 @@ class SqlStore:
         self._engine = engine
         self._tables: dict[str, sa.Table] = {}
         self._metadata = sa.MetaData()
+        self._schema: SchemaInfo | None = None
 
     @property
     def engine(self) -> Engine:
@@ -115,8 +116,14 @@ class SqlStore:
             insp = sa.inspect(conn)
             return sorted(insp.get_table_names())
 
+    def schema(self) -> SchemaInfo:
+        """The introspected schema, read once per store object (requests reuse it)."""
+        if self._schema is None:
+            self._schema = self.introspect()
+        return self._schema
+
     def introspect(self, only: Sequence[str] | None = None) -> SchemaInfo:
-        """Tables, columns, types, primary keys, foreign keys and indexes."""
+        """Tables, columns, types, primary keys, foreign keys and indexes (always read afresh)."""
         info = SchemaInfo(store=self.name, dialect=self.dialect)
         with self.connect() as conn:
             insp = sa.inspect(conn)

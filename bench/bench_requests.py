@@ -1,0 +1,278 @@
+"""Access and erasure of one subject through the library against hand-written SQL, on PostgreSQL.
+
+A 12-table schema is generated inside the database (generate_series), about
+PRIVET_BENCH_ROWS rows in all (default 1,000,000). The reference is the same
+work as hand-written statements in one transaction; the ratio is library time
+over reference time, measured in the same run on the same data.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from privet.datamap import parse_map
+from privet.requests import access, erase
+from privet.settings import Settings
+from privet.state import open_state
+from privet.stores import Stores
+
+ADMIN = os.environ.get("PRIVET_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DB = "privet_bench_requests"
+
+# Rows per user in each child table; users = rows / sum.
+PER_USER = {
+    "orders": 5,
+    "order_items": 15,
+    "invoices": 3,
+    "invoice_lines": 6,
+    "messages": 20,
+    "page_views": 30,
+    "sessions": 10,
+    "addresses": 2,
+    "calls": 4,
+    "notes": 3,
+    "devices": 1,
+}
+
+SCHEMA = """
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TABLE users (id bigint PRIMARY KEY, tenant_id int NOT NULL, email text NOT NULL, phone text, name text,
+                    ip text);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users(id), ship_to text);
+CREATE TABLE order_items (id bigint PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders(id), sku text);
+CREATE TABLE invoices (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users(id), issued_on date NOT NULL,
+                       amount numeric NOT NULL, party_name text, party_email text);
+CREATE TABLE invoice_lines (id bigint PRIMARY KEY, invoice_id bigint NOT NULL REFERENCES invoices(id), what text);
+CREATE TABLE messages (id bigint PRIMARY KEY, author_id bigint REFERENCES users(id), body text);
+CREATE TABLE page_views (id bigint PRIMARY KEY, user_id bigint REFERENCES users(id), ip text, url text);
+CREATE TABLE sessions (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users(id), token text);
+CREATE TABLE addresses (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users(id), street text);
+CREATE TABLE calls (id bigint PRIMARY KEY, caller_number text, recording text);
+CREATE TABLE notes (id bigint PRIMARY KEY, user_id bigint REFERENCES users(id), note text);
+CREATE TABLE devices (id bigint PRIMARY KEY, user_id bigint REFERENCES users(id), device_id text);
+"""
+
+INDEXES = """
+CREATE INDEX ON users (lower(email));
+CREATE INDEX ON orders (user_id); CREATE INDEX ON order_items (order_id); CREATE INDEX ON invoices (user_id);
+CREATE INDEX ON invoice_lines (invoice_id); CREATE INDEX ON messages (author_id); CREATE INDEX ON page_views (user_id);
+CREATE INDEX ON sessions (user_id); CREATE INDEX ON addresses (user_id); CREATE INDEX ON notes (user_id);
+CREATE INDEX ON devices (user_id);
+CREATE INDEX calls_digits ON calls USING gin ((replace(replace(replace(replace(replace(replace(replace(
+  caller_number, ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''), '/', ''), '+', '')) gin_trgm_ops);
+CREATE INDEX messages_lower ON messages USING gin (lower(body) gin_trgm_ops);
+CREATE INDEX messages_digits ON messages USING gin ((replace(replace(replace(replace(replace(replace(replace(
+  body, ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''), '/', ''), '+', '')) gin_trgm_ops);
+CREATE INDEX notes_lower ON notes USING gin (lower(note) gin_trgm_ops);
+CREATE INDEX notes_digits ON notes USING gin ((replace(replace(replace(replace(replace(replace(replace(
+  note, ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''), '/', ''), '+', '')) gin_trgm_ops);
+ANALYZE;
+"""
+
+MAP = """
+version: 1
+default_region: DE
+stores: {app: {url: "%(url)s"}}
+subjects:
+  user: {root: app.users, identities: {email: email, phone: phone, id: id}}
+tables:
+  app.users: {subject: user, tenant_column: tenant_id, columns: {email: {category: contact.email},
+    phone: {category: contact.phone_number}, name: {category: name}, ip: {category: device.ip_address}}}
+  app.orders: {subject: user, path: user_id -> app.users, columns: {ship_to: {category: contact.address}}}
+  app.order_items: {subject: user, path: order_id -> app.orders.user_id -> app.users}
+  app.invoices: {subject: user, path: user_id -> app.users,
+    legal_hold: {basis: accounting, years: 8, from: issued_on, retain: [party_name]},
+    columns: {party_name: {category: name}, party_email: {category: contact.email}}}
+  app.invoice_lines: {subject: user, path: invoice_id -> app.invoices.user_id -> app.users,
+    legal_hold: {basis: accounting, years: 8}}
+  app.messages: {subject: user, path: author_id -> app.users, columns: {body: {category: content.private}}}
+  app.page_views: {subject: user, path: user_id -> app.users, columns: {ip: {category: device.ip_address},
+    url: {category: behavior.browsing_history}}}
+  app.sessions: {subject: user, path: user_id -> app.users}
+  app.addresses: {subject: user, path: user_id -> app.users, columns: {street: {category: contact.address}}}
+  app.calls: {subject: user, match: {caller_number: phone}, columns: {caller_number: {category: contact.phone}}}
+  app.notes: {subject: user, path: user_id -> app.users, columns: {note: {category: content.private}}}
+  app.devices: {subject: user, path: user_id -> app.users, columns: {device_id: {category: device.device_id}}}
+"""
+
+
+def _gen_sql(users: int) -> list[str]:
+    u = users
+    p = PER_USER
+    return [
+        f"INSERT INTO users SELECT g, g %% 5, 'user' || g || '@example.com', '+49176' || (1000000 + g), "
+        f"'Person ' || g, '10.0.' || (g %% 250) || '.1' FROM generate_series(1, {u}) g",
+        f"INSERT INTO orders SELECT g, 1 + g %% {u}, 'Street ' || g FROM generate_series(1, {u * p['orders']}) g",
+        f"INSERT INTO order_items SELECT g, 1 + g %% {u * p['orders']}, 'sku' FROM "
+        f"generate_series(1, {u * p['order_items']}) g",
+        f"INSERT INTO invoices SELECT g, 1 + g %% {u}, date '2024-01-01' + (g %% 300), g %% 1000, 'Person ' || "
+        f"(1 + g %% {u}), 'user' || (1 + g %% {u}) || '@example.com' FROM generate_series(1, {u * p['invoices']}) g",
+        f"INSERT INTO invoice_lines SELECT g, 1 + g %% {u * p['invoices']}, 'line' FROM "
+        f"generate_series(1, {u * p['invoice_lines']}) g",
+        f"INSERT INTO messages SELECT g, 1 + g %% {u}, 'hello, this is message ' || g || ' about the project' "
+        f"FROM generate_series(1, {u * p['messages']}) g",
+        f"INSERT INTO page_views SELECT g, 1 + g %% {u}, '10.1.' || (g %% 250) || '.9', '/page/' || (g %% 50) "
+        f"FROM generate_series(1, {u * p['page_views']}) g",
+        f"INSERT INTO sessions SELECT g, 1 + g %% {u}, md5(g::text) FROM generate_series(1, {u * p['sessions']}) g",
+        f"INSERT INTO addresses SELECT g, 1 + g %% {u}, 'Hauptstraße ' || g FROM "
+        f"generate_series(1, {u * p['addresses']}) g",
+        f"INSERT INTO calls SELECT g, '0176 ' || (1000000 + 1 + g %% {u}), 'r' || g || '.wav' FROM "
+        f"generate_series(1, {u * p['calls']}) g",
+        f"INSERT INTO notes SELECT g, 1 + g %% {u}, 'note ' || g FROM generate_series(1, {u * p['notes']}) g",
+        f"INSERT INTO devices SELECT g, 1 + g %% {u}, md5(g::text) FROM generate_series(1, {u * p['devices']}) g",
+    ]
+
+
+REF_ACCESS = [
+    "SELECT * FROM users WHERE id = :id",
+    "SELECT * FROM orders WHERE user_id = :id",
+    "SELECT * FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE user_id = :id)",
+    "SELECT * FROM invoices WHERE user_id = :id",
+    "SELECT * FROM invoice_lines WHERE invoice_id IN (SELECT id FROM invoices WHERE user_id = :id)",
+    "SELECT * FROM messages WHERE author_id = :id",
+    "SELECT * FROM page_views WHERE user_id = :id",
+    "SELECT * FROM sessions WHERE user_id = :id",
+    "SELECT * FROM addresses WHERE user_id = :id",
+    "SELECT * FROM calls WHERE caller_number = :nat",
+    "SELECT * FROM notes WHERE user_id = :id",
+    "SELECT * FROM devices WHERE user_id = :id",
+]
+REF_ERASE = [
+    "DELETE FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE user_id = :id)",
+    "DELETE FROM orders WHERE user_id = :id",
+    "UPDATE invoices SET party_email = NULL WHERE user_id = :id",
+    "DELETE FROM messages WHERE author_id = :id",
+    "DELETE FROM page_views WHERE user_id = :id",
+    "DELETE FROM sessions WHERE user_id = :id",
+    "DELETE FROM addresses WHERE user_id = :id",
+    "DELETE FROM calls WHERE caller_number = :nat",
+    "DELETE FROM notes WHERE user_id = :id",
+    "DELETE FROM devices WHERE user_id = :id",
+    "UPDATE users SET email = 'x' || id || '@example.invalid', phone = NULL, name = NULL, ip = NULL WHERE id = :id",
+]
+
+
+def _setup(rows: int) -> tuple[str, int]:
+    admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {DB}"))
+    admin.dispose()
+    url = sa.engine.make_url(ADMIN).set(database=DB).render_as_string(hide_password=False)
+    users = max(100, rows // (1 + sum(PER_USER.values())))
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for stmt in SCHEMA.split(";"):
+            if stmt.strip():
+                conn.execute(sa.text(stmt))
+        for stmt in _gen_sql(users):
+            conn.execute(sa.text(stmt.replace("%%", "%")))
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        for stmt in INDEXES.split(";"):
+            if stmt.strip():
+                conn.execute(sa.text(stmt))
+        total = sum(
+            conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in ["users", *PER_USER]
+        )
+    engine.dispose()
+    return url, total
+
+
+def _time(fn: Any) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def run() -> dict[str, Any]:
+    rows = int(os.environ.get("PRIVET_BENCH_ROWS", "1000000"))
+    url, total = _setup(rows)
+    dm = parse_map(MAP % {"url": url})
+    tmp = Path(tempfile.mkdtemp())
+    settings = Settings(home=tmp / ".privet")
+    state = open_state(settings.resolved_state_url)
+    stores = Stores(dm)  # a long-lived service keeps its connections and reflected schema
+    engine = sa.create_engine(url)
+    subjects = list(range(11, 31))
+    ref_access, lib_access, ref_erase, lib_erase = [], [], [], []
+
+    def ref(sqls: list[str], uid: int) -> None:
+        with engine.begin() as conn:
+            for s in sqls:
+                list(conn.execute(sa.text(s), {"id": uid, "nat": f"0176 {1000000 + uid}"}))
+
+    for uid in subjects[:10]:
+        ref_access.append(_time(lambda uid=uid: ref(REF_ACCESS, uid)))
+        lib_access.append(
+            _time(
+                lambda uid=uid: access(
+                    dm, settings, f"email=user{uid}@example.com", out=tmp / f"a{uid}.zip", stores=stores
+                )
+            )
+        )
+    for uid in subjects[:10]:
+        # The reference rolls back so the library erases the same rows afterwards.
+        with engine.connect() as conn:
+            t = time.perf_counter()
+            with conn.begin() as tx:
+                for s in REF_ERASE:
+                    conn.execute(sa.text(s), {"id": uid, "nat": f"0176 {1000000 + uid}"})
+                tx.rollback()
+            ref_erase.append(time.perf_counter() - t)
+        result = None
+
+        def lib(uid: int = uid) -> None:
+            nonlocal result
+            result = erase(dm, settings, f"email=user{uid}@example.com", state=state, stores=stores)
+
+        lib_erase.append(_time(lib))
+        assert result is not None and result.verified, result
+    # A heavy subject: give user 40 about 20k rows, erase in one transaction.
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE page_views SET user_id = 40 WHERE id <= 20000"))
+    heavy = _time(lambda: erase(dm, settings, "email=user40@example.com", state=state, stores=stores))
+    # Naive contrast: one statement per row on its own connection, as row-by-row tools do.
+    with engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM page_views WHERE user_id = 50"))]
+    t = time.perf_counter()
+    for i in ids:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE page_views SET ip = NULL WHERE id = :i"), {"i": i})
+    naive_per_row = (time.perf_counter() - t) / max(1, len(ids))
+    engine.dispose()
+    state.dispose()
+    stores.close()
+    med = statistics.median
+    out = {
+        "name": "requests",
+        "rows": total,
+        "tables": 12,
+        "access_ms": {
+            "privet": round(med(lib_access) * 1000, 2),
+            "reference": round(med(ref_access) * 1000, 2),
+        },
+        "erase_ms": {"privet": round(med(lib_erase) * 1000, 2), "reference": round(med(ref_erase) * 1000, 2)},
+        "access_ratio": round(med(lib_access) / med(ref_access), 2),
+        "erase_ratio": round(med(lib_erase) / med(ref_erase), 2),
+        "heavy_subject_20k_rows_erase_s": round(heavy, 3),
+        "naive_row_by_row_ms_per_row": round(naive_per_row * 1000, 3),
+    }
+    out["summary"] = (
+        f"PostgreSQL, {total:,} rows over 12 tables, median of 10 subjects.\n"
+        f"access: Privet {out['access_ms']['privet']} ms (zip with JSON+CSV, mentions, information.html) vs "
+        f"hand-written SQL {out['access_ms']['reference']} ms -> ratio {out['access_ratio']} (goal <= 2)\n"
+        f"erase: Privet {out['erase_ms']['privet']} ms (plan, one transaction, mentions, verification, "
+        f"certificate, audit) vs hand-written SQL {out['erase_ms']['reference']} ms -> ratio {out['erase_ratio']} "
+        f"(goal <= 2, < 20 ms)\n"
+        f"subject with ~20k rows erased in {out['heavy_subject_20k_rows_erase_s']} s (goal < 1 s); "
+        f"naive one statement per row: {out['naive_row_by_row_ms_per_row']} ms per row"
+    )
+    return out
