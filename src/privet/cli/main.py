@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "privet.cli.map_cmds",
     "privet.cli.demo_cmds",
     "privet.cli.request_cmds",
+    "privet.cli.retention_cmds",
 )
 
 

@@ -8,6 +8,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "privet.audit.models",
     "privet.protection.models",
     "privet.requests.models",
+    "privet.retention.models",
 )
 
 

@@ -1,0 +1,137 @@
+"""Retention actions, one class each behind a small base.
+
+An action says which rows still need it (``pending``), so a second run is a
+no-op and a crashed run resumes, and either a set-based SQL value (``sql``) or
+a Python transform (``transform``) from the detection operators.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from privet.detection.operators import ANON_PREFIX, generalize_date, generalize_location, truncate_ip
+from privet.errors import BadInput
+
+
+class Action:
+    name = ""
+    deletes_row = False
+    deletes_file = False
+
+    def __init__(self, column: str | None) -> None:
+        self.column = column
+
+    @property
+    def col(self) -> str:
+        if self.column is None:
+            raise BadInput(f"retention action {self.name} needs a column")
+        return self.column
+
+    def validate(self, table: sa.Table) -> None:
+        if self.column is not None and self.column not in table.c:
+            raise BadInput(
+                f"retention action {self.name} names column '{self.column}' that {table.name} does not have",
+                value=self.column,
+                hint="fix the retention rule in the map",
+            )
+
+    def pending(self, table: sa.Table) -> sa.ColumnElement[bool] | None:
+        """Rows that still need this action (None: every selected row)."""
+        return None
+
+    def sql(self, table: sa.Table, dialect: str) -> Any:
+        """A SQL expression for the new value, or None when ``transform`` computes it in Python."""
+        return None
+
+    def transform(self, value: Any) -> Any:
+        return value
+
+
+class DeleteRow(Action):
+    name = "delete_row"
+    deletes_row = True
+
+
+class NullColumn(Action):
+    name = "null"
+
+    def pending(self, table: sa.Table) -> sa.ColumnElement[bool]:
+        return table.c[self.col].is_not(None)
+
+    def sql(self, table: sa.Table, dialect: str) -> Any:
+        return sa.null()
+
+
+class AnonymizeColumn(Action):
+    """Irreversible because the token is random: nothing about the input survives in it."""
+
+    name = "anonymize"
+
+    def pending(self, table: sa.Table) -> sa.ColumnElement[bool]:
+        col = table.c[self.col]
+        return sa.and_(col.is_not(None), sa.not_(col.like(f"{ANON_PREFIX}%")))
+
+    def sql(self, table: sa.Table, dialect: str) -> Any:
+        if dialect == "postgresql":
+            return sa.literal_column(f"'{ANON_PREFIX}' || substr(md5(random()::text), 1, 10)")
+        if dialect in ("mysql", "mariadb"):
+            return sa.literal_column(f"concat('{ANON_PREFIX}', substr(md5(rand()), 1, 10))")
+        return sa.literal_column(f"'{ANON_PREFIX}' || lower(hex(randomblob(5)))")
+
+
+class GeneralizeColumn(Action):
+    """IP to its network, date to its month, location to its country (the shared operators)."""
+
+    name = "generalize"
+
+    def __init__(self, column: str | None, kind: str) -> None:
+        super().__init__(column)
+        self.kind = kind
+
+    def pending(self, table: sa.Table) -> sa.ColumnElement[bool]:
+        return table.c[self.col].is_not(None)
+
+    def transform(self, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            if self.kind == "ip":
+                return truncate_ip(str(value))
+            if self.kind == "date":
+                return generalize_date(str(value))
+            return generalize_location(str(value))
+        except ValueError:
+            return None  # a value that is not what the column should hold is dropped, not kept
+
+
+class DeleteFile(Action):
+    """Delete the file the column names (through the journal) and clear the column."""
+
+    name = "delete_file"
+    deletes_file = True
+
+    def pending(self, table: sa.Table) -> sa.ColumnElement[bool]:
+        return table.c[self.col].is_not(None)
+
+    def sql(self, table: sa.Table, dialect: str) -> Any:
+        return sa.null()
+
+
+def build_action(column: str | None, name: str, generalize_kind: str | None) -> Action:
+    if name == "delete_row":
+        return DeleteRow(None)
+    if name == "null":
+        return NullColumn(column)
+    if name == "anonymize":
+        return AnonymizeColumn(column)
+    if name == "generalize":
+        return GeneralizeColumn(column, generalize_kind or "ip")
+    if name == "delete_file":
+        return DeleteFile(column)
+    raise BadInput(
+        f"unknown retention action '{name}'",
+        value=name,
+        hint="use delete_row, null, anonymize, generalize or delete_file",
+    )
