@@ -113,7 +113,7 @@ def test_when_retention_runs_then_old_rows_change_and_young_rows_are_identical(
     old = {i for i in before if NOW - dt.timedelta(days=i * 2) < NOW - dt.timedelta(days=90)}
     for i, row in after.items():
         if i in old:
-            tenant, number, ip, device, path, started = row
+            tenant, number, ip, device, path, _started = row
             assert number.startswith("anon-") and str(before[i][1]) not in number
             assert ip == "198.51.100.0" and path is None and device == "mobile" and tenant == before[i][0]
             assert not (rec / f"c{i}.wav").exists()
