@@ -90,3 +90,18 @@ def test_when_map_is_malformed_then_error_names_file_and_line(tmp_path: Path) ->
 def test_when_discover_writes_a_map_then_nothing_is_half_written_on_failure(tmp_path: Path) -> None:
     code, _, _ = privet("discover", "sqlite:///nope/missing.db", "--out", "privet.yaml", cwd=tmp_path)
     assert code == 2 and not (tmp_path / "privet.yaml").exists()
+
+
+def test_when_a_file_is_scanned_then_findings_have_lines_and_counts(tmp_path: Path) -> None:
+    (tmp_path / "m.txt").write_text(
+        "Hi, Anna Schmidt here, call 0176 123 4567\nnothing\nmail anna@example.com\n"
+    )
+    code, doc, _ = privet("scan", "m.txt", "--json", cwd=tmp_path)
+    assert code == 0 and doc["counts"] == {"person_name": 1, "phone": 1, "email": 1}
+    email = next(f for f in doc["findings"] if f["type"] == "email")
+    assert email["line"] == 3 and (email["start"], email["end"]) == (5, 21)
+
+
+def test_when_retention_now_is_not_a_date_then_exit_2(demo: Path) -> None:
+    code, _, err = privet("retention", "run", "--now", "yesterday", cwd=demo)
+    assert code == 2 and "ISO 8601" in err

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "privet.cli.demo_cmds",
     "privet.cli.request_cmds",
     "privet.cli.retention_cmds",
+    "privet.cli.scan_cmds",
 )
 
 

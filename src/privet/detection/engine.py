@@ -31,7 +31,10 @@ def scan(text: str, *, region: str = "DE", types: Collection[str] | None = None)
     if not text:
         return []
     found: list[Finding] = []
+    has_digit = _DIGIT.search(text) is not None
     for rec in _recognizers(types):
+        if rec.needs_digit and not has_digit:
+            continue
         found.extend(rec.find(text, region))
     return resolve_overlaps(found) if len(found) > 1 else found
 
@@ -94,6 +97,7 @@ def scan_file(
         yield from scan_lines((line.rstrip("\n") for line in fh), region=region, types=types, workers=workers)
 
 
+_DIGIT = re.compile(r"\d")
 _HANDLE = re.compile(r"^@[A-Za-z_][A-Za-z0-9_.]{1,29}$")
 
 

@@ -19,6 +19,7 @@ class Recognizer:
     context: tuple[str, ...] = ()
     negative_context: tuple[str, ...] = ()
     needs: str | None = None  # a character the text must contain for this recognizer to run
+    needs_digit = False  # the cheap prefilter: skip texts without a digit
 
     def validate(self, candidate: str, text: str, start: int, region: str) -> float | None:
         return self.base_score

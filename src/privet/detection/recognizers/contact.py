@@ -32,6 +32,7 @@ class PhoneRecognizer(Recognizer):
     """Phone numbers validated by libphonenumber, national formats in the default region."""
 
     type = "phone"
+    needs_digit = True
     pattern = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d\s().\-/]{5,22}\d(?!\w)")
     base_score = 0.85
     context = (

@@ -53,6 +53,7 @@ def parse_date(text: str) -> dt.date | None:
 
 class DateOfBirthRecognizer(Recognizer):
     type = "date_of_birth"
+    needs_digit = True
     pattern = _DATE
     base_score = 0.4  # a date alone is not a birth date; the context lifts it
 

@@ -12,6 +12,7 @@ from privet.detection.recognizers.base import Recognizer
 
 class IbanRecognizer(Recognizer):
     type = "iban"
+    needs_digit = True
     pattern = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
     base_score = 0.99
 
@@ -40,6 +41,7 @@ def _card_brand_ok(digits: str) -> bool:
 
 class CardRecognizer(Recognizer):
     type = "payment_card"
+    needs_digit = True
     pattern = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])")
     base_score = 0.95
     context = (

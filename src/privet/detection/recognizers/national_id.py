@@ -74,6 +74,7 @@ ID_CONTEXT: tuple[str, ...] = (
 
 class NationalIdRecognizer(Recognizer):
     type = "national_id"
+    needs_digit = True
     pattern = re.compile(
         r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]{6,20}|\d{6}[-+A]\d{3}[0-9A-Za-z]|[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]"
         r"|\d{1,2}\s?\d{2}\s?\d{2}\s?\d{2}\s?\d{3}\s?\d{3}\s?\d{2}|\d{3}[ .-]?\d{3}[ .-]?\d{3,5}"

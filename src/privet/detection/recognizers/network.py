@@ -11,6 +11,7 @@ from privet.detection.recognizers.base import Recognizer
 
 class IpRecognizer(Recognizer):
     type = "ip_address"
+    needs_digit = True
     pattern = re.compile(
         r"(?<![\w.:])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"
         r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|(?::[0-9A-Fa-f]{1,4}){1,6}|[0-9A-Fa-f]{1,4})(?![\w:])"

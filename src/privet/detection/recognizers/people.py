@@ -159,6 +159,7 @@ class PostalAddressRecognizer(Recognizer):
     """Street addresses of the main EU countries and the UK, with an optional postcode and city."""
 
     type = "postal_address"
+    needs_digit = True
     _street_de_nl = (
         r"[A-ZÄÖÜ][\wäöüß.-]*(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee"
         r"|straat|laan|plein|gracht|kade|singel|dijk)\s+\d{1,4}\s?[a-zA-Z]?"
