@@ -194,7 +194,39 @@ def corpus(n: int = 3000, seed: int = 11, clean_share: float = 0.4) -> list[Mess
 def prose(size_bytes: int, seed: int = 5) -> str:
     """Ordinary prose without personal data (throughput on plain text)."""
     rng = random.Random(seed)
-    words = ["the", "project", "team", "reviewed", "the", "quarterly", "plan", "and", "agreed", "on", "the", "next", "steps", "for", "the", "product", "launch", "while", "the", "design", "work", "continues", "with", "feedback", "from", "customers", "and", "partners", "across", "several", "markets"]
+    words = [
+        "the",
+        "project",
+        "team",
+        "reviewed",
+        "the",
+        "quarterly",
+        "plan",
+        "and",
+        "agreed",
+        "on",
+        "the",
+        "next",
+        "steps",
+        "for",
+        "the",
+        "product",
+        "launch",
+        "while",
+        "the",
+        "design",
+        "work",
+        "continues",
+        "with",
+        "feedback",
+        "from",
+        "customers",
+        "and",
+        "partners",
+        "across",
+        "several",
+        "markets",
+    ]
     out, size = [], 0
     while size < size_bytes:
         line = " ".join(rng.choice(words) for _ in range(14)).capitalize() + "."

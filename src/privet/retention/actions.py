@@ -48,6 +48,13 @@ class Action:
     def transform(self, value: Any) -> Any:
         return value
 
+    def python_filter(self, table: sa.Table, dialect: str) -> sa.ColumnElement[bool] | None:
+        return None
+
+    @property
+    def in_python(self) -> bool:
+        return False
+
 
 class DeleteRow(Action):
     name = "delete_row"
@@ -90,8 +97,32 @@ class GeneralizeColumn(Action):
         super().__init__(column)
         self.kind = kind
 
+    @property
+    def in_python(self) -> bool:
+        return True
+
     def pending(self, table: sa.Table) -> sa.ColumnElement[bool]:
         return table.c[self.col].is_not(None)
+
+    def sql(self, table: sa.Table, dialect: str) -> Any:
+        """On PostgreSQL an IPv4 is truncated in the database; IPv6 is left to ``transform``."""
+        if dialect != "postgresql" or self.kind != "ip":
+            return None
+        c = f'"{table.name}"."{self.col}"'
+        v4 = r"'^\d{1,3}(\.\d{1,3}){3}$'"
+        v6 = r"'^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$'"
+        return sa.literal_column(
+            f"CASE WHEN {c} ~ {v4} AND split_part({c}, '.', 1)::int < 256 AND split_part({c}, '.', 2)::int < 256 "
+            f"AND split_part({c}, '.', 3)::int < 256 AND split_part({c}, '.', 4)::int < 256 "
+            f"THEN host(set_masklen({c}::inet, 24)::cidr) "
+            f"WHEN {c} ~ {v6} THEN {c} ELSE NULL END"
+        )
+
+    def python_filter(self, table: sa.Table, dialect: str) -> sa.ColumnElement[bool] | None:
+        """Rows ``transform`` must still see: on PostgreSQL only the IPv6 values."""
+        if dialect == "postgresql" and self.kind == "ip":
+            return table.c[self.col].like("%:%")
+        return None
 
     def transform(self, value: Any) -> Any:
         if value is None:
