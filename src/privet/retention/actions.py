@@ -112,8 +112,9 @@ class GeneralizeColumn(Action):
         v4 = r"'^\d{1,3}(\.\d{1,3}){3}$'"
         v6 = r"'^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$'"
         return sa.literal_column(
-            f"CASE WHEN {c} ~ {v4} AND split_part({c}, '.', 1)::int < 256 AND split_part({c}, '.', 2)::int < 256 "
-            f"AND split_part({c}, '.', 3)::int < 256 AND split_part({c}, '.', 4)::int < 256 "
+            f"CASE WHEN {c} ~ {v4} AND split_part({c}, '.', 1)::int < 256 "
+            f"AND split_part({c}, '.', 2)::int < 256 AND split_part({c}, '.', 3)::int < 256 "
+            f"AND split_part({c}, '.', 4)::int < 256 "
             f"THEN host(set_masklen({c}::inet, 24)::cidr) "
             f"WHEN {c} ~ {v6} THEN {c} ELSE NULL END"
         )
