@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "privet.cli.request_cmds",
     "privet.cli.retention_cmds",
     "privet.cli.scan_cmds",
+    "privet.cli.consent_cmds",
 )
 
 

@@ -283,6 +283,13 @@ def _execute(
         for ident in ids:
             if ident.kind in ("email", "phone"):
                 suppression.add(s, ident, sup_key, reason="erasure")
+    from privet.consent import ConsentService
+
+    consent = ConsentService(db, dm, master)
+    for ident in ids:
+        if ident.kind in ("email", "phone", "id"):
+            consent.forget(ident)
+    with db.session() as s:
         audit.record(
             s,
             "subject.erased",

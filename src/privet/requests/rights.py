@@ -139,6 +139,14 @@ def _record(
             for i in ids:
                 if i.kind in ("email", "phone"):
                     suppression.add(s, i, key, reason="objection")
+    if kind == "objection":
+        from privet.consent import ConsentService
+
+        consent = ConsentService(db, dm, settings.master_key())
+        for name, purpose in sorted(dm.purposes.items()):
+            if purpose.basis in ("consent", "legitimate_interests"):
+                consent.withdraw(identity, name, source="objection", tenant=tenant)
+    with db.session() as s:
         audit.record(
             s,
             f"subject.{kind}",

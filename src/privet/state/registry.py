@@ -6,6 +6,7 @@ import importlib
 
 MODEL_MODULES: tuple[str, ...] = (
     "privet.audit.models",
+    "privet.consent.models",
     "privet.protection.models",
     "privet.requests.models",
     "privet.retention.models",
