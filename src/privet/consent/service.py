@@ -288,30 +288,22 @@ class ConsentService:
 
     # -- maintenance -----------------------------------------------------------------
 
-    def rebuild_projection(self, batch: int = 10_000) -> int:
-        """Recompute the projection from the ledger; returns the events replayed."""
-        replayed = 0
+    def rebuild_projection(self) -> int:
+        """Recompute the projection from the ledger in one set-based statement; returns the events replayed."""
+        e = ConsentEvent.__table__
+        latest = (
+            sa.select(sa.func.max(e.c.id).label("id"))
+            .group_by(e.c.subject, e.c.tenant, e.c.purpose)
+            .subquery()
+        )
+        pick = sa.select(
+            e.c.subject, e.c.tenant, e.c.purpose, e.c.granted, e.c.notice_version, e.c.at, e.c.id
+        ).join(latest, latest.c.id == e.c.id)
+        cols = ["subject", "tenant", "purpose", "granted", "notice_version", "since", "event_id"]
         with self.state.session() as s:
             s.execute(sa.delete(ConsentState))
-            last = 0
-            while True:
-                stmt = (
-                    sa.select(ConsentEvent)
-                    .where(ConsentEvent.id > last)
-                    .order_by(ConsentEvent.id)
-                    .limit(batch)
-                )
-                events = s.execute(stmt).scalars().all()
-                if not events:
-                    break
-                latest: dict[tuple[str, str, str], ConsentEvent] = {}
-                for e in events:
-                    latest[(e.subject, e.tenant, e.purpose)] = e
-                for e in latest.values():
-                    _project(s, e)
-                s.flush()
-                replayed += len(events)
-                last = events[-1].id
+            s.execute(sa.insert(ConsentState).from_select(cols, pick))
+            replayed = int(s.execute(sa.select(sa.func.count()).select_from(e)).scalar_one())
         self._cache.clear()
         return replayed
 
