@@ -289,7 +289,7 @@ class ConsentService:
     # -- maintenance -----------------------------------------------------------------
 
     def rebuild_projection(self) -> int:
-        """Recompute the projection from the ledger in one set-based statement; returns the events replayed."""
+        """Recompute the projection from the ledger in one set-based statement; returns the events."""
         e = ConsentEvent.__table__
         latest = (
             sa.select(sa.func.max(e.c.id).label("id"))
