@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "privet.cli.retention_cmds",
     "privet.cli.scan_cmds",
     "privet.cli.consent_cmds",
+    "privet.cli.service_cmds",
 )
 
 

@@ -10,6 +10,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "privet.protection.models",
     "privet.requests.models",
     "privet.retention.models",
+    "privet.service.models",
 )
 
 

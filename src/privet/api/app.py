@@ -1,0 +1,78 @@
+"""The FastAPI application: one place maps Privet's errors to HTTP, nothing else leaks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from privet.api.routes import consents, requests
+from privet.consent import ConsentService
+from privet.datamap import load_map
+from privet.errors import PrivetError
+from privet.service import InProcessRunner, RequestService
+from privet.settings import Settings
+from privet.state import open_state
+
+MAX_BODY = 64 * 1024
+
+
+def create_app(settings: Settings) -> FastAPI:
+    settings.ensure_home()
+    dm = load_map(settings.map)
+    state = open_state(settings.resolved_state_url)
+    runner = InProcessRunner()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runner.close()
+        state.dispose()
+
+    app = FastAPI(
+        title="Privet", version="1", description="GDPR engine: requests, consent, proof.", lifespan=lifespan
+    )
+    app.state.settings = settings
+    app.state.state_db = state
+    app.state.runner = runner
+    app.state.requests = RequestService(settings, dm, state, runner)
+    app.state.consent = ConsentService(state, dm, settings.master_key())
+
+    @app.exception_handler(PrivetError)
+    async def privet_error(request: Request, exc: PrivetError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_body(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"where": ".".join(str(x) for x in e["loc"]), "problem": e["msg"]} for e in exc.errors()]
+        return JSONResponse(
+            {"error": "BadInput", "message": "the request body is not valid", "errors": errors},
+            status_code=422,
+        )
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY:
+            return JSONResponse(
+                {"error": "BadInput", "message": f"body over {MAX_BODY} bytes"}, status_code=413
+            )
+        return await call_next(request)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"ok": True}
+
+    app.include_router(requests.router)
+    app.include_router(consents.router)
+    return app
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

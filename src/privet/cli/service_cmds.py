@@ -1,0 +1,78 @@
+"""``privet serve``, ``privet tenants add`` and ``privet keys create``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from privet.cli.common import JsonOption, emit, state
+from privet.service import add_tenant, create_key
+from privet.state import open_state
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve_cmd(
+        ctx: typer.Context,
+        host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    ) -> None:
+        """Serve the REST API (OpenAPI at /openapi.json) with the in-process worker.
+
+        Example: privet serve --port 8000
+        """
+        from privet.api.app import serve
+
+        serve(state(ctx).settings, host=host, port=port)
+
+    tenants = typer.Typer(help="Controllers (tenants).", no_args_is_help=True)
+    app.add_typer(tenants, name="tenants")
+
+    @tenants.command("add")
+    def add_cmd(
+        ctx: typer.Context,
+        tenant_id: Annotated[str, typer.Argument(help="The value its rows carry in tenant columns.")],
+        name: Annotated[str | None, typer.Option("--name", help="A display name.")] = None,
+        sla_days: Annotated[int | None, typer.Option("--sla-days", help="Its own deadline, e.g. 7.")] = None,
+        auto_approve: Annotated[
+            str,
+            typer.Option(
+                "--auto-approve", help="Request types approved once verified, e.g. access,portability."
+            ),
+        ] = "",
+        as_json: JsonOption = False,
+    ) -> None:
+        """Register a controller.
+
+        Example: privet tenants add 3 --name "Acme Calls" --sla-days 7
+        """
+        settings = state(ctx).settings
+        settings.ensure_home()
+        db = open_state(settings.resolved_state_url)
+        t = add_tenant(db, tenant_id, name=name, sla_days=sla_days, auto_approve=auto_approve)
+        db.dispose()
+        emit({"id": t.id, "name": t.name, "sla_days": t.sla_days}, as_json, f"tenant {t.id} ({t.name}) saved")
+
+    keys = typer.Typer(help="API keys.", no_args_is_help=True)
+    app.add_typer(keys, name="keys")
+
+    @keys.command("create")
+    def create_cmd(
+        ctx: typer.Context,
+        tenant: Annotated[str | None, typer.Option("--tenant", help="A key for this tenant only.")] = None,
+        operator: Annotated[
+            bool, typer.Option("--operator", help="A key that acts for every tenant.")
+        ] = False,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Create an API key; it is printed once (only its hash is stored).
+
+        Example: privet keys create --tenant 3 --json
+        """
+        settings = state(ctx).settings
+        settings.ensure_home()
+        db = open_state(settings.resolved_state_url)
+        key = create_key(db, tenant=tenant, operator=operator)
+        db.dispose()
+        emit({"key": key}, as_json, key)
