@@ -6,6 +6,9 @@ import privet
 
 EXPECTED = {
     "ENTITY_TYPES",
+    "ConsentService",
+    "Decision",
+    "run_retention",
     "DataMap",
     "Finding",
     "Identity",

@@ -10,6 +10,7 @@ The library is what the CLI, the REST API and the web pages call::
     privet.erase(dm, settings, "email=anna@example.com", dry_run=True)
 """
 
+from privet.consent import ConsentService, Decision
 from privet.datamap import DataMap, dump_map, load_map, parse_map, write_map
 from privet.detection import ENTITY_TYPES, Finding, classify_value, scan
 from privet.detection.operators import truncate_ip
@@ -17,13 +18,16 @@ from privet.discovery import check_map, discover
 from privet.errors import PrivetError
 from privet.identity import Identity, parse_subject
 from privet.requests import access, erase, is_restricted, object_to, rectify, restrict
+from privet.retention import run_retention
 from privet.settings import Settings, load_settings
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ENTITY_TYPES",
+    "ConsentService",
     "DataMap",
+    "Decision",
     "Finding",
     "Identity",
     "PrivetError",
@@ -42,6 +46,7 @@ __all__ = [
     "parse_subject",
     "rectify",
     "restrict",
+    "run_retention",
     "scan",
     "truncate_ip",
     "write_map",

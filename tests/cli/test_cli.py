@@ -105,3 +105,21 @@ def test_when_a_file_is_scanned_then_findings_have_lines_and_counts(tmp_path: Pa
 def test_when_retention_now_is_not_a_date_then_exit_2(demo: Path) -> None:
     code, _, err = privet("retention", "run", "--now", "yesterday", cwd=demo)
     assert code == 2 and "ISO 8601" in err
+
+
+def test_when_a_tenant_and_keys_are_created_then_keys_print_once_and_bad_scopes_exit_2(
+    tmp_path: Path,
+) -> None:
+    code, doc, _ = privet(
+        "tenants", "add", "acme", "--name", "Acme", "--sla-days", "7", "--json", cwd=tmp_path
+    )
+    assert code == 0 and doc == {"id": "acme", "name": "Acme", "sla_days": 7}
+    code, doc, _ = privet("keys", "create", "--tenant", "acme", "--json", cwd=tmp_path)
+    assert code == 0 and doc["key"].startswith("pk_")
+    with sqlite3.connect(tmp_path / ".privet" / "state.db") as db:
+        stored = [r[0] for r in db.execute("SELECT key_hash FROM privet_svc_keys")]
+    assert stored and doc["key"] not in stored
+    code, _, err = privet("keys", "create", "--tenant", "nobody", cwd=tmp_path)
+    assert code == 2 and "privet tenants add nobody" in err
+    code, _, err = privet("keys", "create", cwd=tmp_path)
+    assert code == 2 and "--operator" in err

@@ -128,6 +128,7 @@ class RequestService:
             if req.code_expires is None or _aware(req.code_expires) < utcnow():
                 raise VerificationFailed("the code has expired", hint="file a new request to get a new code")
             if not hmac.compare_digest(req.code_hash or "", self._code_hash(rid, code.strip())):
+                # Counted in this transaction, which commits before the error is raised.
                 req.attempts += 1
                 left = MAX_ATTEMPTS - req.attempts
                 audit.record(
@@ -137,13 +138,17 @@ class RequestService:
                     tenant=req.tenant,
                     details={"attempts": req.attempts},
                 )
-                raise VerificationFailed(
+                wrong = VerificationFailed(
                     "wrong code", hint=f"{left} attempts left" if left else "request locked"
                 )
-            req.status, req.code_hash = "verified", None
-            self._event(s, rid, "subject", "verified", None, req.tenant)
-            owner = s.get(Tenant, req.tenant) if req.tenant else None
-            auto = owner is not None and req.type in owner.auto_approve.split(",")
+            else:
+                wrong = None
+                req.status, req.code_hash = "verified", None
+                self._event(s, rid, "subject", "verified", None, req.tenant)
+                owner = s.get(Tenant, req.tenant) if req.tenant else None
+                auto = owner is not None and req.type in owner.auto_approve.split(",")
+        if wrong is not None:
+            raise wrong
         if auto:
             self._approve(rid, "auto-approval")
         return {"id": rid, "status": "approved" if auto else "verified"}
