@@ -17,6 +17,7 @@ from privet.errors import PrivetError
 from privet.service import InProcessRunner, RequestService
 from privet.settings import Settings
 from privet.state import open_state
+from privet.web import pages
 
 MAX_BODY = 64 * 1024
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(requests.router)
     app.include_router(consents.router)
+    app.include_router(pages.router)
     return app
 
 

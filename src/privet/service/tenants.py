@@ -22,9 +22,12 @@ class Principal:
     tenant: str | None
     is_operator: bool
     key_id: int
+    name: str | None = None  # set for callers without a key, e.g. "privacy-center"
 
     @property
     def actor(self) -> str:
+        if self.name:
+            return self.name
         return "operator" if self.is_operator else f"tenant:{self.tenant}"
 
     def may_see(self, tenant: str | None) -> bool:
