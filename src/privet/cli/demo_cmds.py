@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +12,8 @@ from privet.cli.common import JsonOption, emit, out_console, state
 from privet.datamap import write_map
 from privet.demo import build_demo
 from privet.discovery import discover
+from privet.service import add_tenant, create_key
+from privet.state import open_state
 
 
 def register(app: typer.Typer) -> None:
@@ -44,6 +45,13 @@ def register(app: typer.Typer) -> None:
         result = discover([url], files_root=str(files))
         map_path = directory / "privet.yaml"
         write_map(result.datamap, map_path)
+        settings = state(ctx).settings
+        settings.ensure_home()
+        db = open_state(settings.resolved_state_url)
+        for tenant in range(1, 4):
+            add_tenant(db, str(tenant), name=f"Demo tenant {tenant}", sla_days=7 if tenant == 1 else None)
+        operator_key = create_key(db, operator=True)
+        db.dispose()
         summary = {
             "database": url,
             "rows": info.rows,
@@ -51,6 +59,9 @@ def register(app: typer.Typer) -> None:
             "personal_columns": len(result.columns),
             "subjects": sorted(result.datamap.subjects),
             "try": f"privet access --subject email={info.sample_email}",
+            "console": f"http://{host}:{port}/console",
+            "operator_key": operator_key,
+            "privacy_center": f"http://{host}:{port}/privacy?tenant=1",
         }
         if as_json:
             emit(summary, True)
@@ -72,9 +83,12 @@ def register(app: typer.Typer) -> None:
                 f"{info.total_rows} rows in {url}; try: [bold]privet access --subject "
                 f"email={info.sample_email} --map {map_path}[/]"
             )
-        if serve and importlib.util.find_spec("privet.api.app") is not None:
+            out_console.print(
+                f"console: {summary['console']} (operator key {operator_key}); "
+                f"privacy center: {summary['privacy_center']}"
+            )
+        if serve:
             from privet.api.app import serve as run_server
 
-            settings = state(ctx).settings
             settings.map = map_path
             run_server(settings, host=host, port=port)
