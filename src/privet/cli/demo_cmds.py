@@ -47,11 +47,11 @@ def register(app: typer.Typer) -> None:
         write_map(result.datamap, map_path)
         settings = state(ctx).settings
         settings.ensure_home()
-        db = open_state(settings.resolved_state_url)
+        state_db = open_state(settings.resolved_state_url)
         for tenant in range(1, 4):
-            add_tenant(db, str(tenant), name=f"Demo tenant {tenant}", sla_days=7 if tenant == 1 else None)
-        operator_key = create_key(db, operator=True)
-        db.dispose()
+            add_tenant(state_db, str(tenant), name=f"Demo tenant {tenant}", sla_days=7 if tenant == 1 else None)
+        operator_key = create_key(state_db, operator=True)
+        state_db.dispose()
         summary = {
             "database": url,
             "rows": info.rows,
