@@ -49,7 +49,9 @@ def register(app: typer.Typer) -> None:
         settings.ensure_home()
         state_db = open_state(settings.resolved_state_url)
         for tenant in range(1, 4):
-            add_tenant(state_db, str(tenant), name=f"Demo tenant {tenant}", sla_days=7 if tenant == 1 else None)
+            add_tenant(
+                state_db, str(tenant), name=f"Demo tenant {tenant}", sla_days=7 if tenant == 1 else None
+            )
         operator_key = create_key(state_db, operator=True)
         state_db.dispose()
         summary = {
