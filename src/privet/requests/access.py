@@ -10,8 +10,8 @@ import csv
 import datetime as dt
 import decimal
 import hashlib
-import io
 import json
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -124,38 +124,38 @@ def _rows(stores: Stores, sel: Selection) -> Iterator[dict[str, Any]]:
 
 
 def _table_entries(archive: _Archive, stores: Stores, sel: Selection) -> tuple[int, list[tuple[str, str]]]:
-    """Write ``tables/<ref>.json`` and ``.csv``; returns rows and the file references seen."""
+    """Write ``tables/<ref>.json`` and ``.csv`` from one read of the rows (the CSV is spooled
+    to a temporary file while the JSON streams into the archive); returns rows and file references."""
     count = 0
     files: list[tuple[str, str]] = []
     file_cols = {c: s.file_store for c, s in sel.spec.columns.items() if s.file_store}
-
-    def as_json() -> Iterator[bytes]:
-        nonlocal count
-        yield b"[\n"
-        for i, row in enumerate(_rows(stores, sel)):
-            count += 1
-            for c, fs in file_cols.items():
-                if row.get(c):
-                    files.append((fs or "", str(row[c])))
-            yield (
-                ("," if i else "") + json.dumps(row, default=_json_default, ensure_ascii=False) + "\n"
-            ).encode()
-        yield b"]\n"
-
-    def as_csv() -> Iterator[bytes]:
-        buf = io.StringIO()
+    with tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", newline="", encoding="utf-8") as spool:
         writer: Any = None
-        for row in _rows(stores, sel):
-            if writer is None:
-                writer = csv.DictWriter(buf, fieldnames=list(row), extrasaction="ignore")
-                writer.writeheader()
-            writer.writerow({k: _json_default(v) if v is not None else "" for k, v in row.items()})
-            yield buf.getvalue().encode()
-            buf.seek(0)
-            buf.truncate()
 
-    archive.write_stream(f"tables/{sel.ref}.json", as_json())
-    archive.write_stream(f"tables/{sel.ref}.csv", as_csv())
+        def as_json() -> Iterator[bytes]:
+            nonlocal count, writer
+            yield b"[\n"
+            for i, row in enumerate(_rows(stores, sel)):
+                count += 1
+                for c, fs in file_cols.items():
+                    if row.get(c):
+                        files.append((fs or "", str(row[c])))
+                if writer is None:
+                    writer = csv.DictWriter(spool, fieldnames=list(row), extrasaction="ignore")
+                    writer.writeheader()
+                writer.writerow({k: _json_default(v) if v is not None else "" for k, v in row.items()})
+                yield (
+                    ("," if i else "") + json.dumps(row, default=_json_default, ensure_ascii=False) + "\n"
+                ).encode()
+            yield b"]\n"
+
+        def as_csv() -> Iterator[bytes]:
+            spool.seek(0)
+            while chunk := spool.read(1 << 16):
+                yield chunk.encode("utf-8")
+
+        archive.write_stream(f"tables/{sel.ref}.json", as_json())
+        archive.write_stream(f"tables/{sel.ref}.csv", as_csv())
     return count, files
 
 

@@ -46,6 +46,8 @@ class EraseContext:
     identities: set[Identity]
     pseudo_key: bytes
     outcome: StoreOutcome = field(default_factory=StoreOutcome)
+    # (table, column) whose rows pointing at the person were all deleted earlier in this transaction.
+    emptied: set[tuple[str, str]] = field(default_factory=set)
 
 
 def order_children_first(selections: list[Selection], schema: dict[str, TableInfo]) -> list[Selection]:
@@ -79,7 +81,10 @@ def erase_in_store(conn: Connection, ctx: EraseContext, selections: list[Selecti
         if shared:
             _cut_shared(conn, ctx, sel, shared)
         if own:
-            _delete_or_tombstone(conn, ctx, sel, own)
+            kept = _delete_or_tombstone(conn, ctx, sel, own)
+            single_hop = len(sel.spec.paths) == 1 and len(sel.spec.paths[0]) == 1
+            if not kept and not shared and not sel.links and single_hop:
+                ctx.emptied.add((split_ref(sel.ref)[1], sel.spec.paths[0][0].column))
     _redact_mentions(conn, ctx)
 
 
@@ -149,13 +154,15 @@ def _cut_shared(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[
     ctx.outcome.count(sel.ref, "cut_link", len(keys))
 
 
-def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any]) -> None:
+def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any]) -> int:
     table_name = split_ref(sel.ref)[1]
     protected: set[Any] = set()
     for other, info in ctx.schema.items():
         for fk in info.foreign_keys:
             if fk.ref_table != table_name or len(fk.columns) != 1 or other == table_name:
                 continue
+            if (other, fk.columns[0]) in ctx.emptied:
+                continue  # the person's rows of that table, selected by this very key, are already gone
             ref_col_name = fk.ref_columns[0] if fk.ref_columns else sel.pk.name
             if ref_col_name != sel.pk.name:
                 continue
@@ -184,6 +191,7 @@ def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, ke
         for chunk in chunks(doomed):
             n += conn.execute(sa.delete(sel.table).where(sel.pk.in_(chunk))).rowcount or 0
         ctx.outcome.count(sel.ref, "delete_row", n)
+    return len(stones)
 
 
 def _journal_files(

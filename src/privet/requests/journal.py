@@ -44,16 +44,21 @@ def finish(db: StateDB, stores: Stores) -> int:
         entries = list(
             s.execute(sa.select(FileJournal).where(FileJournal.state.in_(("pending", "committed")))).scalars()
         )
+    settled: dict[str, list[int]] = {"done": [], "dropped": []}
     for e in entries:
         files = stores.files.get(e.store)
         if e.state == "pending" and _still_named(stores, e.source, e.ref):
-            state = "dropped"  # the transaction did not commit: the row and its file stay
+            settled["dropped"].append(e.id)  # the transaction did not commit: the row and its file stay
         else:
             if files is not None and files.delete(e.ref):
                 deleted += 1
-            state = "done"
+            settled["done"].append(e.id)
+    # A crash before this update only means the next run deletes already-deleted files: harmless.
+    if entries:
         with db.session() as s:
-            s.execute(sa.update(FileJournal).where(FileJournal.id == e.id).values(state=state))
+            for state, ids in settled.items():
+                if ids:
+                    s.execute(sa.update(FileJournal).where(FileJournal.id.in_(ids)).values(state=state))
     return deleted
 
 
