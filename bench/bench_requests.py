@@ -71,6 +71,9 @@ CREATE INDEX messages_lower ON messages USING gin (lower(body) gin_trgm_ops);
 CREATE INDEX messages_digits ON messages USING gin ((replace(replace(replace(replace(replace(replace(replace(
   body, ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''), '/', ''), '+', '')) gin_trgm_ops);
 CREATE INDEX notes_lower ON notes USING gin (lower(note) gin_trgm_ops);
+CREATE INDEX views_lower ON page_views USING gin (lower(url) gin_trgm_ops);
+CREATE INDEX views_digits ON page_views USING gin ((replace(replace(replace(replace(replace(replace(replace(
+  url, ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''), '/', ''), '+', '')) gin_trgm_ops);
 CREATE INDEX notes_digits ON notes USING gin ((replace(replace(replace(replace(replace(replace(replace(
   note, ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''), '/', ''), '+', '')) gin_trgm_ops);
 ANALYZE;

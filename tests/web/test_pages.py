@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -145,3 +146,36 @@ def test_when_an_operator_extends_a_request_then_the_reason_is_kept(
     console.click(f"#r-{rid} >> text=Extend")
     view = app.state.requests.get(Principal(None, True, 0), rid)  # type: ignore[attr-defined]
     assert "needs the archive" in view["history"][-1]["reason"]
+
+
+def test_when_a_subject_changes_consent_in_the_center_then_the_api_answer_changes(
+    browser: Browser, site: tuple[str, str, object], mailbox: Mailbox
+) -> None:
+    base, key, _app = site
+    check = {"subject": "email:anna@example.com", "purpose": "marketing_email"}
+    auth = {"Authorization": f"Bearer {key}"}
+    assert httpx.get(f"{base}/v1/consents/check", params=check, headers=auth).json()["allowed"] is False
+    page = browser.new_page()
+    page.goto(f"{base}/privacy/consents?lang=en")
+    page.fill("#email", "anna@example.com")
+    page.click("button[type=submit]")
+    assert "on its way" in page.inner_text("[role=status]")
+    body = mailbox.to("anna@example.com")[-1].get_payload(decode=True)
+    assert isinstance(body, bytes)
+    link = re.search(r"(http\S+/privacy/consents\?\S+)", body.decode())
+    assert link
+    page.goto(link.group(1).replace("http://127.0.0.1:8000", base))
+    page.check("#p-marketing_email")
+    page.click("button[type=submit]")
+    assert "Saved" in page.inner_text("[role=status]")
+    _shot(page, "privacy-consents")
+    assert httpx.get(f"{base}/v1/consents/check", params=check, headers=auth).json()["allowed"] is True
+    console = browser.new_page()
+    console.goto(f"{base}/console/login")
+    console.fill("#key", key)
+    console.click("button[type=submit]")
+    console.goto(f"{base}/console/overview")
+    assert "intact" in console.inner_text("#audit")
+    _shot(console, "console-overview")
+    forged = page.goto(link.group(1).replace("http://127.0.0.1:8000", base).replace("token=", "token=1"))
+    assert forged is not None and "not valid" in page.inner_text("[role=alert]")

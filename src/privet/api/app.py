@@ -17,7 +17,7 @@ from privet.errors import PrivetError
 from privet.service import InProcessRunner, RequestService
 from privet.settings import Settings
 from privet.state import open_state
-from privet.web import pages
+from privet.web import consent_pages, pages
 
 MAX_BODY = 64 * 1024
 
@@ -71,6 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(requests.router)
     app.include_router(consents.router)
     app.include_router(pages.router)
+    app.include_router(consent_pages.router)
     return app
 
 

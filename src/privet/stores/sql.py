@@ -39,6 +39,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             sa.event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         kwargs.setdefault("pool_pre_ping", True)
+        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+            # Server-side prepared statements get generic plans after a few runs; a generic plan for
+            # ``LIKE %param%`` cannot use a trigram index, so every mention search would scan.
+            kwargs.setdefault("connect_args", {}).setdefault("prepare_threshold", None)
         return sa.create_engine(parsed, **kwargs)
     except (sa_exc.NoSuchModuleError, ImportError) as exc:
         raise BadInput(
