@@ -9,13 +9,19 @@ against a plain dict lookup of the same keys in the same run.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import random
+import statistics
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 
 from privet.consent import ConsentService
@@ -31,6 +37,76 @@ purposes:
   marketing_email: {notices: [{version: "1"}]}
   product_news: {notices: [{version: "1"}]}
 """
+
+
+def _rest(home: Path, sample: list[tuple[Identity, str]], clients: int = 4) -> dict[str, Any]:
+    """``privet serve`` in its own process over the same state; bounded load from a few threads."""
+    (home / "privet.yaml").write_text(MAP)
+    (home / "secret.key").write_text(bytes(range(32)).hex() + "\n")
+    env = {
+        **os.environ,
+        "PRIVET_HOME": str(home),
+        "PRIVET_MAP": str(home / "privet.yaml"),
+        "PRIVET_STATE_URL": f"sqlite:///{home / 'state.db'}",
+        "PRIVET_SECRET_FILE": str(home / "secret.key"),
+    }
+    key = subprocess.run(
+        [sys.executable, "-m", "privet.cli.main", "keys", "create", "--operator", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    token = json.loads(key.stdout)["key"]
+    port = 18765
+    server = subprocess.Popen(
+        [sys.executable, "-m", "privet.cli.main", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=0.5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        latencies: list[float] = []
+
+        def worker(part: list[tuple[Identity, str]]) -> None:
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+                for who, purpose in part:
+                    t = time.perf_counter()
+                    r = client.get(
+                        "/v1/consents/check", params={"subject": f"email:{who.value}", "purpose": purpose}
+                    )
+                    latencies.append(time.perf_counter() - t)
+                    assert r.status_code == 200
+
+        parts = [sample[i::clients] for i in range(clients)]
+        for part in parts:  # warm the server's cache once: the steady state of an app asking before each send
+            worker(part)
+        latencies.clear()
+        started = time.perf_counter()
+        threads = [threading.Thread(target=worker, args=(p,)) for p in parts]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        wall = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "concurrency": clients,
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        "per_s": round(len(latencies) / wall),
+    }
 
 
 def run() -> dict[str, Any]:
@@ -90,6 +166,7 @@ def run() -> dict[str, Any]:
         svc.check(who, purpose)
     cold_rate = 2000 / (time.perf_counter() - t)
     db.dispose()
+    rest = _rest(home, sample[:2000])
     out = {
         "name": "consent",
         "events": n_events,
@@ -107,6 +184,7 @@ def run() -> dict[str, Any]:
         f"uncached check (reads the projection in SQLite): {cold_rate:,.0f}/s\n"
         f"projection rebuilt from {n_events:,} ledger events in {rebuild_s:.2f} s "
         f"({n_events / rebuild_s:,.0f} events/s; 10M events extrapolate to {1e7 / (n_events / rebuild_s) / 60:.1f} min)\n"
-        "REST p99 not measured: the REST API (issue 5) is not built yet"
+        f"REST GET /v1/consents/check on loopback, {rest['concurrency']} concurrent clients, {rest['requests']} "
+        f"requests: p50 {rest['p50_ms']} ms, p99 {rest['p99_ms']} ms (goal p99 < 5 ms), {rest['per_s']:,.0f}/s"
     )
     return out

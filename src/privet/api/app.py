@@ -40,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.state_db = state
     app.state.runner = runner
+    app.state.principals = {}
     app.state.requests = RequestService(settings, dm, state, runner)
     app.state.consent = ConsentService(state, dm, settings.master_key())
 
@@ -78,4 +79,4 @@ def create_app(settings: Settings) -> FastAPI:
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)

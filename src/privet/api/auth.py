@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import Request
 
 from privet.service.tenants import Principal, authenticate
+
+CACHE_SECONDS = 30.0  # a revoked key stops working within this time
 
 
 def principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     key = header[7:].strip() if header.lower().startswith("bearer ") else None
-    return authenticate(request.app.state.state_db, key)
+    cache: dict[str, tuple[float, Principal]] = request.app.state.principals
+    now = time.monotonic()
+    if key and (hit := cache.get(key)) is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    who = authenticate(request.app.state.state_db, key)
+    if key:
+        cache[key] = (now, who)
+    return who
