@@ -8,6 +8,7 @@ import typer
 
 from privet.cli.common import JsonOption, emit, state
 from privet.service import add_tenant, create_key
+from privet.service.webhooks import add_webhook
 from privet.state import open_state
 
 
@@ -53,6 +54,29 @@ def register(app: typer.Typer) -> None:
         t = add_tenant(db, tenant_id, name=name, sla_days=sla_days, auto_approve=auto_approve)
         db.dispose()
         emit({"id": t.id, "name": t.name, "sla_days": t.sla_days}, as_json, f"tenant {t.id} ({t.name}) saved")
+
+    hooks = typer.Typer(
+        help="Recipients told of completed erasures, rectifications, restrictions.", no_args_is_help=True
+    )
+    app.add_typer(hooks, name="webhooks")
+
+    @hooks.command("add")
+    def hook_cmd(
+        ctx: typer.Context,
+        tenant: Annotated[str, typer.Option("--tenant", help="The controller whose requests it follows.")],
+        url: Annotated[str, typer.Option("--url", help="Where events are POSTed (HMAC-signed).")],
+        as_json: JsonOption = False,
+    ) -> None:
+        """Register a recipient webhook; prints its signing secret once.
+
+        Example: privet webhooks add --tenant 3 --url https://crm.example.com/privet --json
+        """
+        settings = state(ctx).settings
+        settings.ensure_home()
+        db = open_state(settings.resolved_state_url)
+        result = add_webhook(db, tenant, url)
+        db.dispose()
+        emit(result, as_json, f"webhook {result['id']} for tenant {tenant}; secret {result['secret']}")
 
     keys = typer.Typer(help="API keys.", no_args_is_help=True)
     app.add_typer(keys, name="keys")

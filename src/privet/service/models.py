@@ -60,3 +60,28 @@ class RequestEvent(Base):
     actor: Mapped[str] = mapped_column(sa.String(200))
     status: Mapped[str] = mapped_column(sa.String(20))
     reason: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)
+
+
+class Webhook(Base):
+    """A recipient (Art. 19) told when an erasure, rectification or restriction completes."""
+
+    __tablename__ = "privet_svc_webhooks"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(sa.String(200), index=True)
+    url: Mapped[str] = mapped_column(sa.String(500))
+    secret: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class WebhookDelivery(Base):
+    __tablename__ = "privet_svc_deliveries"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(sa.Integer, index=True)
+    request_id: Mapped[str] = mapped_column(sa.String(36))
+    event: Mapped[str] = mapped_column(sa.String(50))
+    status: Mapped[str] = mapped_column(sa.String(20))  # delivered, failed
+    attempts: Mapped[int] = mapped_column(sa.Integer)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))

@@ -25,7 +25,7 @@ from privet.detection.operators import Decrypt, Encrypt
 from privet.errors import BadInput, Conflict, NotFound, VerificationFailed
 from privet.identity import Identity, normalize
 from privet.protection import derive_key
-from privet.service import mail
+from privet.service import mail, webhooks
 from privet.service.deadlines import add_months, at_risk, legal_due
 from privet.service.models import RequestEvent, SubjectRequest, Tenant
 from privet.service.runner import Runner
@@ -253,6 +253,15 @@ class RequestService:
                 req.export_path = str(export_path)
                 req.export_expires = utcnow() + dt.timedelta(days=self.settings.export_ttl_days)
             self._event(s, rid, "worker", status, reason, req.tenant)
+        if status == "completed" and rtype in ("erasure", "rectification", "restriction"):
+            # Recipients of the data learn of it (Art. 19); counts only, no personal data.
+            webhooks.notify(
+                self.state,
+                tenant,
+                rid,
+                f"request.{rtype}.completed",
+                {"type": rtype, "tables": len(result.get("tables", {}) or {})},
+            )
 
     def _seal_file(self, path: Path) -> Path:
         """Exports are kept encrypted at rest (AES-GCM), the clear zip removed."""
