@@ -1,7 +1,10 @@
-"""``privet consent record|withdraw|check|history|import|prompt``."""
+"""``privet consent record|withdraw|check|history|import|export``."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +12,7 @@ import typer
 
 from privet.cli.common import JsonOption, MapOption, SubjectOption, emit, state
 from privet.consent import ConsentService
+from privet.errors import BadInput
 from privet.state import open_state
 
 PurposeOption = Annotated[
@@ -17,6 +21,7 @@ PurposeOption = Annotated[
 TenantOption = Annotated[str | None, typer.Option("--tenant", help="The controller the decision is for.")]
 VersionOption = Annotated[str | None, typer.Option("--notice-version", help="Default: the current notice.")]
 SourceOption = Annotated[str, typer.Option("--source", help="signup, banner, settings, api, import, cli…")]
+PROOF_COLUMNS = ["id", "tenant", "purpose", "granted", "notice_version", "source", "at", "ip", "user_agent"]
 
 
 def _service(ctx: typer.Context, map_path: Path | None) -> ConsentService:
@@ -131,3 +136,35 @@ def register(app: typer.Typer) -> None:
         """
         n = _service(ctx, map_path).import_csv(str(path), source=source, tenant=tenant)
         emit({"imported": n}, as_json, f"imported {n} decisions")
+
+    @consent.command("export")
+    def export_cmd(
+        ctx: typer.Context,
+        subject: Annotated[
+            str | None, typer.Option("--subject", "-s", help="KEY=VALUE of one person.")
+        ] = None,
+        purpose: Annotated[
+            str | None, typer.Option("--purpose", "-p", help="Every decision on a purpose.")
+        ] = None,
+        fmt: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
+        map_path: MapOption = None,
+    ) -> None:
+        """Proof of consent for a person or a purpose, as JSON or CSV on stdout.
+
+        Example: privet consent export --purpose marketing_email --format csv > proof.csv
+        """
+        if fmt not in ("json", "csv"):
+            raise BadInput(f"unknown format '{fmt}'", value=fmt, hint="use --format json or --format csv")
+        if (subject is None) == (purpose is None):
+            raise BadInput(
+                "name exactly one of --subject or --purpose", hint="e.g. --purpose marketing_email"
+            )
+        events = _service(ctx, map_path).export_proof(subject=subject, purpose=purpose)
+        if fmt == "json":
+            typer.echo(json.dumps({"events": events}, indent=2))
+            return
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=PROOF_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(events)
+        typer.echo(out.getvalue(), nl=False)

@@ -29,6 +29,7 @@ from privet.protection import derive_key, suppression
 from privet.state import StateDB
 from privet.state.db import utcnow
 
+CACHE_ENTRIES = 1_000_000
 SOURCES = ("signup", "banner", "settings", "api", "import", "gpc", "objection", "cli", "privacy_center")
 
 
@@ -202,6 +203,8 @@ class ConsentService:
             decision = Decision(spec.basis != "consent", None, None)
         else:
             decision = Decision(row.granted, row.since, row.notice_version)
+        if len(self._cache) >= CACHE_ENTRIES:  # bounded memory; a full reload is cheap and rare
+            self._cache.clear()
         self._cache[key] = (now, decision)
         return decision
 
