@@ -91,6 +91,14 @@ def _rest(home: Path, sample: list[tuple[Identity, str]], clients: int = 4) -> d
         latencies.clear()
         worker(sample)
         single = sorted(latencies)
+        # The floor: the same client against /healthz (no auth, no consent), so the ratio shows our share.
+        floor: list[float] = []
+        with httpx.Client(base_url=base) as client:
+            for _ in sample:
+                t = time.perf_counter()
+                client.get("/healthz")
+                floor.append(time.perf_counter() - t)
+        floor.sort()
         # Throughput: a few concurrent clients (on 2 shared cores they mostly queue behind each other).
         latencies.clear()
         parts = [sample[i::clients] for i in range(clients)]
@@ -109,6 +117,8 @@ def _rest(home: Path, sample: list[tuple[Identity, str]], clients: int = 4) -> d
         "requests": len(single),
         "p50_ms": round(statistics.median(single) * 1000, 2),
         "p99_ms": round(single[int(len(single) * 0.99) - 1] * 1000, 2),
+        "healthz_p50_ms": round(statistics.median(floor) * 1000, 2),
+        "healthz_p99_ms": round(floor[int(len(floor) * 0.99) - 1] * 1000, 2),
         "concurrency": clients,
         "concurrent_p50_ms": round(statistics.median(latencies) * 1000, 2),
         "concurrent_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
@@ -197,6 +207,8 @@ def run() -> dict[str, Any]:
         f"({n_events / rebuild_s:,.0f} events/s; 10M events extrapolate to {1e7 / (n_events / rebuild_s) / 60:.1f} min)\n"
         f"REST GET /v1/consents/check on loopback (uvicorn, own process), {rest['requests']} requests "
         f"one at a time: p50 {rest['p50_ms']} ms, p99 {rest['p99_ms']} ms (goal p99 < 5 ms)\n"
+        f"  reference GET /healthz, same client: p50 {rest['healthz_p50_ms']} ms, p99 {rest['healthz_p99_ms']} ms "
+        f"(check/healthz p50 ratio {rest['p50_ms'] / rest['healthz_p50_ms']:.1f})\n"
         f"  {rest['concurrency']} concurrent clients: p50 {rest['concurrent_p50_ms']} ms, "
         f"p99 {rest['concurrent_p99_ms']} ms, {rest['per_s']:,.0f} requests/s"
     )

@@ -179,3 +179,28 @@ def test_when_a_subject_changes_consent_in_the_center_then_the_api_answer_change
     _shot(console, "console-overview")
     forged = page.goto(link.group(1).replace("http://127.0.0.1:8000", base).replace("token=", "token=1"))
     assert forged is not None and "not valid" in page.inner_text("[role=alert]")
+
+
+def test_when_a_website_embeds_the_snippet_then_choices_reach_the_ledger(
+    browser: Browser, site: tuple[str, str, object]
+) -> None:
+    base, key, _app = site
+    auth = {"Authorization": f"Bearer {key}"}
+    token = httpx.post(
+        f"{base}/v1/consents/tokens", headers=auth, json={"subject": {"email": "carl@example.org"}}
+    )
+    assert token.status_code == 201
+    page = browser.new_page()
+    page.set_content(
+        f'<html><body><h1>Shop</h1><script src="{base}/consent.js" data-token="{token.json()["token"]}" '
+        'data-purposes="marketing_email"></script></body></html>'
+    )
+    page.wait_for_selector("#privet-consent")
+    _shot(page, "consent-snippet")
+    page.check("#privet-consent input[name=marketing_email]")
+    page.click("#privet-consent button")
+    page.wait_for_selector("#privet-consent", state="detached")
+    check = {"subject": "email:carl@example.org", "purpose": "marketing_email"}
+    assert httpx.get(f"{base}/v1/consents/check", params=check, headers=auth).json()["allowed"] is True
+    forged = httpx.post(f"{base}/v1/public/consents", json={"token": "x|y|9999999999|z", "decisions": {}})
+    assert forged.status_code == 404

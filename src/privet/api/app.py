@@ -8,9 +8,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
-from privet.api.routes import consents, requests
+from privet.api.routes import consents, public, requests
 from privet.consent import ConsentService
 from privet.datamap import load_map
 from privet.errors import PrivetError
@@ -65,12 +66,21 @@ def create_app(settings: Settings) -> FastAPI:
             )
         return await call_next(request)
 
+    # The embeddable consent dialog calls /v1/public/* from the company's own pages.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "Sec-GPC", "Authorization"],
+    )
+
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         return {"ok": True}
 
     app.include_router(requests.router)
     app.include_router(consents.router)
+    app.include_router(public.router)
     app.include_router(pages.router)
     app.include_router(consent_pages.router)
     return app
