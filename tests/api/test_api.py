@@ -211,3 +211,22 @@ def test_when_openapi_is_fetched_then_it_lists_the_routes(api: Api) -> None:
     assert {"/v1/requests", "/v1/requests/{rid}/verify", "/v1/consents", "/v1/consents/check"} <= set(
         spec["paths"]
     )
+
+
+def test_when_an_export_expires_then_its_file_is_deleted_and_the_link_answers_404(api: Api) -> None:
+    import datetime as dt
+
+    rid = httpx.post(
+        f"{api.base}/v1/requests",
+        headers=api.operator,
+        json={"type": "access", "subject": {"email": "bob@example.com"}, "tenant": "1"},
+    ).json()["id"]
+    httpx.post(f"{api.base}/v1/requests/{rid}/verify", json={"code": api.code_for("bob@example.com")})
+    httpx.post(f"{api.base}/v1/requests/{rid}/approve", headers=api.tenant1)
+    api.drain()
+    svc = api.app.state.requests  # type: ignore[attr-defined]
+    sealed = list(svc.settings.exports_dir.glob(f"{rid}*"))
+    assert [p.suffix for p in sealed] == [".enc"]  # encrypted at rest, no clear zip left
+    assert svc.purge_expired_exports(now=dt.datetime.now(dt.UTC) + dt.timedelta(days=8)) == 1
+    assert not sealed[0].exists()
+    assert httpx.get(f"{api.base}/v1/requests/{rid}/export", headers=api.tenant1).status_code == 404

@@ -253,6 +253,7 @@ class RequestService:
                 req.export_path = str(export_path)
                 req.export_expires = utcnow() + dt.timedelta(days=self.settings.export_ttl_days)
             self._event(s, rid, "worker", status, reason, req.tenant)
+        self.purge_expired_exports()  # housekeeping rides on every job
         if status == "completed" and rtype in ("erasure", "rectification", "restriction"):
             # Recipients of the data learn of it (Art. 19); counts only, no personal data.
             webhooks.notify(
@@ -287,6 +288,22 @@ class RequestService:
                 raise NotFound("the export has expired", value=rid, hint="file a new access request")
             blob = Path(req.export_path).read_bytes()
         return AESGCM(self._export_key).decrypt(blob[:12], blob[12:], b"export")
+
+    def purge_expired_exports(self, now: dt.datetime | None = None) -> int:
+        """Delete export files past their expiry (default 7 days); returns how many went."""
+        when = now or utcnow()
+        gone = 0
+        with self.state.session() as s:
+            rows = s.execute(
+                sa.select(SubjectRequest).where(SubjectRequest.export_path.is_not(None))
+            ).scalars()
+            for req in rows:
+                if req.export_expires is not None and _aware(req.export_expires) < when:
+                    Path(req.export_path or "").unlink(missing_ok=True)
+                    req.export_path = None
+                    self._event(s, req.id, "worker", req.status, "export deleted after expiry", req.tenant)
+                    gone += 1
+        return gone
 
     def link_token(self, rid: str) -> str:
         return hmac.new(self._link_key, rid.encode(), hashlib.sha256).hexdigest()
