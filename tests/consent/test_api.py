@@ -115,4 +115,4 @@ def test_when_the_dialog_loads_then_it_gets_purposes_and_the_snippet(api: Api) -
     assert listed["marketing_email"]["text"] == "Marketing, now with partners"
     js = httpx.get(f"{api.base}/consent.js")
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
-    assert "/v1/consents" in js.text and "globalPrivacyControl" in js.text
+    assert "/v1/public/consents" in js.text and "globalPrivacyControl" in js.text

@@ -1,4 +1,4 @@
-"""``/v1/consents``, ``/v1/subjects/{key}/preferences`` and the ``/consent.js`` snippet.
+"""``/v1/consents`` and ``/v1/subjects/{key}/preferences`` (the ``/consent.js`` snippet: routes/public.py).
 
 Global Privacy Control: a browser with GPC on sends ``Sec-GPC: 1`` with every
 request; wherever that header reaches us with a subject, the person has opted
@@ -7,11 +7,9 @@ out of every purpose marked ``sale_or_share``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from privet.api.auth import principal
@@ -21,7 +19,6 @@ from privet.identity import Identity
 from privet.service import Principal
 
 router = APIRouter(tags=["consent"])
-SNIPPET = Path(__file__).resolve().parents[2] / "web" / "static" / "consent.js"
 Who = Annotated[Principal, Depends(principal)]
 
 
@@ -137,13 +134,3 @@ def purposes(request: Request, who: Who, subject: str | None = None) -> dict[str
             item["allowed"] = svc.check(identity, name, tenant=who.tenant).allowed
         out.append(item)
     return {"purposes": out, "gpc": _gpc(request)}
-
-
-@router.get("/consent.js", include_in_schema=False)
-def snippet() -> Response:
-    """The consent dialog snippet: ``<script src=".../consent.js" data-key=… data-email=…>``."""
-    return Response(
-        SNIPPET.read_text(encoding="utf-8"),
-        media_type="text/javascript",
-        headers={"Cache-Control": "public, max-age=300"},
-    )
