@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -94,34 +95,32 @@ def register(app: typer.Typer) -> None:
         report = rectify(st.load_map(map_path), st.settings, subject, changes, tenant=tenant)
         emit(report, as_json, "\n".join(f"updated {k}: {v}" for k, v in report["updated"].items()))
 
-    @app.command("restrict")
-    def restrict_cmd(
-        ctx: typer.Context,
-        subject: SubjectOption,
-        map_path: MapOption = None,
-        tenant: TenantOption = None,
-        as_json: JsonOption = False,
-    ) -> None:
-        """Mark processing of the subject restricted (Art. 18).
+    def _mark(name: str, action: Callable[..., dict[str, Any]], doc: str, done: str) -> None:
+        def command(
+            ctx: typer.Context,
+            subject: SubjectOption,
+            map_path: MapOption = None,
+            tenant: TenantOption = None,
+            as_json: JsonOption = False,
+        ) -> None:
+            st = state(ctx)
+            report = action(st.load_map(map_path), st.settings, subject, tenant=tenant)
+            emit(report, as_json, done.format(subject=report["subject"]))
 
-        Example: privet restrict --subject email=anna@example.com
-        """
-        st = state(ctx)
-        report = restrict(st.load_map(map_path), st.settings, subject, tenant=tenant)
-        emit(report, as_json, f"processing of {report['subject']} is restricted")
+        command.__doc__ = doc
+        app.command(name)(command)
 
-    @app.command("object")
-    def object_cmd(
-        ctx: typer.Context,
-        subject: SubjectOption,
-        map_path: MapOption = None,
-        tenant: TenantOption = None,
-        as_json: JsonOption = False,
-    ) -> None:
-        """Record an objection (Art. 21): marketing stops, the subject joins the suppression list.
-
-        Example: privet object --subject email=anna@example.com
-        """
-        st = state(ctx)
-        report = object_to(st.load_map(map_path), st.settings, subject, tenant=tenant)
-        emit(report, as_json, f"objection of {report['subject']} recorded; marketing suppressed")
+    _mark(
+        "restrict",
+        restrict,
+        "Mark processing of the subject restricted (Art. 18).\n\n"
+        "Example: privet restrict --subject email=anna@example.com",
+        "processing of {subject} is restricted",
+    )
+    _mark(
+        "object",
+        object_to,
+        "Record an objection (Art. 21): marketing stops, the subject joins the suppression list.\n\n"
+        "Example: privet object --subject email=anna@example.com",
+        "objection of {subject} recorded; marketing suppressed",
+    )

@@ -194,7 +194,6 @@ class RetentionRule(_Model):
     age_column: str
     after: str
     actions: Literal["delete_row"] | dict[str, str]
-    where: str | None = Field(default=None, description="reserved; rules apply to every row of the table")
 
     @field_validator("after")
     @classmethod

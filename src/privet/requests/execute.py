@@ -343,7 +343,3 @@ def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
             rows = conn.execute(sa.select(pk_cols[0], _as_text(table.c[col])).where(cond)).all()
             n = _write_redactions(conn, ctx, table, pk_cols[0], col, rows)
             ctx.outcome.count(ref, "redact", n)
-
-
-def held_columns_json(columns: list[str]) -> str:
-    return json.dumps(columns)

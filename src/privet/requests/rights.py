@@ -67,8 +67,9 @@ def rectify(
                     category = root_spec.columns[col].category if col in root_spec.columns else None
                     kind = root_spec.columns[col].cat.identity if col in root_spec.columns else None
                     if kind in ("email", "phone"):
-                        new = normalize(kind, new, dm.default_region) if kind == "email" else new
-                        normalize(kind, new, dm.default_region)
+                        # Emails are stored normalized; a phone keeps the form it was given, once valid.
+                        checked = normalize(kind, new, dm.default_region)
+                        new = checked if kind == "email" else new
                     conn.execute(sa.update(root).where(pk == person.key).values({col: new}))
                     report["updated"][f"{person.root}.{col}"] = 1
                     if category is None or old is None:
