@@ -70,3 +70,21 @@ def test_when_a_migration_adds_a_personal_column_then_map_check_fails(db_url: st
     assert not report.ok
     assert [(u["table"], u["column"]) for u in report.undeclared] == [("users", "mobile_phone")]
     assert [(v["table"], v["column"]) for v in report.vanished] == [("sms_messages", "body")]
+
+
+def test_when_lookup_columns_have_no_index_then_map_check_warns_with_the_fix(
+    db_url: str, tmp_path: Path
+) -> None:
+    from tests.requests.shop import build_shop, shop_map
+
+    build_shop(db_url, tmp_path / "rec")
+    report = check_map(shop_map(db_url, tmp_path / "rec"))
+    found = {(u["table"], u["column"]): u["used_as"] for u in report.unindexed}
+    if not db_url.startswith("mysql"):  # InnoDB indexes every foreign key by itself
+        assert found[("orders", "user_id")] == "foreign-key path"
+    else:
+        assert ("orders", "user_id") not in found
+    assert found[("calls", "caller_number")] == "value link"
+    assert found[("users", "email")] == "identity"
+    assert ("users", "id") not in found  # the primary key is an index
+    assert all(u["fix"].startswith("CREATE INDEX ON ") for u in report.unindexed)

@@ -73,6 +73,11 @@ def register(app: typer.Typer) -> None:
             + f" ({v['problem']})"
             for v in report.vanished
         ]
+        for u in report.unindexed:
+            err_console.print(
+                f"[yellow]warning:[/] {u['store']}.{u['table']}.{u['column']} ({u['used_as']}) has "
+                f"no index; subject requests will scan it: {u['fix']}"
+            )
         emit(report.to_dict(), as_json, "\n".join(lines) if lines else "the map covers every personal column")
         if not report.ok:
             raise typer.Exit(1)

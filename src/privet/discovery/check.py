@@ -14,13 +14,20 @@ from privet.stores.sql import SqlStore
 class CheckReport:
     undeclared: list[dict[str, Any]] = field(default_factory=list)
     vanished: list[dict[str, Any]] = field(default_factory=list)
+    # Columns subject requests look people up by, without an index: a warning, not a failure.
+    unindexed: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.undeclared and not self.vanished
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "undeclared": self.undeclared, "vanished": self.vanished}
+        return {
+            "ok": self.ok,
+            "undeclared": self.undeclared,
+            "vanished": self.vanished,
+            "unindexed": self.unindexed,
+        }
 
 
 def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
@@ -50,6 +57,22 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                 report.vanished.append(
                     {"store": name, "table": tname, "column": col, "problem": "column no longer exists"}
                 )
+            lookups = {hops[0].column: "foreign-key path" for hops in table.paths}
+            lookups |= {c: "value link" for c in table.match or {}}
+            for subject in dm.subjects.values():
+                if subject.root == ref:
+                    lookups |= {c: "identity" for c in subject.identities.values()}
+            for col, why in sorted(lookups.items()):
+                if col in live and not info.is_indexed(col):
+                    report.unindexed.append(
+                        {
+                            "store": name,
+                            "table": tname,
+                            "column": col,
+                            "used_as": why,
+                            "fix": f"CREATE INDEX ON {tname} ({col})",
+                        }
+                    )
     found = discover(urls, sample=sample, region=dm.default_region)
     for found_col in found.columns:
         spec = dm.tables.get(f"{found_col['store']}.{found_col['table']}")
