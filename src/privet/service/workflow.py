@@ -248,6 +248,8 @@ class RequestService:
         with self.state.session() as s:
             req = s.get(SubjectRequest, rid)
             assert req is not None
+            # The stored result carries counts only: the identity stays sealed in subject_sealed.
+            result = {k: v for k, v in result.items() if k not in ("subject", "leftovers")}
             req.status, req.result = status, json.dumps(result, default=str)
             if export_path is not None:
                 req.export_path = str(export_path)

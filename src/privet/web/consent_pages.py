@@ -144,7 +144,8 @@ def _bars(rows: list[tuple[str, int, int]]) -> str:
 @router.get("/console/overview", response_class=HTMLResponse, response_model=None)
 def overview(request: Request) -> Response:
     """Consent rates per purpose and notice version, retention runs, the audit chain's state."""
-    if _principal(request) is None:
+    session = _principal(request)
+    if session is None:
         return RedirectResponse("/console/login", 303)
     state = request.app.state.state_db
     with state.session() as s:
@@ -162,7 +163,21 @@ def overview(request: Request) -> Response:
         entry[1] += n
         entry[0] += n if granted else 0
     bars = _bars([(k, v[0], v[1]) for k, v in sorted(agg.items())])
+    svc = request.app.state.requests
+    done = [svc.get(session[0], r["id"]) for r in svc.list(session[0]) if r["status"] == "completed"]
+    on_time = sum(
+        1
+        for r in done
+        if any(
+            h["status"] == "completed" and h["at"] <= (r["sla_due_at"] or r["due_at"]) for h in r["history"]
+        )
+    )
+    on_time_bar = (
+        _bars([("requests answered on time", on_time, len(done))]) if done else "<p>none completed yet</p>"
+    )
     html = [
+        "<h2>On time</h2>",
+        on_time_bar,
         "<h2>" + messages(request)["consents"] + "</h2>",
         bars,
         "<h2>" + messages(request)["retention"] + "</h2>",

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from privet import audit
 from privet.errors import NotFound, PrivetError
 from privet.protection import derive_key
 from privet.service import Principal, RequestService
@@ -194,6 +195,21 @@ def console(request: Request) -> Response:
         csrf=csrf,
         timeline=_timeline(rows),
     )
+
+
+@router.get("/console/requests/{rid}", response_class=HTMLResponse, response_model=None)
+def console_request(request: Request, rid: str) -> Response:
+    """One request: its state, its full history and its entries in the audit log."""
+    session = _principal(request)
+    if session is None:
+        return RedirectResponse("/console/login", 303)
+    req = _svc(request).get(session[0], rid)
+    with request.app.state.state_db.session() as s:
+        trail = [
+            {"seq": e.seq, "at": str(e.at)[:19], "actor": e.actor, "action": e.action, "hash": e.hash}
+            for e in audit.entries_for(s, f"request:{rid}")
+        ]
+    return _page(request, "console_request.html", messages(request)["queue"], req=req, audit=trail)
 
 
 @router.get("/console/map", response_class=HTMLResponse, response_model=None)
