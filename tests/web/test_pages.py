@@ -115,7 +115,8 @@ def test_when_a_subject_asks_for_data_then_verifies_and_downloads_after_approval
     assert "completed" in console.inner_text("tbody")
     console.click("tbody a")
     assert console.inner_text("#status") == "completed"
-    assert "approved" in console.inner_text("#history") and "request.completed" in console.inner_text("#audit")
+    assert "approved" in console.inner_text("#history")
+    assert "request.completed" in console.inner_text("#audit")
     _shot(console, "console-request")
     console.goto(f"{base}/console/overview")
     assert "requests answered on time" in console.content()
