@@ -91,6 +91,12 @@ class SocialHandleRecognizer(Recognizer):
         r"/(?:in/)?[A-Za-z0-9_.\-]{2,40}"
     )
     base_score = 0.7
+
+    def find(self, text: str, region: str) -> Iterator[Finding]:
+        if "@" not in text and ".com/" not in text and ".me/" not in text:
+            return  # neither a handle nor a profile address can be here
+        yield from super().find(text, region)
+
     context = (
         "twitter",
         "instagram",

@@ -70,6 +70,7 @@ NAME_CONTEXT: tuple[str, ...] = (
 )
 
 _WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?"
+_CAPITALISED = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+")
 _PARTICLE = r"(?:van der |van den |van |von |de la |de |di |da |del |le |la )?"
 
 
@@ -89,6 +90,11 @@ def _names(file: str) -> frozenset[str]:
     return frozenset(words)
 
 
+@cache
+def all_names() -> frozenset[str]:
+    return given_names() | surnames()
+
+
 def given_names() -> frozenset[str]:
     return _names("given_names.txt")
 
@@ -103,7 +109,9 @@ class PersonNameRecognizer(Recognizer):
     base_score = 0.85
 
     def find(self, text: str, region: str) -> Iterator[Finding]:
-        if not any(c.isupper() for c in text):
+        # Every accepted name holds a known given name or surname: look for one before the regex.
+        known = all_names()
+        if not any(fold(w) in known for w in _CAPITALISED.findall(text)):
             return
         yield from super().find(text, region)
 
