@@ -24,7 +24,6 @@ def main(argv: list[str]) -> int:
     names = sorted(p.stem for p in HERE.glob("bench_*.py"))
     if argv:
         names = [n for n in names if any(a in n for a in argv)]
-    lines = [f"# Privet benchmarks ({time.strftime('%Y-%m-%d %H:%M:%S')}, {platform.node()})", ""]
     failed = 0
     for name in names:
         print(f"== {name}", file=sys.stderr, flush=True)
@@ -35,14 +34,21 @@ def main(argv: list[str]) -> int:
             failed += 1
             result = {"name": name, "error": traceback.format_exc(), "summary": "FAILED"}
         result["seconds"] = round(time.perf_counter() - started, 2)
+        result["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
         (RESULTS / f"{name.removeprefix('bench_')}.json").write_text(
             json.dumps(result, indent=2, default=str) + "\n"
         )
-        lines.append(f"## {name.removeprefix('bench_')}")
-        lines.append("")
-        lines.append(str(result.get("summary", "")))
-        lines.append("")
         print(result.get("summary", ""), file=sys.stderr, flush=True)
+    # The summary covers every result on disk, so running one benchmark keeps the others' figures.
+    lines = [f"# Privet benchmarks ({platform.node()})", ""]
+    for path in sorted(RESULTS.glob("*.json")):
+        result = json.loads(path.read_text())
+        lines += [
+            f"## {path.stem} (measured {result.get('measured_at', '?')})",
+            "",
+            str(result.get("summary", "")),
+            "",
+        ]
     (RESULTS / "SUMMARY.md").write_text("\n".join(lines) + "\n")
     print((RESULTS / "SUMMARY.md").read_text())
     return 1 if failed else 0
