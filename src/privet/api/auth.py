@@ -11,7 +11,12 @@ from privet.service.tenants import Principal, authenticate
 CACHE_SECONDS = 30.0  # a revoked key stops working within this time
 
 
-def principal(request: Request) -> Principal:
+async def principal(request: Request) -> Principal:
+    """The caller of a route; async so a cached key costs no thread hop (a new key is looked up once)."""
+    return resolve_principal(request)
+
+
+def resolve_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     key = header[7:].strip() if header.lower().startswith("bearer ") else None
     cache: dict[str, tuple[float, Principal]] = request.app.state.principals

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from privet.api.auth import principal
+from privet.api.auth import principal, resolve_principal
 from privet.service import Principal, RequestService
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
@@ -84,7 +84,7 @@ def export(rid: str, request: Request, token: str | None = None) -> Response:
     """The export zip, to the tenant (Bearer key) or to the holder of the signed link (?token=)."""
     who = None
     if request.headers.get("authorization"):
-        who = principal(request)
+        who = resolve_principal(request)
     data = _svc(request).export(rid, principal=who, token=token)
     return Response(
         data,
