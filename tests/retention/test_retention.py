@@ -197,3 +197,42 @@ def test_when_a_legal_hold_expires_then_retained_values_are_purged(
         bob = conn.execute(sa.text("SELECT party_name FROM invoices WHERE id = 21")).scalar_one()
     engine.dispose()
     assert report.holds_purged == 1 and name.startswith("pseudo-") and bob == "Bob Meyer"
+
+
+def test_when_old_rows_hold_malformed_or_ipv6_addresses_then_each_is_generalized_or_dropped(
+    db_url: str, tmp_path: Path, settings: Settings
+) -> None:
+    dm = _build(db_url, tmp_path / "rec")
+    odd = {50: "300.1.2.3", 51: "not an ip", 52: "1.2.3", 53: "2001:db8:1:2::7", 54: "10.1.2.0"}
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        for i, ip in odd.items():
+            conn.execute(sa.update(CALLS).where(CALLS.c.id == i).values(caller_ip=ip))
+    engine.dispose()
+    report = run_retention(dm, settings, now=NOW)
+    rows = _calls(db_url)
+    assert [rows[i][2] for i in odd] == [None, None, None, "2001:db8:1::", "10.1.2.0"]
+    assert rows[49][2] == "198.51.100.0" and rows[55][2] == "198.51.100.0"
+    assert report.rules[0].rows == 75
+    assert [r.rows for r in run_retention(dm, settings, now=NOW).rules] == [0, 0]
+
+
+def test_when_a_rule_rewrites_indexed_columns_then_the_report_names_the_indexes_and_vacuums(
+    db_url: str, tmp_path: Path, settings: Settings
+) -> None:
+    dm = _build(db_url, tmp_path / "rec")
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE INDEX ix_calls_number ON calls (caller_number)"))
+        conn.execute(sa.text("CREATE INDEX ix_calls_device ON calls (device)"))
+    engine.dispose()
+    small = settings.model_copy(update={"retention_vacuum_rows": 10})
+    report = run_retention(dm, small, now=NOW).to_dict()
+    calls, sms = report["rules"]
+    assert calls["indexes_rewritten"] == ["ix_calls_number (caller_number)"]
+    assert sms["indexes_rewritten"] == ["primary key (id)"]
+    assert any("ix_calls_number" in a for a in report["advice"])
+    if db_url.startswith("postgresql"):
+        assert [v["table"] for v in report["vacuum"]] == ["app.calls", "app.sms"]
+    else:
+        assert report["vacuum"] == []

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from privet.cli.common import JsonOption, MapOption, emit, state
+from privet.cli.common import JsonOption, MapOption, emit, progress, state
 from privet.errors import BadInput
 from privet.retention import run_retention, set_override
 
@@ -42,12 +42,22 @@ def register(app: typer.Typer) -> None:
         Example: privet retention run --dry-run --json
         """
         st = state(ctx)
-        report = run_retention(st.load_map(map_path), st.settings, now=_parse_now(now), dry_run=dry_run)
+        dm = st.load_map(map_path)
+        with progress("retention: rows swept") as advance:
+            report = run_retention(
+                dm,
+                st.settings,
+                now=_parse_now(now),
+                dry_run=dry_run,
+                on_batch=lambda _rule, _batch, rows: advance(rows),
+                on_scope=lambda _rule, _scope, rows: advance.add_total(rows),
+            )
         verb = "would change" if dry_run else "changed"
         lines = [
             f"{r.table} [{r.scope}] {'+'.join(r.actions)}: {verb} {r.rows} rows, {r.files} files"
             for r in report.rules
         ]
+        lines += [f"vacuumed {v['table']} after {v['rows']} rows in {v['seconds']} s" for v in report.vacuum]
         lines += [f"advice: {a}" for a in report.advice]
         emit(report.to_dict(), as_json, "\n".join(lines) or "the map has no retention rules")
 

@@ -41,9 +41,21 @@ class Action:
         """Rows that still need this action (None: every selected row)."""
         return None
 
-    def sql(self, table: sa.Table, dialect: str) -> Any:
-        """A SQL expression for the new value, or None when ``transform`` computes it in Python."""
+    def sql(self, table: sa.Table, dialect: str, *, strict: bool = True) -> Any:
+        """A SQL expression for the new value, or None when ``transform`` computes it in Python.
+
+        ``strict=False`` may return a faster expression that raises a data error on a malformed
+        value; the sweep then redoes that batch with the strict one."""
         return None
+
+    def sql_pending(self, table: sa.Table, dialect: str) -> sa.ColumnElement[bool] | None:
+        """Rows the SQL value must still be written to (defaults to ``pending``)."""
+        return self.pending(table)
+
+    @property
+    def unconditional(self) -> bool:
+        """True when writing the value to a row that is not pending changes nothing (e.g. NULL)."""
+        return False
 
     def transform(self, value: Any) -> Any:
         return value
@@ -67,8 +79,12 @@ class NullColumn(Action):
     def pending(self, table: sa.Table) -> sa.ColumnElement[bool]:
         return table.c[self.col].is_not(None)
 
-    def sql(self, table: sa.Table, dialect: str) -> Any:
+    def sql(self, table: sa.Table, dialect: str, *, strict: bool = True) -> Any:
         return sa.null()
+
+    @property
+    def unconditional(self) -> bool:
+        return True
 
 
 class AnonymizeColumn(Action):
@@ -80,7 +96,7 @@ class AnonymizeColumn(Action):
         col = table.c[self.col]
         return sa.and_(col.is_not(None), sa.not_(col.like(f"{ANON_PREFIX}%")))
 
-    def sql(self, table: sa.Table, dialect: str) -> Any:
+    def sql(self, table: sa.Table, dialect: str, *, strict: bool = True) -> Any:
         if dialect == "postgresql":
             return sa.literal_column(f"'{ANON_PREFIX}' || substr(md5(random()::text), 1, 10)")
         if dialect in ("mysql", "mariadb"):
@@ -104,11 +120,20 @@ class GeneralizeColumn(Action):
     def pending(self, table: sa.Table) -> sa.ColumnElement[bool]:
         return table.c[self.col].is_not(None)
 
-    def sql(self, table: sa.Table, dialect: str) -> Any:
-        """On PostgreSQL an IPv4 is truncated in the database; IPv6 is left to ``transform``."""
+    def sql(self, table: sa.Table, dialect: str, *, strict: bool = True) -> Any:
+        """On PostgreSQL an IPv4 is truncated in the database; IPv6 is left to ``transform``.
+
+        The fast form checks only the characters and lets the ``inet`` cast reject the rest (a
+        data error, after which the batch is redone strictly); the strict form validates every
+        octet first and drops what is not an address. The strict regular expressions cost about
+        a fifth of the whole UPDATE, so the fast form is tried first."""
         if dialect != "postgresql" or self.kind != "ip":
             return None
         c = f'"{table.name}"."{self.col}"'
+        if not strict:
+            return sa.literal_column(
+                f"CASE WHEN {c} ~ '^[0-9.]+$' THEN host(set_masklen({c}::inet, 24)::cidr) ELSE NULL END"
+            )
         v4 = r"'^\d{1,3}(\.\d{1,3}){3}$'"
         v6 = r"'^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$'"
         return sa.literal_column(
@@ -118,6 +143,14 @@ class GeneralizeColumn(Action):
             f"THEN host(set_masklen({c}::inet, 24)::cidr) "
             f"WHEN {c} ~ {v6} THEN {c} ELSE NULL END"
         )
+
+    def sql_pending(self, table: sa.Table, dialect: str) -> sa.ColumnElement[bool]:
+        """On PostgreSQL: IPv4 values not yet truncated (a truncated one ends in ``.0``; IPv6
+        values are the Python pass's); elsewhere every value (the SQL value is not used)."""
+        col = table.c[self.col]
+        if dialect == "postgresql" and self.kind == "ip":
+            return sa.and_(col.is_not(None), col.not_like("%:%"), col.not_like("%.0"))
+        return col.is_not(None)
 
     def python_filter(self, table: sa.Table, dialect: str) -> sa.ColumnElement[bool] | None:
         """Rows ``transform`` must still see: on PostgreSQL only the IPv6 values."""
@@ -147,8 +180,12 @@ class DeleteFile(Action):
     def pending(self, table: sa.Table) -> sa.ColumnElement[bool]:
         return table.c[self.col].is_not(None)
 
-    def sql(self, table: sa.Table, dialect: str) -> Any:
+    def sql(self, table: sa.Table, dialect: str, *, strict: bool = True) -> Any:
         return sa.null()
+
+    @property
+    def unconditional(self) -> bool:
+        return True
 
 
 def build_action(column: str | None, name: str, generalize_kind: str | None) -> Action:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from privet import audit
 from privet.datamap import DataMap, RetentionRule, split_ref
@@ -30,6 +31,7 @@ from privet.stores import SqlStore, Stores
 
 TARGET_BATCH_SECONDS = 0.25  # well under the 0.5 s a lock may last
 BatchHook = Callable[[str, int, int], None]
+ScopeHook = Callable[[str, str, int], None]
 
 
 @dataclass
@@ -42,10 +44,12 @@ class RuleReport:
     files: int = 0
     batches: int = 0
     longest_batch_s: float = 0.0
+    indexes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "table": self.table,
+            "indexes_rewritten": self.indexes,
             "actions": self.actions,
             "scope": self.scope,
             "cutoff": self.cutoff,
@@ -63,6 +67,7 @@ class RetentionReport:
     rules: list[RuleReport] = field(default_factory=list)
     holds_purged: int = 0
     advice: list[str] = field(default_factory=list)
+    vacuum: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +78,7 @@ class RetentionReport:
             "files": sum(r.files for r in self.rules),
             "holds_purged": self.holds_purged,
             "advice": self.advice,
+            "vacuum": self.vacuum,
         }
 
 
@@ -94,6 +100,23 @@ def _actions(dm: DataMap, rule: RetentionRule, table: sa.Table) -> list[Action]:
         action = build_action(col, name, kind)
         action.validate(table)
         out.append(action)
+    return out
+
+
+def rewritten_indexes(table: sa.Table, actions: list[Action]) -> list[str]:
+    """The indexes a rule writes to (every one when it deletes rows): each changed row costs a
+    new entry in each, which is most of a sweep's price and grows them until VACUUM."""
+    if any(a.deletes_row for a in actions):
+        cols = {c.name for c in table.columns}
+    else:
+        cols = {a.column for a in actions if a.column}
+    out = []
+    for ix in sorted(table.indexes, key=lambda i: str(i.name)):
+        names = [c.name for c in ix.columns]
+        if cols & set(names):
+            out.append(f"{ix.name} ({', '.join(names)})")
+    if any(a.deletes_row for a in actions) and table.primary_key.columns:
+        out.insert(0, f"primary key ({', '.join(c.name for c in table.primary_key.columns)})")
     return out
 
 
@@ -139,12 +162,14 @@ def run_retention(
     now: dt.datetime | None = None,
     dry_run: bool = False,
     on_batch: BatchHook | None = None,
+    on_scope: ScopeHook | None = None,
     state: StateDB | None = None,
     stores: Stores | None = None,
     batch_size: int | None = None,
 ) -> RetentionReport:
     """Apply every retention rule of the map (``dry_run``: count only). ``on_batch`` is called after
-    each committed batch with (rule, batch number, rows): a hook for progress bars and fault tests."""
+    each committed batch with (rule, batch number, rows): a hook for progress bars and fault tests;
+    ``on_scope`` before each sweep with (rule, scope, rows it will touch) and costs one count."""
     now = now or dt.datetime.now(dt.UTC)
     if now.tzinfo is not None:
         now = now.astimezone(dt.UTC).replace(tzinfo=None)  # the stores' timestamps are naive UTC
@@ -170,7 +195,11 @@ def run_retention(
             actions = _actions(dm, rule, table)
             for scope, cond, cutoff in _scopes(db, dm, rule, table, now):
                 r = RuleReport(
-                    rule.table, [a.name for a in actions], scope, cutoff.isoformat(timespec="seconds")
+                    rule.table,
+                    [a.name for a in actions],
+                    scope,
+                    cutoff.isoformat(timespec="seconds"),
+                    indexes=rewritten_indexes(table, actions),
                 )
                 _sweep(
                     db,
@@ -185,11 +214,29 @@ def run_retention(
                     r,
                     dry_run,
                     on_batch,
+                    on_scope,
                     batch_size,
                 )
                 report.rules.append(r)
-                if r.rows > 100_000 and store.dialect == "postgresql":
-                    report.advice.append(f"VACUUM (ANALYZE) {table_name}; -- {r.rows} rows rewritten")
+                if r.rows and r.indexes:
+                    report.advice.append(
+                        f"{rule.table} [{scope}]: {r.rows} rows {'would rewrite' if dry_run else 'rewrote'} "
+                        f"indexes {'; '.join(r.indexes)}; an index on a column a rule anonymizes or "
+                        "clears only grows with each sweep, drop it if the app does not search by it"
+                    )
+            swept = sum(r.rows for r in report.rules if r.table == rule.table and not dry_run)
+            if swept >= settings.retention_vacuum_rows and store.dialect == "postgresql":
+                # A large sweep leaves dead row versions and stale statistics: VACUUM (ANALYZE)
+                # now (it takes no lock that blocks the app's reads or writes).
+                started = time.perf_counter()
+                quoted = store.engine.dialect.identifier_preparer.quote(table_name)
+                with store.engine.connect() as conn:
+                    conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                        sa.text(f"VACUUM (ANALYZE) {quoted}")
+                    )
+                report.vacuum.append(
+                    {"table": rule.table, "rows": swept, "seconds": round(time.perf_counter() - started, 2)}
+                )
         if not dry_run:
             from privet.requests.holds import purge_expired_holds
 
@@ -226,6 +273,7 @@ def _sweep(
     r: RuleReport,
     dry_run: bool,
     on_batch: BatchHook | None,
+    on_scope: ScopeHook | None,
     batch_size: int | None,
 ) -> None:
     pk_cols = list(table.primary_key.columns)
@@ -250,6 +298,10 @@ def _sweep(
                     sa.select(sa.func.count()).select_from(table).where(*where, table.c[c].is_not(None))
                 ).scalar_one()
             return
+    if on_scope is not None:
+        with store.connect() as conn:
+            todo = conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+        on_scope(rule.table, r.scope, int(todo))
     key = f"{rule.table}|{r.scope}|{','.join(r.actions)}"
     last = _checkpoint(db, key, r.cutoff)
     size = batch_size or (50_000 if store.dialect == "sqlite" else 5_000)
@@ -322,21 +374,40 @@ def _apply(
         changed = max(changed, len(updates))
     # One UPDATE for every set-based action: each column changes only where its action is
     # still pending, so a second run changes nothing and each row is written once per batch.
+    fast = _set_based(table, actions, rng, dialect, strict=False)
+    if fast is None:
+        return changed
+    strict = _set_based(table, actions, rng, dialect, strict=True)
+    assert strict is not None
+    if str(fast) == str(strict):
+        return max(changed, int(conn.execute(strict).rowcount or 0))
+    try:
+        with conn.begin_nested():
+            n = int(conn.execute(fast).rowcount or 0)
+    except sa_exc.DataError:
+        # A malformed value made the fast form fail: this batch again, validating every value.
+        n = int(conn.execute(strict).rowcount or 0)
+    return max(changed, n)
+
+
+def _set_based(
+    table: sa.Table, actions: list[Action], rng: list[sa.ColumnElement[bool]], dialect: str, *, strict: bool
+) -> sa.Update | None:
     values: dict[str, Any] = {}
     pendings = []
     for a in actions:
-        value = a.sql(table, dialect) if a.column else None
+        value = a.sql(table, dialect, strict=strict) if a.column else None
         if value is None or a.column is None:
             continue
-        pending = a.pending(table)
-        if pending is not None and a.name == "generalize":
-            pending = sa.and_(pending, table.c[a.column].is_distinct_from(value))
-        values[a.column] = value if pending is None else sa.case((pending, value), else_=table.c[a.column])
+        pending = a.sql_pending(table, dialect)
+        if pending is None or a.unconditional:
+            values[a.column] = value
+        else:
+            values[a.column] = sa.case((pending, value), else_=table.c[a.column])
         pendings.append(pending if pending is not None else sa.true())
-    if values:
-        stmt = sa.update(table).where(*rng, sa.or_(*pendings)).values(values)
-        changed = max(changed, int(conn.execute(stmt).rowcount or 0))
-    return changed
+    if not values:
+        return None
+    return sa.update(table).where(*rng, sa.or_(*pendings)).values(values)
 
 
 def _checkpoint(db: StateDB, key: str, cutoff: str) -> Any:
@@ -359,6 +430,20 @@ def _save_checkpoint(db: StateDB, key: str, cutoff: str, last: Any) -> None:
 def _clear_checkpoint(db: StateDB, key: str) -> None:
     with db.session() as s:
         s.execute(sa.delete(RetentionCheckpoint).where(RetentionCheckpoint.rule == key))
+
+
+def retention_due(db: StateDB, now: dt.datetime | None = None) -> bool:
+    """True when no retention run finished in the last 23 hours (the daily schedule's test)."""
+    with db.session() as s:
+        last = s.execute(
+            sa.select(sa.func.max(RetentionRun.at)).where(RetentionRun.dry_run.is_(False))
+        ).scalar()
+    if last is None:
+        return True
+    when = now or utcnow()
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=dt.UTC)
+    return when - last >= dt.timedelta(hours=23)
 
 
 def set_override(settings: Settings, tenant: str, table_ref: str, after: str, dm: DataMap) -> dict[str, Any]:
