@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.consent.test_consent import MAP
+from tests.consent.test_languages import MAP as LANGUAGES_MAP
 
 ANNA = "email=Anna@Example.com"
 
@@ -75,3 +76,15 @@ def test_when_the_purpose_or_subject_is_wrong_then_exit_2_and_nothing_is_recorde
     assert code == 2 and "9" in err
     code, doc, _ = privet(tmp_path, "consent", "history", "-s", ANNA, "--json")
     assert doc == {"events": []}
+
+
+def test_when_consent_is_recorded_with_a_language_then_it_is_on_that_language_s_notice(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "privet.yaml").write_text(LANGUAGES_MAP)
+    base = ("consent", "record", "-s", ANNA, "-p", "marketing_email", "--json")
+    code, doc, err = privet(tmp_path, *base, "--language", "fr-CA, en;q=0.5")
+    assert code == 0, err
+    assert doc["notice_version"] == "1"  # the French notice lags a version behind
+    code, doc, err = privet(tmp_path, *base, "--language", "it")
+    assert code == 0 and doc["notice_version"] == "2", err  # the default language's current notice

@@ -21,6 +21,14 @@ PurposeOption = Annotated[
 TenantOption = Annotated[str | None, typer.Option("--tenant", help="The controller the decision is for.")]
 VersionOption = Annotated[str | None, typer.Option("--notice-version", help="Default: the current notice.")]
 SourceOption = Annotated[str, typer.Option("--source", help="signup, banner, settings, api, import, cli…")]
+LanguageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        help="The person's language (de, de-CH, or several: 'fr, en;q=0.5'): without --notice-version "
+        "the decision is on the current notice in it, else in the purpose's default language.",
+    ),
+]
 PROOF_COLUMNS = ["id", "tenant", "purpose", "granted", "notice_version", "source", "at", "ip", "user_agent"]
 
 
@@ -43,6 +51,7 @@ def register(app: typer.Typer) -> None:
         notice_version: VersionOption = None,
         source: SourceOption = "cli",
         tenant: TenantOption = None,
+        language: LanguageOption = None,
         map_path: MapOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -51,7 +60,13 @@ def register(app: typer.Typer) -> None:
         Example: privet consent record -s email=anna@example.com -p marketing_email --source signup
         """
         event = _service(ctx, map_path).record(
-            subject, purpose, True, notice_version=notice_version, source=source, tenant=tenant
+            subject,
+            purpose,
+            True,
+            notice_version=notice_version,
+            source=source,
+            tenant=tenant,
+            language=language,
         )
         emit(
             {"id": event.id, "purpose": purpose, "granted": True, "notice_version": event.notice_version},

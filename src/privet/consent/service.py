@@ -3,8 +3,11 @@
 People are stored as a keyed hash of their normalized identity, so the ledger
 proves decisions without holding addresses, and an erasure leaves only the
 suppression hash behind. Checks are answered from an in-process cache of the
-projection; this process's own writes update it at once, other processes'
-writes are seen after ``cache_seconds``.
+projection (each answer already takes the suppression list into account); this
+process's own writes update it at once, other processes' writes and erasures
+are seen after ``cache_seconds``. A cache miss reads two rows by primary key.
+
+Notices are chosen by the person's language (see :mod:`privet.consent.languages`).
 """
 
 from __future__ import annotations
@@ -14,22 +17,27 @@ import datetime as dt
 import hashlib
 import hmac
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from privet.consent import languages
 from privet.consent.models import ConsentEvent, ConsentState, Preference
 from privet.datamap import DataMap, PurposeSpec
+from privet.datamap.model import Notice
 from privet.detection.operators import truncate_ip
 from privet.errors import BadInput, UnknownName
 from privet.identity import Identity, parse_subject
 from privet.protection import derive_key, suppression
+from privet.protection.models import SuppressionEntry
 from privet.state import StateDB
 from privet.state.db import utcnow
 
 CACHE_ENTRIES = 1_000_000
+REBUILD_WORK_MEM = "64MB"  # PostgreSQL, for the rebuild's transaction only: hash the groups in memory
 SOURCES = ("signup", "banner", "settings", "api", "import", "gpc", "objection", "cli", "privacy_center")
 
 
@@ -50,6 +58,29 @@ class Decision:
 _NOBODY = Decision(False, None, None)
 
 
+def _lookup() -> sa.Select[Any]:
+    """A cache miss in one round trip: the person's projected decision and whether they are suppressed."""
+    st = ConsentState.__table__
+    one = sa.select(sa.literal(1).label("one")).subquery()
+    suppressed = (
+        sa.select(sa.func.count())
+        .select_from(SuppressionEntry)
+        .where(SuppressionEntry.digest == sa.bindparam("suppressed"))
+        .scalar_subquery()
+    )
+    on = sa.and_(
+        st.c.subject == sa.bindparam("subject"),
+        st.c.tenant == sa.bindparam("tenant"),
+        st.c.purpose == sa.bindparam("purpose"),
+    )
+    return sa.select(
+        suppressed.label("suppressed"), st.c.granted, st.c.since, st.c.notice_version
+    ).select_from(one.outerjoin(st, on))
+
+
+_LOOKUP = _lookup()
+
+
 class ConsentService:
     """Record, withdraw and check consent; preferences; proof; the projection."""
 
@@ -60,7 +91,6 @@ class ConsentService:
         self._suppression_key = derive_key(master_key, "suppression")
         self._cache: dict[tuple[str, str, str], tuple[float, Decision]] = {}
         self._digests: dict[Identity, str] = {}
-        self._suppressed: tuple[float, set[str]] = (-1e9, set())
         self.cache_seconds = cache_seconds
 
     # -- identities ------------------------------------------------------------------
@@ -101,12 +131,22 @@ class ConsentService:
         ip: str | None = None,
         user_agent: str | None = None,
         at: dt.datetime | None = None,
+        language: str | Sequence[str] | None = None,
     ) -> ConsentEvent:
-        """Append one decision and update the projection, in one transaction."""
+        """Append one decision and update the projection, in one transaction.
+
+        Without ``notice_version`` the decision is on the notice the person is shown: the current
+        one in their ``language`` (a tag, a list preferred first, or an ``Accept-Language`` value),
+        else in the purpose's default language.
+        """
         identity = self.identity(subject)
         spec = self._purpose(purpose)
         versions = [n.version for n in spec.notices]
-        version = notice_version if notice_version is not None else spec.current_notice
+        if notice_version is not None:
+            version: str | None = notice_version
+        else:
+            shown = languages.choose(spec, language)
+            version = shown.version if shown else None
         if versions and version not in versions:
             raise UnknownName(
                 f"notice version '{version}' does not exist for purpose '{purpose}'",
@@ -190,39 +230,66 @@ class ConsentService:
         digest = self.digest(identity)
         key = (digest, tenant or "", purpose)
         now = time.monotonic()
-        suppressed = self._is_suppressed(identity, now)
         hit = self._cache.get(key)
-        if hit is not None and now - hit[0] < self.cache_seconds and not suppressed:
+        if hit is not None and now - hit[0] < self.cache_seconds:
             return hit[1]
         spec = self._purpose(purpose)
-        if suppressed:
-            return _NOBODY
-        with self.state.session() as s:
-            row = s.get(ConsentState, (digest, tenant or "", purpose))
-        if row is None:
+        with self.state.engine.connect() as c:
+            row = c.execute(
+                _LOOKUP,
+                {
+                    "subject": digest,
+                    "tenant": key[1],
+                    "purpose": purpose,
+                    "suppressed": suppression.digest(identity, self._suppression_key),
+                },
+            ).one()
+        if row.suppressed:
+            decision = _NOBODY
+        elif row.granted is None:
             decision = Decision(spec.basis != "consent", None, None)
         else:
-            decision = Decision(row.granted, row.since, row.notice_version)
+            decision = Decision(bool(row.granted), _aware(row.since), row.notice_version)
         if len(self._cache) >= CACHE_ENTRIES:  # bounded memory; a full reload is cheap and rare
             self._cache.clear()
         self._cache[key] = (now, decision)
         return decision
 
-    def _is_suppressed(self, identity: Identity, now: float) -> bool:
-        loaded, digests = self._suppressed
-        if now - loaded >= self.cache_seconds:
-            with self.state.session() as s:
-                digests = suppression.all_digests(s)
-            self._suppressed = (now, digests)
-        return bool(digests) and suppression.digest(identity, self._suppression_key) in digests
+    def cached(self, subject: str | Identity, purpose: str, *, tenant: str | None = None) -> Decision | None:
+        """The answer of :meth:`check` when memory alone has it (no database access), else None."""
+        hit = self._cache.get((self.digest(self.identity(subject)), tenant or "", purpose))
+        if hit is not None and time.monotonic() - hit[0] < self.cache_seconds:
+            return hit[1]
+        return None
 
-    def needs_prompt(self, subject: str | Identity, purpose: str, *, tenant: str | None = None) -> bool:
-        """True when the person never decided, or decided on an older notice than the current one."""
+    def notice(self, purpose: str, language: str | Sequence[str] | None = None) -> Notice | None:
+        """The notice to show for a purpose in the person's language, else in its default language.
+
+        ``language`` is a tag (``de``), a list of tags preferred first, or an ``Accept-Language``
+        value (``de-CH,de;q=0.9,en;q=0.5``); None means the default language.
+        """
+        return languages.choose(self._purpose(purpose), language)
+
+    def needs_prompt(
+        self,
+        subject: str | Identity,
+        purpose: str,
+        *,
+        tenant: str | None = None,
+        language: str | Sequence[str] | None = None,
+    ) -> bool:
+        """True when the person never decided, or decided on a notice older than the one they would
+        be shown now in their ``language`` (a translation that lags behind prompts nobody)."""
         spec = self._purpose(purpose)
         digest = self.digest(self.identity(subject))
         with self.state.session() as s:
             row = s.get(ConsentState, (digest, tenant or "", purpose))
-        return row is None or (spec.current_notice is not None and row.notice_version != spec.current_notice)
+        if row is None:
+            return True
+        shown = languages.choose(spec, language)
+        return shown is not None and languages.rank(spec, row.notice_version) < languages.rank(
+            spec, shown.version
+        )
 
     def history(self, subject: str | Identity) -> list[dict[str, Any]]:
         return self.export_proof(subject=subject)
@@ -292,7 +359,15 @@ class ConsentService:
     # -- maintenance -----------------------------------------------------------------
 
     def rebuild_projection(self) -> int:
-        """Recompute the projection from the ledger in one set-based statement; returns the events."""
+        """Recompute the projection from the ledger in one set-based statement; returns the events.
+
+        The database does the work (``INSERT … SELECT`` of each key's newest event, found by a
+        ``GROUP BY … max(id)`` and joined back on the primary key); no ledger row passes through
+        Python. On PostgreSQL the statement gets enough ``work_mem`` to hash the groups instead of
+        sorting the whole ledger on disk (measured on 10M events: 5.4 s against 32 s sorted, and
+        16.6 s for ``DISTINCT ON`` or 37 s for ``row_number()``, see bench/bench_consent.py).
+        Readers keep seeing the old projection until the transaction commits.
+        """
         e = ConsentEvent.__table__
         latest = (
             sa.select(sa.func.max(e.c.id).label("id"))
@@ -304,6 +379,8 @@ class ConsentService:
         ).join(latest, latest.c.id == e.c.id)
         cols = ["subject", "tenant", "purpose", "granted", "notice_version", "since", "event_id"]
         with self.state.session() as s:
+            if s.get_bind().dialect.name == "postgresql":
+                s.execute(sa.text(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'"))
             s.execute(sa.delete(ConsentState))
             s.execute(sa.insert(ConsentState).from_select(cols, pick))
             replayed = int(s.execute(sa.select(sa.func.count()).select_from(e)).scalar_one())
@@ -337,6 +414,11 @@ def _project(s: Session, e: ConsentEvent) -> None:
         )
     elif e.id > row.event_id:
         row.granted, row.notice_version, row.since, row.event_id = e.granted, e.notice_version, e.at, e.id
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    """Timestamps come back naive from SQLite and MariaDB; they are stored in UTC."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
 
 
 def _event_dict(e: ConsentEvent) -> dict[str, Any]:

@@ -3,17 +3,27 @@
 Global Privacy Control: a browser with GPC on sends ``Sec-GPC: 1`` with every
 request; wherever that header reaches us with a subject, the person has opted
 out of every purpose marked ``sale_or_share``.
+
+Languages: the notice a person is shown (and agrees to, when no version is
+named) is chosen by an explicit ``language``, else by ``Accept-Language``, else
+the purpose's default language.
+
+``GET /v1/consents/check`` is the hot path (an app asks before every send): it
+takes only the request, reads its two parameters itself, answers from the
+service's memory when it can (else by one indexed read, in the event loop:
+shorter than a thread hop), and returns bytes serialized once per decision.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from privet.api.auth import principal
-from privet.consent import ConsentService
+from privet.api.auth import principal, resolve_principal
+from privet.consent import ConsentService, Decision
 from privet.errors import BadInput
 from privet.identity import Identity
 from privet.service import Principal
@@ -28,6 +38,16 @@ class NewConsent(BaseModel):
     granted: bool
     notice_version: str | None = None
     source: str = "api"
+    language: str | None = Field(
+        None,
+        description="the person's language (else Accept-Language); picks the notice when no version is named",
+    )
+
+
+class CheckAnswer(BaseModel):
+    allowed: bool
+    since: str | None = Field(description="when the decision was recorded (ISO 8601), null without one")
+    notice_version: str | None
 
 
 class GpcSignal(BaseModel):
@@ -37,6 +57,11 @@ class GpcSignal(BaseModel):
 
 def _gpc(request: Request) -> bool:
     return request.headers.get("sec-gpc", "").strip() == "1"
+
+
+def _language(request: Request, explicit: str | None) -> str | None:
+    """The explicit language, else the ``Accept-Language`` header (both may list several)."""
+    return explicit or request.headers.get("accept-language") or None
 
 
 def _svc(request: Request) -> ConsentService:
@@ -68,6 +93,7 @@ def record(body: NewConsent, request: Request, who: Who) -> dict[str, Any]:
         tenant=who.tenant,
         ip=ip,
         user_agent=request.headers.get("user-agent"),
+        language=_language(request, body.language),
     )
     if _gpc(request):
         svc.record_gpc(_subject(svc, body.subject), tenant=who.tenant, ip=ip)
@@ -79,12 +105,55 @@ def record(body: NewConsent, request: Request, who: Who) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/consents/check")
-async def check(subject: str, purpose: str, request: Request, who: Who) -> dict[str, Any]:
-    # Async on purpose: the answer almost always comes from the in-process cache, and skipping the
-    # thread pool is what keeps its latency low; a cache miss reads the projection briefly.
+_CHECK_PARAMETERS = [
+    {
+        "name": "subject",
+        "in": "query",
+        "required": True,
+        "schema": {"type": "string", "title": "Subject"},
+        "description": "KIND:VALUE or KIND=VALUE, e.g. email:anna@example.com (a bare one with @: email)",
+    },
+    {"name": "purpose", "in": "query", "required": True, "schema": {"type": "string", "title": "Purpose"}},
+]
+_BODIES: dict[Decision, bytes] = {}
+
+
+def _body(decision: Decision) -> bytes:
+    """The JSON of a decision, serialized once: cached decisions are shared objects."""
+    body = _BODIES.get(decision)
+    if body is None:
+        if len(_BODIES) >= 100_000:
+            _BODIES.clear()
+        body = _BODIES[decision] = json.dumps(decision.to_dict(), separators=(",", ":")).encode()
+    return body
+
+
+@router.get(
+    "/v1/consents/check",
+    response_model=CheckAnswer,
+    openapi_extra={"parameters": _CHECK_PARAMETERS},
+    responses={
+        401: {"description": "no or an unknown API key"},
+        422: {"description": "bad subject or purpose"},
+    },
+)
+async def check(request: Request) -> Response:
+    """May this person be contacted for this purpose? ``{"allowed", "since", "notice_version"}``."""
+    # Async on purpose, with no declared parameters or dependencies: the answer often comes from
+    # memory, and FastAPI's parameter validation, response model and thread pool would cost more
+    # than the answer itself. A cache miss is one indexed read of one row (measured: a thread hop
+    # for it made the p99 under four concurrent clients three times worse, 5 -> 15 ms).
+    who = resolve_principal(request)
+    query = request.query_params
+    subject, purpose = query.get("subject"), query.get("purpose")
+    if not subject or not purpose:
+        raise BadInput(
+            "subject and purpose are required",
+            hint="e.g. ?subject=email:anna@example.com&purpose=marketing_email",
+        )
     svc = _svc(request)
-    return svc.check(_subject(svc, subject), purpose, tenant=who.tenant).to_dict()
+    decision = svc.check(_subject(svc, subject), purpose, tenant=who.tenant)
+    return Response(_body(decision), media_type="application/json")
 
 
 @router.get("/v1/subjects/{key}/preferences")
@@ -115,24 +184,31 @@ def gpc(body: GpcSignal, request: Request, who: Who) -> dict[str, Any]:
 
 
 @router.get("/v1/consents/purposes")
-def purposes(request: Request, who: Who, subject: str | None = None) -> dict[str, Any]:
-    """The consent purposes with their current notice, for a consent dialog; per subject: ask again?"""
+def purposes(
+    request: Request, who: Who, subject: str | None = None, language: str | None = None
+) -> dict[str, Any]:
+    """The consent purposes with the notice to show, for a consent dialog; per subject: ask again?
+
+    The notice is the current one in ``language`` (else ``Accept-Language``), else in the
+    purpose's default language; ``language`` in each item says which one it is."""
     svc = _svc(request)
     identity = _subject(svc, subject) if subject else None
+    wanted = _language(request, language)
     out = []
     for name, p in sorted(svc.dm.purposes.items()):
         if p.basis != "consent":
             continue
-        notice = p.notices[-1] if p.notices else None
+        notice = svc.notice(name, wanted)
         item: dict[str, Any] = {
             "purpose": name,
             "description": p.description,
             "sale_or_share": p.sale_or_share,
             "notice_version": notice.version if notice else None,
+            "language": notice.language if notice else None,
             "text": notice.text if notice else "",
         }
         if identity is not None:
-            item["needs_prompt"] = svc.needs_prompt(identity, name, tenant=who.tenant)
+            item["needs_prompt"] = svc.needs_prompt(identity, name, tenant=who.tenant, language=wanted)
             item["allowed"] = svc.check(identity, name, tenant=who.tenant).allowed
         out.append(item)
     return {"purposes": out, "gpc": _gpc(request)}

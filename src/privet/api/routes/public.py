@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from privet.api.auth import principal
 from privet.consent import ConsentService
-from privet.errors import NotFound
+from privet.errors import BadInput, NotFound
 from privet.protection import derive_key
 from privet.service import Principal
 
@@ -56,8 +56,12 @@ def _read(request: Request, token: str) -> tuple[str, str]:
 def token(body: TokenRequest, request: Request, who: Who) -> dict[str, Any]:
     """For the app's server: a token that lets this person's browser record their own choices."""
     svc = _svc(request)
+    if len(body.subject) != 1:
+        raise BadInput("subject must name exactly one identity", hint='e.g. {"email": "anna@example.com"}')
     kind, value = next(iter(body.subject.items()))
     identity = svc.identity(f"{kind}={value}")
+    if "|" in identity.value or "|" in (who.tenant or ""):
+        raise BadInput("an identity for a consent token cannot contain '|'", value=identity.value)
     payload = f"{identity.kind}={identity.value}|{who.tenant or ''}|{int(time.time()) + TOKEN_SECONDS}"
     return {"token": f"{payload}|{_sign(request, payload)}", "expires_in": TOKEN_SECONDS}
 
