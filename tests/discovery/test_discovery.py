@@ -87,4 +87,21 @@ def test_when_lookup_columns_have_no_index_then_map_check_warns_with_the_fix(
     assert found[("calls", "caller_number")] == "value link"
     assert found[("users", "email")] == "identity"
     assert ("users", "id") not in found  # the primary key is an index
-    assert all(u["fix"].startswith("CREATE INDEX ON ") for u in report.unindexed)
+    assert all(u["fix"].startswith("CREATE INDEX ix_") for u in report.unindexed)
+    # Columns the verification pass searches: an index on lower() serves the address lookup.
+    if db_url.startswith("mysql"):
+        assert ("invoices", "party_email") not in found  # MariaDB has no index on an expression
+        return
+    assert found[("invoices", "party_email")] == "searched for email by verification"
+    fixes = {(u["table"], u["column"]): u["fix"] for u in report.unindexed}
+    assert fixes[("invoices", "party_email")] == (
+        "CREATE INDEX ix_invoices_party_email_lower ON invoices (lower(party_email))"
+    )
+    if db_url.startswith("postgresql"):
+        assert "gin_trgm_ops" in fixes[("messages", "body")]
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(fixes[("invoices", "party_email")]))  # the fix runs as printed
+    engine.dispose()
+    again = {(u["table"], u["column"]) for u in check_map(shop_map(db_url, tmp_path / "rec")).unindexed}
+    assert ("invoices", "party_email") not in again

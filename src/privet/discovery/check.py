@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+
 from privet.datamap import DataMap
 from privet.discovery.discover import discover
 from privet.stores.sql import SqlStore
@@ -28,6 +30,27 @@ class CheckReport:
             "vanished": self.vanished,
             "unindexed": self.unindexed,
         }
+
+
+def search_index(dialect: str, table: str, column: str, kind: str | None) -> str | None:
+    """The index that lets erasure find a person's identifier in this column without a scan
+    (None where the dialect has none for a search with a leading wildcard). The trigram indexes
+    of PostgreSQL need the pg_trgm extension (CREATE EXTENSION pg_trgm)."""
+    from privet.requests.matching import digits_only
+
+    if dialect in ("mysql", "mariadb"):
+        return None  # no index on an expression there
+    if kind == "email":
+        return f"CREATE INDEX ix_{table}_{column}_lower ON {table} (lower({column}))"
+    if dialect != "postgresql":
+        return None
+    digits = str(digits_only(sa.column(column)).compile(compile_kwargs={"literal_binds": True}))
+    if kind == "phone":
+        return f"CREATE INDEX ix_{table}_{column}_digits ON {table} USING gin (({digits}) gin_trgm_ops)"
+    return (
+        f"CREATE INDEX ix_{table}_{column}_trgm ON {table} USING gin (lower({column}) gin_trgm_ops); "
+        f"CREATE INDEX ix_{table}_{column}_digits ON {table} USING gin (({digits}) gin_trgm_ops)"
+    )
 
 
 def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
@@ -63,16 +86,35 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                 if subject.root == ref:
                     lookups |= {c: "identity" for c in subject.identities.values()}
             for col, why in sorted(lookups.items()):
-                if col in live and not info.is_indexed(col):
+                if col in live and not info.is_indexed(col) and not info.has_expression_index(col):
                     report.unindexed.append(
                         {
                             "store": name,
                             "table": tname,
                             "column": col,
                             "used_as": why,
-                            "fix": f"CREATE INDEX ON {tname} ({col})",
+                            "fix": f"CREATE INDEX ix_{tname}_{col} ON {tname} ({col})",
                         }
                     )
+            # Columns every erasure's verification pass (and the mention pass) searches.
+            for col, cspec in sorted(table.columns.items()):
+                if col not in live or col in lookups or info.has_expression_index(col):
+                    continue
+                kind = cspec.cat.identity if cspec.cat.identity in ("email", "phone") else None
+                if kind is None and not cspec.cat.free_text:
+                    continue
+                fix = search_index(schema.dialect, tname, col, kind)
+                if fix is None:
+                    continue  # no index serves this search here; verification scans the column
+                report.unindexed.append(
+                    {
+                        "store": name,
+                        "table": tname,
+                        "column": col,
+                        "used_as": f"searched for {kind or 'mentions'} by verification",
+                        "fix": fix,
+                    }
+                )
     found = discover(urls, sample=sample, region=dm.default_region)
     for found_col in found.columns:
         spec = dm.tables.get(f"{found_col['store']}.{found_col['table']}")

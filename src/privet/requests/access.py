@@ -9,9 +9,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
+import functools
 import hashlib
+import itertools
 import json
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,10 +27,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from privet.datamap import DataMap, split_ref
 from privet.detection.operators import mentions
 from privet.identity import Identity
-from privet.requests.erase import as_identity, person_identities, plan
+from privet.requests.erase import as_identity, person_identities
 from privet.requests.execute import _as_text, mention_filter
-from privet.requests.resolve import resolve
-from privet.requests.select import Selection, chunks
+from privet.requests.resolve import Person, resolve
+from privet.requests.select import Query, Selection, keep_row, table_query
 from privet.settings import Settings
 from privet.stores import Stores
 
@@ -42,6 +45,9 @@ RIGHTS = (
 )
 
 
+PAGE_ROWS = 5000
+
+
 @dataclass
 class AccessResult:
     subject: str
@@ -52,6 +58,7 @@ class AccessResult:
     mentions: int = 0
     out: str | None = None
     message: str = ""
+    mention_ms: float = 0.0  # time of the mention pass over other people's free text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,31 +118,51 @@ def _visible_columns(sel: Selection, key_links: set[str]) -> list[str]:
     return out
 
 
-def _rows(stores: Stores, sel: Selection) -> Iterator[dict[str, Any]]:
-    store = stores.sql[sel.store]
-    with store.connect() as conn:
-        for chunk in chunks(sel.keys, 1000):
-            for row in conn.execute(sa.select(sel.table).where(sel.pk.in_(chunk)).order_by(sel.pk)):
+def _rows(stores: Stores, dm: DataMap, person: Person, q: Query) -> Iterator[dict[str, Any]]:
+    """The person's full rows of one table in one streamed statement; in a shared row only the
+    columns that are theirs."""
+    sel = q.sel
+    cond = q.cond if q.cond is not None else sa.false()
+    last: Any = None
+    with stores.sql[sel.store].read() as conn:
+        while True:
+            # Pages keyed by primary key: one round trip for a typical person, flat memory for a big one.
+            page = sa.select(sel.table).where(cond, *([sel.pk > last] if last is not None else []))
+            rows = conn.execute(page.order_by(sel.pk).limit(PAGE_ROWS)).all()
+            for row in rows:
                 data = dict(row._mapping)
-                if sel.shared and row._mapping[sel.pk.name] in sel.shared:
-                    visible = _visible_columns(sel, sel.links.get(data[sel.pk.name], set()))
+                if not keep_row(dm, person, q, data):
+                    continue
+                key = data[sel.pk.name]
+                if key in sel.shared:
+                    visible = _visible_columns(sel, sel.links.get(key, set()))
                     data = {k: v for k, v in data.items() if k in visible}
                 yield data
+            if len(rows) < PAGE_ROWS:
+                return
+            last = rows[-1]._mapping[sel.pk.name]
 
 
-def _table_entries(archive: _Archive, stores: Stores, sel: Selection) -> tuple[int, list[tuple[str, str]]]:
+def _table_entries(
+    archive: _Archive, stores: Stores, dm: DataMap, person: Person, q: Query
+) -> tuple[int, list[tuple[str, str]]]:
     """Write ``tables/<ref>.json`` and ``.csv`` from one read of the rows (the CSV is spooled
     to a temporary file while the JSON streams into the archive); returns rows and file references."""
+    sel = q.sel
     count = 0
     files: list[tuple[str, str]] = []
     file_cols = {c: s.file_store for c, s in sel.spec.columns.items() if s.file_store}
+    rows = _rows(stores, dm, person, q)
+    first = next(rows, None)
+    if first is None:
+        return 0, files  # no entry for a table that holds nothing of the person
     with tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", newline="", encoding="utf-8") as spool:
         writer: Any = None
 
         def as_json() -> Iterator[bytes]:
             nonlocal count, writer
             yield b"[\n"
-            for i, row in enumerate(_rows(stores, sel)):
+            for i, row in enumerate(itertools.chain([first], rows)):
                 count += 1
                 for c, fs in file_cols.items():
                     if row.get(c):
@@ -174,7 +201,7 @@ def _mention_fragments(
         pks = list(table.primary_key.columns)
         if len(pks) != 1:
             continue
-        with store.connect() as conn:
+        with store.read() as conn:
             for col in free:
                 cond = mention_filter(table, col, ids)
                 if cond is None:
@@ -188,8 +215,56 @@ def _mention_fragments(
     return out
 
 
+def _collect(
+    dm: DataMap,
+    stores: Stores,
+    identity: Identity,
+    tenant: str | None,
+    archive: _Archive,
+    result: AccessResult,
+) -> set[str]:
+    """Every table's rows of the person into the archive (one statement per table), then their
+    files and the mentions of them in other people's rows; returns the subject kinds found."""
+    res = resolve(dm, stores, identity, tenant=tenant)
+    kinds = {p.kind for p in res.people}
+    if not res.found:
+        result.message = f"nobody in the map's stores has {identity}; the export is empty"
+        return kinds
+    result.found = True
+    ids = person_identities(dm, stores, res)
+    own: dict[str, set[Any]] = {}
+    file_refs: list[tuple[str, str]] = []
+    for person in res.people:
+        for ref, spec in dm.tables.items():
+            q = table_query(dm, stores, person, ref, spec)
+            if q is None or q.cond is None:
+                continue
+            n, refs = _table_entries(archive, stores, dm, person, q)
+            if n:
+                own.setdefault(ref, set()).update(q.sel.keys)
+                result.tables[ref] = result.tables.get(ref, 0) + n
+                result.rows += n
+                file_refs += refs
+    for store_name, ref in file_refs:
+        fs = stores.files.get(store_name)
+        if fs is not None and fs.exists(ref):
+            archive.write_stream(f"files/{store_name}/{ref.lstrip('/')}", fs.open_chunks(ref))
+            result.files += 1
+    started = time.perf_counter()
+    fragments = _mention_fragments(dm, stores, ids, own)
+    result.mention_ms = round((time.perf_counter() - started) * 1000, 2)
+    result.mentions = len(fragments)
+    archive.write_text("mentions.json", json.dumps(fragments, ensure_ascii=False, indent=1))
+    return kinds
+
+
+@functools.cache
+def _templates() -> Environment:
+    return Environment(loader=PackageLoader("privet.requests", "templates"), autoescape=select_autoescape())
+
+
 def _information(dm: DataMap, kinds: set[str], tables: dict[str, int]) -> str:
-    env = Environment(loader=PackageLoader("privet.requests", "templates"), autoescape=select_autoescape())
+    env = _templates()
     categories: dict[str, str] = {}
     for _ref, spec in dm.tables.items():
         if spec.subject in kinds:
@@ -231,32 +306,8 @@ def access(
     own_stores = stores is None
     stores = stores or Stores(dm)
     try:
-        res = resolve(dm, stores, identity, tenant=tenant)
-        kinds = {p.kind for p in res.people}
-        file_refs: list[tuple[str, str]] = []
-        if res.found:
-            result.found = True
-            ids = person_identities(dm, stores, res)
-            own: dict[str, set[Any]] = {}
-            for sels in plan(dm, stores, res).values():
-                for sel in sels:
-                    if not sel.keys:
-                        continue
-                    own.setdefault(sel.ref, set()).update(sel.keys)
-                    n, refs = _table_entries(archive, stores, sel)
-                    result.tables[sel.ref] = result.tables.get(sel.ref, 0) + n
-                    result.rows += n
-                    file_refs += refs
-            for store_name, ref in file_refs:
-                fs = stores.files.get(store_name)
-                if fs is not None and fs.exists(ref):
-                    archive.write_stream(f"files/{store_name}/{ref.lstrip('/')}", fs.open_chunks(ref))
-                    result.files += 1
-            fragments = _mention_fragments(dm, stores, ids, own)
-            result.mentions = len(fragments)
-            archive.write_text("mentions.json", json.dumps(fragments, ensure_ascii=False, indent=1))
-        else:
-            result.message = f"nobody in the map's stores has {identity}; the export is empty"
+        with stores.reading():
+            kinds = _collect(dm, stores, identity, tenant, archive, result)
         archive.write_text("information.html", _information(dm, kinds, result.tables))
         manifest = {
             "subject": str(identity),

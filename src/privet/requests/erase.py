@@ -78,7 +78,7 @@ def person_identities(dm: DataMap, stores: Stores, res: Resolution) -> set[Ident
         cols = [t.c[c] for c in (*first[:1], *last[:1], *full[:1])]
         if not cols:
             continue
-        with stores.sql[store].connect() as conn:
+        with stores.sql[store].read() as conn:
             row = conn.execute(sa.select(*cols).where(pk == person.key)).first()
         if row is None:
             continue
@@ -139,26 +139,41 @@ def erase(
     own_stores = stores is None
     stores = stores or Stores(dm)
     try:
-        if not dry_run:
-            result.files_deleted += journal.finish(db, stores)
-        preflight(dm, stores)
-        res = resolve(dm, stores, identity, tenant=tenant)
-        if not res.found:
-            result.message = f"nobody in the map's stores has {identity}; nothing to erase"
-            return result
-        result.found = True
-        ids = person_identities(dm, stores, res)
-        selections = plan(dm, stores, res)
-        if dry_run:
-            _describe_plan(result, selections)
-            return result
-        _execute(dm, settings, db, stores, selections, ids, result, actor, tenant, identity)
+        with stores.reading():
+            _erase(dm, settings, db, stores, identity, result, dry_run, tenant, actor)
     finally:
         if state is None:
             db.dispose()
         if own_stores:
             stores.close()
     return result
+
+
+def _erase(
+    dm: DataMap,
+    settings: Settings,
+    db: StateDB,
+    stores: Stores,
+    identity: Identity,
+    result: ErasureResult,
+    dry_run: bool,
+    tenant: str | None,
+    actor: str,
+) -> None:
+    if not dry_run:
+        result.files_deleted += journal.finish(db, stores)
+    preflight(dm, stores)
+    res = resolve(dm, stores, identity, tenant=tenant)
+    if not res.found:
+        result.message = f"nobody in the map's stores has {identity}; nothing to erase"
+        return
+    result.found = True
+    ids = person_identities(dm, stores, res)
+    selections = plan(dm, stores, res)
+    if dry_run:
+        _describe_plan(result, selections)
+        return
+    _execute(dm, settings, db, stores, selections, ids, result, actor, tenant, identity)
 
 
 def _describe_plan(result: ErasureResult, selections: dict[str, list[Selection]]) -> None:
@@ -232,34 +247,34 @@ def _execute(
             }
     retained: dict[str, dict[str, Any]] = {}
     digest = suppression.digest(identity, sup_key)
-    with db.session() as s:
-        for outcome in outcomes.values():
-            for h in outcome.held:
-                store_name, table = split_ref(h["table"])
-                s.add(
-                    HeldRow(
-                        certificate=cert,
-                        subject_digest=digest,
-                        store=store_name,
-                        table_name=table,
-                        row_key=h["key"],
-                        columns=json.dumps(h["columns"]),
-                        basis=h["basis"],
-                        until=h["until"],
-                    )
+    held_rows = []
+    for outcome in outcomes.values():
+        for h in outcome.held:
+            store_name, table = split_ref(h["table"])
+            held_rows.append(
+                HeldRow(
+                    certificate=cert,
+                    subject_digest=digest,
+                    store=store_name,
+                    table_name=table,
+                    row_key=h["key"],
+                    columns=json.dumps(h["columns"]),
+                    basis=h["basis"],
+                    until=h["until"],
                 )
-                r = retained.setdefault(
-                    h["table"],
-                    {
-                        "table": h["table"],
-                        "rows": 0,
-                        "columns": h["columns"],
-                        "basis": h["basis"],
-                        "until": h["until"],
-                    },
-                )
-                r["rows"] += 1
-                r["until"] = max(r["until"], h["until"])
+            )
+            r = retained.setdefault(
+                h["table"],
+                {
+                    "table": h["table"],
+                    "rows": 0,
+                    "columns": h["columns"],
+                    "basis": h["basis"],
+                    "until": h["until"],
+                },
+            )
+            r["rows"] += 1
+            r["until"] = max(r["until"], h["until"])
     result.retained = [{**r, "until": r["until"].isoformat()} for r in retained.values()]
     result.leftovers = leftovers(dm, stores, ids)
     result.verified = not result.leftovers
@@ -270,7 +285,10 @@ def _execute(
         "files_deleted": result.files_deleted,
         "verified": result.verified,
     }
+    # What Privet keeps of the erasure, in one transaction of its state: the held rows, the
+    # certificate, the suppression hashes and the audit entry.
     with db.session() as s:
+        s.add_all(held_rows)
         s.add(
             Certificate(
                 id=cert,
@@ -283,13 +301,6 @@ def _execute(
         for ident in ids:
             if ident.kind in ("email", "phone"):
                 suppression.add(s, ident, sup_key, reason="erasure")
-    from privet.consent import ConsentService
-
-    consent = ConsentService(db, dm, master)
-    for ident in ids:
-        if ident.kind in ("email", "phone", "id"):
-            consent.forget(ident)
-    with db.session() as s:
         audit.record(
             s,
             "subject.erased",
@@ -303,3 +314,9 @@ def _execute(
                 "verified": result.verified,
             },
         )
+    from privet.consent import ConsentService
+
+    consent = ConsentService(db, dm, master)
+    for ident in ids:
+        if ident.kind in ("email", "phone", "id"):
+            consent.forget(ident)

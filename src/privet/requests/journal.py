@@ -19,7 +19,10 @@ from privet.stores import Stores
 
 def add_pending(db: StateDB, certificate: str, refs: Iterable[tuple[str, str, str]]) -> list[int]:
     """Journal (file store, source column, ref) triples; returns the entry ids."""
-    ids = []
+    ids: list[int] = []
+    refs = list(refs)
+    if not refs:
+        return ids
     with db.session() as s:
         for store, source, ref in refs:
             entry = FileJournal(
@@ -68,7 +71,7 @@ def _still_named(stores: Stores, source: str, ref: str) -> bool:
     if store is None:
         return False
     table = store.table(table_name)
-    with store.connect() as conn:
+    with store.read() as conn:
         n = conn.execute(
             sa.select(sa.func.count()).select_from(table).where(table.c[column] == ref)
         ).scalar_one()

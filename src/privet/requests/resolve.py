@@ -67,7 +67,7 @@ def resolve(dm: DataMap, stores: Stores, identity: Identity, *, tenant: str | No
             where = sa.and_(where, sa.cast(table.c[tcol.tenant_column], sa.String(100)) == str(tenant))
         id_cols = {k: table.c[c] for k, c in spec.identities.items()}
         stmt = sa.select(pk, *id_cols.values()).where(where)
-        with store.connect() as conn:
+        with store.read() as conn:
             rows = [
                 r
                 for r in conn.execute(stmt)

@@ -54,8 +54,20 @@ def path_condition(
     return cond
 
 
-def select_rows(dm: DataMap, stores: Stores, person: Person, ref: str, spec: TableSpec) -> Selection | None:
-    """The person's rows of one table (None when the table is not about this subject kind)."""
+@dataclass
+class Query:
+    """How to find the person's rows of one table: a condition and what the rows tell afterwards."""
+
+    sel: Selection
+    cond: sa.ColumnElement[bool] | None  # None: nothing can match
+    link_cols: list[str] = field(default_factory=list)  # path tables reached by several columns
+    single_hop: set[str] = field(default_factory=set)
+    match_cols: list[str] = field(default_factory=list)  # value-linked tables: checked in Python
+
+
+def table_query(dm: DataMap, stores: Stores, person: Person, ref: str, spec: TableSpec) -> Query | None:
+    """The condition selecting the person's rows of one table (None when the table is not about
+    this subject kind); one statement per table, whatever it then selects."""
     if spec.subject != person.kind:
         return None
     store_name, table_name = split_ref(ref)
@@ -66,47 +78,61 @@ def select_rows(dm: DataMap, stores: Stores, person: Person, ref: str, spec: Tab
     pk = _single_pk(table)
     sel = Selection(ref, spec, table, pk)
     if ref == person.root:
-        sel.keys, sel.via = [person.key], "root"
-        return sel
+        sel.via = "root"
+        return Query(sel, pk == person.key)
     paths = [p for p in spec.paths if split_ref(p[-1].table)[0] == store_name and p[-1].table == person.root]
-    with store.connect() as conn:
-        if paths:
-            conds = [path_condition(stores, table, p, person) for p in paths]
-            link_cols = sorted({p[0].column for p in paths})
-            stmt = sa.select(pk, *(table.c[c] for c in link_cols)).where(sa.or_(*conds))
-            rows = conn.execute(stmt).all()
-            sel.keys = [r[0] for r in rows]
-            if len(paths) > 1:
-                single_hop = [p for p in paths if len(p) == 1]
-                for r in rows:
-                    mine = {
-                        c
-                        for c, v in zip(link_cols, r[1:], strict=True)
-                        if v is not None and v == person.key and any(p[0].column == c for p in single_hop)
-                    }
-                    others = {
-                        c for c, v in zip(link_cols, r[1:], strict=True) if v is not None and v != person.key
-                    }
-                    sel.links[r[0]] = mine
-                    if others:
-                        sel.shared.add(r[0])
-        elif spec.match:
-            sel.via = "match"
-            conds = []
-            for col, kind in spec.match.items():
-                values = person.values(kind)
-                if values:
-                    conds.append(equals_identity(table.c[col], kind, values))
-            if not conds:
-                return sel
-            cols = list(spec.match)
-            stmt = sa.select(pk, *(table.c[c] for c in cols)).where(sa.or_(*conds))
-            for r in conn.execute(stmt):
-                if any(
-                    value_matches(spec.match[c], v, person.values(spec.match[c]), dm.default_region)
-                    for c, v in zip(cols, r[1:], strict=True)
-                ):
-                    sel.keys.append(r[0])
+    if paths:
+        conds = [path_condition(stores, table, p, person) for p in paths]
+        q = Query(sel, sa.or_(*conds))
+        if len(paths) > 1:
+            q.link_cols = sorted({p[0].column for p in paths})
+            q.single_hop = {p[0].column for p in paths if len(p) == 1}
+        return q
+    if spec.match:
+        sel.via = "match"
+        conds = []
+        for col, kind in spec.match.items():
+            values = person.values(kind)
+            if values:
+                conds.append(equals_identity(table.c[col], kind, values))
+        return Query(sel, sa.or_(*conds) if conds else None, match_cols=list(spec.match))
+    return Query(sel, None)
+
+
+def keep_row(dm: DataMap, person: Person, q: Query, row: Any) -> bool:
+    """Record a selected row in the selection (links, shared); False for a value-linked row whose
+    stored value only looked like the person's identity in SQL."""
+    sel = q.sel
+    key = row[sel.pk.name]
+    match = sel.spec.match or {}
+    if q.match_cols and not any(
+        value_matches(match[c], row[c], person.values(match[c]), dm.default_region) for c in q.match_cols
+    ):
+        return False
+    if q.link_cols:
+        values = [(c, row[c]) for c in q.link_cols]
+        sel.links[key] = {c for c, v in values if v is not None and v == person.key and c in q.single_hop}
+        if any(v is not None and v != person.key for _c, v in values):
+            sel.shared.add(key)
+    sel.keys.append(key)
+    return True
+
+
+def select_rows(dm: DataMap, stores: Stores, person: Person, ref: str, spec: TableSpec) -> Selection | None:
+    """The person's rows of one table, keys only (None when the table is not about this subject)."""
+    q = table_query(dm, stores, person, ref, spec)
+    if q is None:
+        return None
+    sel = q.sel
+    if sel.via == "root":
+        sel.keys = [person.key]
+        return sel
+    if q.cond is None:
+        return sel
+    cols = [sel.pk, *(sel.table.c[c] for c in q.link_cols), *(sel.table.c[c] for c in q.match_cols)]
+    with stores.sql[sel.store].read() as conn:
+        for r in conn.execute(sa.select(*dict.fromkeys(cols)).where(q.cond)):
+            keep_row(dm, person, q, r._mapping)
     return sel
 
 

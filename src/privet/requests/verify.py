@@ -26,7 +26,7 @@ def leftovers(
             continue
         table = store.table(table_name)
         retained = set(spec.legal_hold.retain) if spec.legal_hold else set()
-        with store.connect() as conn:
+        with store.read() as conn:
             for col, cspec in spec.columns.items():
                 if col in retained or col not in table.c:
                     continue

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
 from privet.datamap.model import DataMap
 from privet.stores.files import LocalFileStore
 from privet.stores.schema import ColumnInfo, ForeignKey, IndexInfo, SchemaInfo, TableInfo
@@ -20,6 +23,14 @@ class Stores:
             else:
                 assert spec.url is not None
                 self.sql[name] = SqlStore(name, spec.url)
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One autocommit read connection per database for the block (a request's many selects)."""
+        with ExitStack() as stack:
+            for store in self.sql.values():
+                stack.enter_context(store.pin_reader())
+            yield
 
     def close(self) -> None:
         for s in self.sql.values():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -28,6 +29,7 @@ class IndexInfo:
     name: str | None
     columns: tuple[str, ...]
     unique: bool
+    expressions: tuple[str, ...] = ()  # expression indexes, e.g. "lower(email)"
 
 
 @dataclass(slots=True)
@@ -50,6 +52,11 @@ class TableInfo:
         if self.primary_key[:1] == (column,):
             return True
         return any(ix.columns[:1] == (column,) for ix in self.indexes)
+
+    def has_expression_index(self, column: str) -> bool:
+        """True when an index is built on an expression of ``column`` (lower(), replace(), ...)."""
+        pattern = re.compile(rf"\b{re.escape(column)}\b")
+        return any(pattern.search(e) for ix in self.indexes for e in ix.expressions)
 
 
 @dataclass(slots=True)

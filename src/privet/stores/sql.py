@@ -7,7 +7,10 @@ validated map and are quoted by SQLAlchemy.
 
 from __future__ import annotations
 
+import threading
+import warnings
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,6 +62,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+@contextmanager
+def _quiet_reflection() -> Iterator[None]:
+    """SQLite's expression indexes are read apart (see ``_sqlite_expression_indexes``)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
+        yield
+
+
 def safe_url(url: str) -> str:
     """The URL with any password hidden, for messages and logs."""
     try:
@@ -77,6 +88,7 @@ class SqlStore:
         self._tables: dict[str, sa.Table] = {}
         self._metadata = sa.MetaData()
         self._schema: SchemaInfo | None = None
+        self._local = threading.local()
 
     @property
     def engine(self) -> Engine:
@@ -99,6 +111,31 @@ class SqlStore:
                 value=safe_url(self.url),
                 hint="check that the server runs, the URL is right and the database exists",
             ) from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads outside any transaction (autocommit): each statement sees what
+        is committed and holds no lock afterwards, and no BEGIN or ROLLBACK costs a round trip.
+        Inside ``pin_reader`` the thread's pinned connection is reused."""
+        pinned: Connection | None = getattr(self._local, "reader", None)
+        if pinned is not None:
+            yield pinned
+            return
+        with self.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def pin_reader(self) -> Iterator[None]:
+        """Reuse one autocommit connection for every ``read`` of this thread until the block ends."""
+        if getattr(self._local, "reader", None) is not None:
+            yield
+            return
+        with self.connect() as conn:
+            self._local.reader = conn.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                yield
+            finally:
+                self._local.reader = None
 
     def begin(self) -> Any:
         """A transaction context (``with store.begin() as conn``)."""
@@ -137,7 +174,8 @@ class SqlStore:
                     continue
                 if name.startswith("privet_") or name == "alembic_version":
                     continue
-                info.tables[name] = self._table_info(insp, name)
+                with _quiet_reflection():
+                    info.tables[name] = self._table_info(insp, name)
             self._estimate_rows(conn, info)
         return info
 
@@ -164,13 +202,38 @@ class SqlStore:
             for fk in insp.get_foreign_keys(name)
             if fk.get("referred_table")
         ]
+        reflected = insp.get_indexes(name)
         idx = [
-            IndexInfo(ix.get("name"), tuple(c for c in ix["column_names"] if c), bool(ix.get("unique")))
-            for ix in insp.get_indexes(name)
+            IndexInfo(
+                ix.get("name"),
+                tuple(c for c in ix["column_names"] if c),
+                bool(ix.get("unique")),
+                tuple(str(e) for e in ix.get("expressions") or () if e),
+            )
+            for ix in reflected
         ]
+        if self.dialect == "sqlite":
+            idx += self._sqlite_expression_indexes(insp.bind, name)
         for uc in insp.get_unique_constraints(name):
             idx.append(IndexInfo(uc.get("name"), tuple(uc["column_names"]), True))
         return TableInfo(name=name, columns=cols, primary_key=pk, foreign_keys=fks, indexes=idx)
+
+    @staticmethod
+    def _sqlite_expression_indexes(conn: Any, table: str) -> list[IndexInfo]:
+        """SQLAlchemy does not reflect SQLite's expression indexes; read them from the catalog."""
+        out = []
+        rows = conn.execute(
+            sa.text(
+                "SELECT name, sql FROM sqlite_master "
+                "WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"
+            ),
+            {"t": table},
+        )
+        for name, ddl in rows:
+            inner = ddl[ddl.index("(", ddl.upper().index(" ON ")) + 1 : ddl.rindex(")")]
+            if "(" in inner:  # an expression, not plain columns (those are reflected already)
+                out.append(IndexInfo(name, (), "UNIQUE" in ddl.upper().split(" ON ")[0], (inner,)))
+        return out
 
     def _estimate_rows(self, conn: Connection, info: SchemaInfo) -> None:
         """Cheap row estimates from catalog statistics (no count(*) on big tables)."""
@@ -211,7 +274,7 @@ class SqlStore:
         t = self._tables.get(name)
         if t is None:
             try:
-                with self.connect() as conn:
+                with self.connect() as conn, _quiet_reflection():
                     t = sa.Table(name, self._metadata, autoload_with=conn)
             except sa_exc.NoSuchTableError:
                 raise UnknownName(
