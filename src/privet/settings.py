@@ -54,6 +54,35 @@ class Settings(BaseSettings):
         description="Celery broker (redis://… or amqp://…); unset: the in-process worker runs jobs.",
     )
     export_ttl_days: int = Field(default=7, description="Days an access export stays downloadable.")
+    code_resend_seconds: int = Field(
+        default=60, ge=0, description="How long a subject waits before a verification code is sent again."
+    )
+    job_queue: str = Field(
+        default="privet",
+        pattern=r"^[A-Za-z0-9_.:-]{1,100}$",
+        description="The broker queue Privet's jobs go through (one per Privet installation).",
+    )
+    job_visibility_seconds: int = Field(
+        default=3600,
+        ge=1,
+        description="With a Redis broker: after how long a job held by a worker that died is given to "
+        "another (longer than the longest job).",
+    )
+    retention_daily: bool = Field(
+        default=False,
+        description="Run the map's retention rules once a day (in `privet serve`, or by the Celery beat "
+        "of `privet worker --beat`).",
+    )
+    reminder_email: str | None = Field(
+        default=None,
+        description="Where deadline reminders go for requests of tenants without a contact address.",
+    )
+    retention_vacuum_rows: int = Field(
+        default=100_000,
+        ge=1,
+        description="A retention sweep that rewrote at least this many rows of a PostgreSQL table "
+        "runs VACUUM (ANALYZE) on it afterwards.",
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Base URL of `privet serve`, used in mailed links."
     )

@@ -15,6 +15,7 @@ import pytest
 
 from privet.api.app import create_app
 from privet.datamap import write_map
+from privet.errors import Conflict
 from privet.service import add_tenant, create_key
 from privet.settings import Settings
 from privet.state import open_state
@@ -48,7 +49,11 @@ def api(state_url: str, tmp_path: Path, mailbox: Mailbox) -> Iterator[Api]:
     build_shop(shop_url, tmp_path / "rec")
     write_map(shop_map(shop_url, tmp_path / "rec"), tmp_path / "privet.yaml")
     settings = Settings(
-        home=tmp_path / ".privet", map=tmp_path / "privet.yaml", state_url=state_url, smtp_url=mailbox.url
+        home=tmp_path / ".privet",
+        map=tmp_path / "privet.yaml",
+        state_url=state_url,
+        smtp_url=mailbox.url,
+        code_resend_seconds=0,
     )
     db = open_state(state_url)
     add_tenant(db, "1", name="Shop One", sla_days=7)
@@ -144,6 +149,51 @@ def test_when_codes_are_wrong_five_times_then_the_request_is_locked(api: Api) ->
         f"{api.base}/v1/requests/{rid}/verify", json={"code": api.code_for("anna@example.com")}
     )
     assert right.status_code == 403 and "locked" in right.json()["message"]
+
+
+def test_when_the_code_is_sent_again_then_only_the_new_one_works_and_resends_are_limited(api: Api) -> None:
+    rid = httpx.post(
+        f"{api.base}/v1/requests",
+        headers=api.tenant1,
+        json={"type": "access", "subject": {"email": "anna@example.com"}},
+    ).json()["id"]
+    first = api.code_for("anna@example.com")
+    r = httpx.post(f"{api.base}/v1/requests/{rid}/resend")
+    assert r.status_code == 200 and r.json()["resends_left"] == 2
+    second = api.code_for("anna@example.com")
+    assert len(api.mailbox.to("anna@example.com")) == 2
+    if first != second:
+        assert httpx.post(f"{api.base}/v1/requests/{rid}/verify", json={"code": first}).status_code == 403
+    for _ in range(2):
+        assert httpx.post(f"{api.base}/v1/requests/{rid}/resend").status_code == 200
+    over = httpx.post(f"{api.base}/v1/requests/{rid}/resend")
+    assert over.status_code == 403 and "3 times" in over.json()["message"]
+    last = api.code_for("anna@example.com")
+    assert httpx.post(f"{api.base}/v1/requests/{rid}/verify", json={"code": last}).status_code == 200
+    assert httpx.post(f"{api.base}/v1/requests/{rid}/resend").status_code == 409  # nothing to confirm now
+    assert httpx.post(f"{api.base}/v1/requests/nope/resend").status_code == 404
+
+
+def test_when_a_code_is_asked_again_too_soon_then_the_wait_is_named(tmp_path: Path) -> None:
+    from privet.datamap import load_map
+    from privet.service import InlineRunner, RequestService, authenticate
+
+    shop_url = f"sqlite:///{tmp_path / 'shop.db'}"
+    build_shop(shop_url, tmp_path / "rec")
+    write_map(shop_map(shop_url, tmp_path / "rec"), tmp_path / "privet.yaml")
+    settings = Settings(home=tmp_path / ".privet", map=tmp_path / "privet.yaml")
+    settings.ensure_home()
+    db = open_state(settings.resolved_state_url)
+    try:
+        add_tenant(db, "1")
+        svc = RequestService(settings, load_map(settings.map), db, InlineRunner())
+        rid = svc.create(authenticate(db, create_key(db, tenant="1")), "access", {"email": "a@example.com"})[
+            "id"
+        ]
+        with pytest.raises(Conflict, match="less than 60 s ago; try again in"):
+            svc.resend(rid)
+    finally:
+        db.dispose()
 
 
 def test_when_keys_are_missing_or_unknown_then_401(api: Api) -> None:

@@ -123,3 +123,27 @@ def test_when_a_tenant_and_keys_are_created_then_keys_print_once_and_bad_scopes_
     assert code == 2 and "privet tenants add nobody" in err
     code, _, err = privet("keys", "create", cwd=tmp_path)
     assert code == 2 and "--operator" in err
+
+
+def test_when_a_worker_starts_without_a_broker_or_with_a_bad_one_then_exit_2(tmp_path: Path) -> None:
+    code, _, err = privet("worker", cwd=tmp_path)
+    assert code == 2 and "PRIVET_BROKER_URL is not set" in err and "redis://" in err
+    proc = subprocess.run(
+        [sys.executable, "-m", "privet.cli.main", "worker"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PRIVET_BROKER_URL": "kafka://127.0.0.1:9092"},
+    )
+    assert proc.returncode == 2 and "neither redis:// nor amqp://" in proc.stderr
+
+
+def test_when_housekeeping_runs_and_a_tenant_contact_is_malformed_then_json_and_exit_2(demo: Path) -> None:
+    code, doc, err = privet("housekeeping", "--json", cwd=demo)
+    assert code == 0, err
+    assert doc == {"exports_deleted": 0, "reminders": 0}
+    code, _, err = privet("tenants", "add", "t9", "--contact", "not-an-address", cwd=demo)
+    assert code == 2 and "not an email address" in err
+    code, doc, err = privet("tenants", "add", "t9", "--contact", "DPO@t9.example", "--json", cwd=demo)
+    assert code == 0 and doc["id"] == "t9", err

@@ -68,3 +68,27 @@ def fresh_database(kind: str, tmp_path: os.PathLike[str] | str) -> Iterator[str]
             else:
                 conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
         admin.dispose()
+
+
+BROKERS = {
+    "redis": os.environ.get("PRIVET_TEST_REDIS", "redis://127.0.0.1:6379/0"),
+    "amqp": os.environ.get("PRIVET_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672//"),
+}
+
+
+def broker_url(kind: str) -> str:
+    """The URL of the real Redis or RabbitMQ broker; skips (or fails when required) if it is down."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = BROKERS[kind]
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 0), timeout=3):
+            pass
+    except OSError as exc:
+        problem = f"{kind} broker at {url} is not reachable: {exc}"
+        if REQUIRE:
+            pytest.fail(f"PRIVET_REQUIRE_SERVICES=1 but {problem}")
+        pytest.skip(problem)
+    return url

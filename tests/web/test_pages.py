@@ -94,6 +94,8 @@ def test_when_a_subject_asks_for_data_then_verifies_and_downloads_after_approval
     page.fill("#code", "000000")
     page.click("button[type=submit]")
     assert "wrong code" in page.inner_text("[role=alert]") and page.input_value("#code") == "000000"
+    page.click("#resend")  # too soon after the first mail: the page says how long to wait
+    assert "try again in" in page.inner_text("[role=alert]") and page.inner_text("#status") == "received"
     page.fill("#code", _code(mailbox, "anna@example.com"))
     page.click("button[type=submit]")
     assert page.inner_text("#status") == "verified"

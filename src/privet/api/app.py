@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,7 +16,10 @@ from privet.api.routes import consents, public, requests
 from privet.consent import ConsentService
 from privet.datamap import load_map
 from privet.errors import PrivetError
+from privet.retention import retention_due
 from privet.service import InProcessRunner, RequestService
+from privet.service.jobs import register_jobs
+from privet.service.runner import make_runner
 from privet.settings import Settings
 from privet.state import open_state
 from privet.web import consent_pages, pages
@@ -27,11 +31,33 @@ def create_app(settings: Settings) -> FastAPI:
     settings.ensure_home()
     dm = load_map(settings.map)
     state = open_state(settings.resolved_state_url)
-    runner = InProcessRunner()
+    runner = make_runner(settings)
+    service = RequestService(settings, dm, state, runner)
+    register_jobs(runner, service)
+    stop = threading.Event()
+
+    def periodic() -> None:
+        """The in-process worker's clock: housekeeping hourly, and the retention rules when
+        ``PRIVET_RETENTION_DAILY`` is set and the last run is a day old (restarts do not skip
+        it). With Celery, ``privet worker --beat`` keeps this schedule instead."""
+        while True:
+            runner.submit("housekeeping")
+            if settings.retention_daily and retention_due(state):
+                runner.submit("retention.run")
+            if stop.wait(3600):
+                return
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        clock = None
+        if isinstance(runner, InProcessRunner):
+            service.resume_open()  # jobs queued in a process that stopped are not lost
+            clock = threading.Thread(target=periodic, name="privet-clock", daemon=True)
+            clock.start()
         yield
+        stop.set()
+        if clock is not None:
+            clock.join(timeout=5)
         runner.close()
         state.dispose()
 
@@ -42,7 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.state_db = state
     app.state.runner = runner
     app.state.principals = {}
-    app.state.requests = RequestService(settings, dm, state, runner)
+    app.state.requests = service
     app.state.consent = ConsentService(state, dm, settings.master_key())
 
     @app.exception_handler(PrivetError)

@@ -74,9 +74,18 @@ def progress(description: str, total: int | None = None, enabled: bool = True) -
         disable=not enabled or not err_console.is_terminal,
     )
     with bar:
-        task = bar.add_task(description, total=total)
+        yield _Advance(bar, bar.add_task(description, total=total))
 
-        def advance(n: int = 1) -> None:
-            bar.advance(task, n)
 
-        yield advance
+class _Advance:
+    """``advance(n)`` moves the bar on; ``advance.add_total(n)`` tells it of more work to come."""
+
+    def __init__(self, bar: Progress, task: Any) -> None:
+        self.bar, self.task = bar, task
+
+    def __call__(self, n: int = 1) -> None:
+        self.bar.advance(self.task, n)
+
+    def add_total(self, n: int) -> None:
+        current = self.bar.tasks[0].total or 0
+        self.bar.update(self.task, total=current + n)

@@ -27,6 +27,47 @@ def register(app: typer.Typer) -> None:
 
         serve(state(ctx).settings, host=host, port=port)
 
+    @app.command("worker")
+    def worker_cmd(
+        ctx: typer.Context,
+        concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Jobs run at once.")] = 1,
+        beat: Annotated[
+            bool, typer.Option("--beat", help="Also keep the schedule: housekeeping hourly, retention daily.")
+        ] = False,
+    ) -> None:
+        """Run a Celery worker for requests, housekeeping and retention (needs PRIVET_BROKER_URL).
+
+        Example: PRIVET_BROKER_URL=redis://127.0.0.1:6379/0 privet worker --concurrency 4 --beat
+        """
+        from privet.service.celery_app import make_celery, run_worker
+
+        settings = state(ctx).settings
+        make_celery(settings)  # a missing or malformed broker URL is a clear error before Celery starts
+        settings.ensure_home()
+        run_worker(settings, concurrency=concurrency, beat=beat)
+
+    @app.command("housekeeping")
+    def housekeeping_cmd(ctx: typer.Context, as_json: JsonOption = False) -> None:
+        """Delete expired exports and mail deadline reminders now (the hourly job).
+
+        Example: privet housekeeping --json
+        """
+        from privet.datamap import load_map
+        from privet.service import InlineRunner, RequestService
+
+        settings = state(ctx).settings
+        settings.ensure_home()
+        db = open_state(settings.resolved_state_url)
+        try:
+            result = RequestService(settings, load_map(settings.map), db, InlineRunner()).housekeeping()
+        finally:
+            db.dispose()
+        emit(
+            result,
+            as_json,
+            f"{result['exports_deleted']} expired exports deleted, {result['reminders']} reminders mailed",
+        )
+
     tenants = typer.Typer(help="Controllers (tenants).", no_args_is_help=True)
     app.add_typer(tenants, name="tenants")
 
@@ -42,6 +83,10 @@ def register(app: typer.Typer) -> None:
                 "--auto-approve", help="Request types approved once verified, e.g. access,portability."
             ),
         ] = "",
+        contact: Annotated[
+            str | None,
+            typer.Option("--contact", help="Address for deadline reminders, e.g. dpo@acme.example."),
+        ] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Register a controller.
@@ -51,8 +96,12 @@ def register(app: typer.Typer) -> None:
         settings = state(ctx).settings
         settings.ensure_home()
         db = open_state(settings.resolved_state_url)
-        t = add_tenant(db, tenant_id, name=name, sla_days=sla_days, auto_approve=auto_approve)
-        db.dispose()
+        try:
+            t = add_tenant(
+                db, tenant_id, name=name, sla_days=sla_days, auto_approve=auto_approve, contact_email=contact
+            )
+        finally:
+            db.dispose()
         emit({"id": t.id, "name": t.name, "sla_days": t.sla_days}, as_json, f"tenant {t.id} ({t.name}) saved")
 
     hooks = typer.Typer(

@@ -17,6 +17,7 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     sla_days: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     auto_approve: Mapped[str] = mapped_column(sa.String(200), default="")  # comma-separated request types
+    contact_email: Mapped[str | None] = mapped_column(sa.String(320), nullable=True)  # deadline reminders
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
@@ -46,6 +47,7 @@ class SubjectRequest(Base):
     code_hash: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     code_expires: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    resends: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     export_path: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)
     export_expires: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
     result: Mapped[str | None] = mapped_column(sa.Text, nullable=True)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from privet import audit
 from privet.errors import BadInput, Unauthorized, UnknownName
+from privet.identity import normalize
 from privet.service.models import ApiKey, Tenant
 from privet.state import StateDB
 from privet.state.db import utcnow
@@ -41,11 +42,14 @@ def add_tenant(
     name: str | None = None,
     sla_days: int | None = None,
     auto_approve: str = "",
+    contact_email: str | None = None,
 ) -> Tenant:
     if not tenant_id.strip():
         raise BadInput("a tenant id cannot be empty", hint="use the value its rows carry in tenant columns")
     if sla_days is not None and not 1 <= sla_days <= 90:
         raise BadInput(f"--sla-days {sla_days} is out of range", value=sla_days, hint="use 1 to 90 days")
+    if contact_email is not None:
+        contact_email = normalize("email", contact_email)  # raises BadInput on a malformed address
     with db.session() as s:
         row = s.get(Tenant, tenant_id)
         if row is None:
@@ -54,11 +58,13 @@ def add_tenant(
                 name=name or tenant_id,
                 sla_days=sla_days,
                 auto_approve=auto_approve,
+                contact_email=contact_email,
                 created_at=utcnow(),
             )
             s.add(row)
         else:
             row.name, row.sla_days, row.auto_approve = name or row.name, sla_days, auto_approve
+            row.contact_email = contact_email or row.contact_email
         audit.record(s, "tenant.saved", actor="cli", tenant=tenant_id, details={"sla_days": sla_days})
     return row
 

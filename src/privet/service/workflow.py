@@ -37,6 +37,7 @@ from privet.state.db import utcnow
 TYPES = ("access", "portability", "erasure", "rectification", "restriction", "objection")
 CODE_MINUTES = 30
 MAX_ATTEMPTS = 5
+MAX_RESENDS = 3
 
 
 def _aware(v: dt.datetime) -> dt.datetime:
@@ -100,15 +101,56 @@ class RequestService:
             )
             self._event(s, rid, principal.actor, "received", None, owner)
         if identity.kind == "email":
-            mail.send(
-                self.settings,
-                identity.value,
-                "Confirm your privacy request",
-                f"Someone asked for the {rtype} of the personal data held about this address.\n"
-                f"If it was you, confirm with this code:\n\n{code}\n\n"
-                f"The code expires in {CODE_MINUTES} minutes. If it was not you, ignore this message.\n",
-            )
+            self._mail_code(identity.value, rtype, code)
         return self.get(principal, rid)
+
+    def _mail_code(self, to: str, rtype: str, code: str) -> None:
+        mail.send(
+            self.settings,
+            to,
+            "Confirm your privacy request",
+            f"Someone asked for the {rtype} of the personal data held about this address.\n"
+            f"If it was you, confirm with this code:\n\n{code}\n\n"
+            f"The code expires in {CODE_MINUTES} minutes. If it was not you, ignore this message.\n",
+        )
+
+    def resend(self, rid: str) -> dict[str, Any]:
+        """A new code to the address the request was filed for (the old one stops working):
+        at most ``MAX_RESENDS`` times, not within ``PRIVET_CODE_RESEND_SECONDS`` of the last;
+        wrong attempts still count."""
+        with self.state.session() as s:
+            req = s.get(SubjectRequest, rid, with_for_update=True)
+            if req is None:
+                raise NotFound("no such request", value=rid)
+            if req.status != "received":
+                raise Conflict(f"the request is {req.status}, not waiting for a code", value=req.status)
+            if req.resends >= MAX_RESENDS:
+                raise VerificationFailed(
+                    f"the code was already sent again {MAX_RESENDS} times", hint="file a new request"
+                )
+            sent_at = (
+                _aware(req.code_expires) - dt.timedelta(minutes=CODE_MINUTES) if req.code_expires else None
+            )
+            pause = self.settings.code_resend_seconds
+            wait = pause - (utcnow() - sent_at).total_seconds() if sent_at else 0
+            if wait > 0:
+                raise Conflict(
+                    f"a code was sent less than {pause} s ago; try again in {int(wait) + 1} s",
+                    hint="look for the last mail first, also in the spam folder",
+                )
+            payload = json.loads(Decrypt(self._seal_key).apply(req.subject_sealed))
+            code = f"{secrets.randbelow(10**6):06d}"
+            req.code_hash = self._code_hash(rid, code)
+            req.code_expires = utcnow() + dt.timedelta(minutes=CODE_MINUTES)
+            req.resends += 1
+            left = MAX_RESENDS - req.resends
+            rtype, tenant = req.type, req.tenant
+            audit.record(
+                s, "request.code_resent", target=f"request:{rid}", tenant=tenant, details={"left": left}
+            )
+        if payload["kind"] == "email":
+            self._mail_code(payload["value"], rtype, code)
+        return {"id": rid, "status": "received", "resends_left": left}
 
     def _code_hash(self, rid: str, code: str) -> str:
         return hashlib.sha256(f"{rid}:{code}".encode()).hexdigest()
@@ -177,7 +219,7 @@ class RequestService:
             assert req is not None
             req.status = "approved"
             self._event(s, rid, actor, "approved", None, req.tenant)
-        self.runner.submit(self.run, rid)
+        self.runner.submit("request.run", rid)
 
     def reject(self, principal: Principal, rid: str, reason: str) -> dict[str, Any]:
         if not reason.strip():
@@ -306,6 +348,91 @@ class RequestService:
                     self._event(s, req.id, "worker", req.status, "export deleted after expiry", req.tenant)
                     gone += 1
         return gone
+
+    def housekeeping(self, now: str | None = None) -> dict[str, int]:
+        """The periodic job: delete expired exports and mail deadline reminders."""
+        when = dt.datetime.fromisoformat(now) if now else utcnow()
+        when = _aware(when)
+        return {"exports_deleted": self.purge_expired_exports(when), "reminders": self.send_reminders(when)}
+
+    def send_reminders(self, now: dt.datetime | None = None) -> int:
+        """Mail the controller about each open request that is at risk or overdue, at most once a
+        day per request: to the tenant's contact address, else to ``PRIVET_REMINDER_EMAIL``.
+        The mail names the request, its type and its deadline; never the subject."""
+        when = _aware(now or utcnow())
+        sent = 0
+        with self.state.session() as s:
+            contacts = {t.id: t.contact_email for t in s.execute(sa.select(Tenant)).scalars()}
+            open_rows = s.execute(
+                sa.select(SubjectRequest).where(
+                    SubjectRequest.status.not_in(("completed", "rejected", "failed"))
+                )
+            ).scalars()
+            due: list[tuple[SubjectRequest, str, str]] = []
+            for req in open_rows:
+                deadline = (
+                    min(_aware(req.due_at), _aware(req.sla_due_at)) if req.sla_due_at else _aware(req.due_at)
+                )
+                if when > deadline:
+                    state = "overdue"
+                elif at_risk(_aware(req.received_at), deadline, when):
+                    state = "at risk"
+                else:
+                    continue
+                to = contacts.get(req.tenant or "") or self.settings.reminder_email
+                if not to:
+                    continue
+                last = s.execute(
+                    sa.select(sa.func.max(RequestEvent.at)).where(
+                        RequestEvent.request_id == req.id, RequestEvent.reason.like("reminder mailed%")
+                    )
+                ).scalar()
+                if last is not None and when - _aware(last) < dt.timedelta(hours=23):
+                    continue
+                due.append((req, state, to))
+            console = self.settings.public_url.rstrip("/")
+            for req, state, to in due:
+                mail.send(
+                    self.settings,
+                    to,
+                    f"Privacy request {req.id[:8]} is {state}",
+                    f"The {req.type} request {req.id} received {_aware(req.received_at):%Y-%m-%d} "
+                    f"is {state}.\nStatus: {req.status}. Deadline: {_aware(req.due_at):%Y-%m-%d}"
+                    + (f" (your service level: {_aware(req.sla_due_at):%Y-%m-%d})" if req.sla_due_at else "")
+                    + f".\n\nOpen it in the console: {console}/console/requests/{req.id}\n",
+                )
+                s.add(
+                    RequestEvent(
+                        request_id=req.id,
+                        at=when,
+                        actor="worker",
+                        status=req.status,
+                        reason=f"reminder mailed: {state}",
+                    )
+                )
+                audit.record(
+                    s,
+                    "request.reminded",
+                    actor="worker",
+                    tenant=req.tenant,
+                    target=f"request:{req.id}",
+                    details={"state": state},
+                )
+                sent += 1
+        return sent
+
+    def resume_open(self) -> int:
+        """Submit again every approved or running request (after a restart of the in-process
+        worker, whose queue did not survive); the job is idempotent."""
+        with self.state.session() as s:
+            ids = list(
+                s.execute(
+                    sa.select(SubjectRequest.id).where(SubjectRequest.status.in_(("approved", "running")))
+                ).scalars()
+            )
+        for rid in ids:
+            self.runner.submit("request.run", rid)
+        return len(ids)
 
     def link_token(self, rid: str) -> str:
         return hmac.new(self._link_key, rid.encode(), hashlib.sha256).hexdigest()

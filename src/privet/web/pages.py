@@ -102,6 +102,20 @@ def privacy_verify(request: Request, rid: str, code: Annotated[str, Form()], tok
     return RedirectResponse(f"/privacy/requests/{rid}?token={token}&lang={language(request)}", 303)
 
 
+@router.post("/privacy/requests/{rid}/resend", response_model=None)
+def privacy_resend(request: Request, rid: str, token: str = "") -> Response:
+    svc = _svc(request)
+    if not hmac.compare_digest(token, svc.link_token(rid)):
+        raise NotFound("no such request", value=rid)
+    try:
+        svc.resend(rid)
+    except PrivetError as exc:
+        page = _status(request, rid, token, code="", error=exc.message)
+        page.status_code = exc.http_status
+        return page
+    return _status(request, rid, token, code="", notice=messages(request)["resent"])
+
+
 # -- console ----------------------------------------------------------------------------
 
 

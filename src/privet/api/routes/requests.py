@@ -48,6 +48,12 @@ def verify(rid: str, body: Code, request: Request) -> dict[str, Any]:
     return _svc(request).verify(rid, body.code)
 
 
+@router.post("/{rid}/resend")
+def resend(rid: str, request: Request) -> dict[str, Any]:
+    """Called for the subject (privacy center): a new code to the same address, a few times at most."""
+    return _svc(request).resend(rid)
+
+
 @router.post("/{rid}/approve")
 def approve(rid: str, request: Request, who: Who) -> dict[str, Any]:
     return _svc(request).approve(who, rid)
