@@ -97,8 +97,11 @@ def test_when_lookup_columns_have_no_index_then_map_check_warns_with_the_fix(
     assert fixes[("invoices", "party_email")] == (
         "CREATE INDEX ix_invoices_party_email_lower ON invoices (lower(party_email))"
     )
+    # Lookups compare lower(email) and a phone's digits: the advice indexes those expressions.
+    assert fixes[("users", "email")] == "CREATE INDEX ix_users_email_lower ON users (lower(email))"
     if db_url.startswith("postgresql"):
         assert "gin_trgm_ops" in fixes[("messages", "body")]
+        assert fixes[("calls", "caller_number")].startswith("CREATE INDEX ix_calls_caller_number_digits")
     engine = sa.create_engine(db_url)
     with engine.begin() as conn:
         conn.execute(sa.text(fixes[("invoices", "party_email")]))  # the fix runs as printed

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from privet.requests import access, rectify
+from privet.errors import BadSubject
+from privet.requests import access, access_batch, rectify
+from privet.requests.erase import as_identity
 from privet.settings import Settings
 from tests.requests.shop import build_shop, shop_map, snapshot
 
@@ -88,3 +90,53 @@ def test_when_email_is_rectified_then_copies_change_and_held_invoice_keeps_histo
     assert report["kept_under_hold"] == {"shop.invoices.party_email": 1}
     again = access(dm, settings, "email=anna.new@example.com", out=Path(rec.parent / "x.zip"))
     assert again.found and again.tables["shop.orders"] == 2
+
+
+def _contents(path: str) -> dict[str, object]:
+    """Every entry of an export except the generation timestamps."""
+    out: dict[str, object] = {}
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.endswith(".json") and name != "manifest.json":
+                data = json.loads(z.read(name))
+                out[name] = sorted(map(json.dumps, data)) if isinstance(data, list) else data
+            elif name.startswith(("files/", "tables/")) and name.endswith((".csv", ".wav")):
+                out[name] = z.read(name)
+    return out
+
+
+def test_when_many_people_are_exported_in_a_batch_then_each_export_equals_their_own_access(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    url, rec = shop
+    dm = shop_map(url, rec)
+    subjects: list[str] = ["email=bob@example.com", "phone=0176 123 4567", "email=nobody@example.com", "id=3"]
+    batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch", group=2)
+    assert [r.subject for r in batch] == [str(as_identity(dm, s)) for s in subjects]
+    for subject, got in zip(subjects, batch, strict=True):
+        alone = access(dm, settings, subject, out=tmp_path / "alone.zip")
+        assert (got.found, got.rows, got.tables, got.files, got.mentions) == (
+            alone.found,
+            alone.rows,
+            alone.tables,
+            alone.files,
+            alone.mentions,
+        )
+        assert got.out is not None and alone.out is not None
+        assert _contents(got.out) == _contents(alone.out)
+    assert batch[0].tables["shop.order_items"] >= 1  # a multi-hop table, read for the whole group at once
+    assert not batch[2].found and "nobody" in batch[2].message
+
+
+def test_when_a_batch_holds_a_malformed_subject_then_nothing_is_written(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    url, rec = shop
+    with pytest.raises(BadSubject):
+        access_batch(
+            shop_map(url, rec),
+            settings,
+            ["email=bob@example.com", "email=not-an-address"],
+            out_dir=tmp_path / "b",
+        )
+    assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())

@@ -85,16 +85,24 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
             for subject in dm.subjects.values():
                 if subject.root == ref:
                     lookups |= {c: "identity" for c in subject.identities.values()}
+            # The kind of identifier each lookup compares: emails by lower(), phones by their digits.
+            kinds = {c: k for c, k in (table.match or {}).items()}
+            for subject in dm.subjects.values():
+                if subject.root == ref:
+                    kinds |= {c: k for k, c in subject.identities.items()}
             for col, why in sorted(lookups.items()):
-                if col in live and not info.is_indexed(col) and not info.has_expression_index(col):
+                if col not in live:
+                    continue
+                expr_fix = search_index(schema.dialect, tname, col, kinds.get(col))
+                fix: str
+                if kinds.get(col) in ("email", "phone") and expr_fix is not None:
+                    indexed, fix = info.has_expression_index(col), expr_fix
+                else:
+                    indexed = info.is_indexed(col) or info.has_expression_index(col)
+                    fix = f"CREATE INDEX ix_{tname}_{col} ON {tname} ({col})"
+                if not indexed:
                     report.unindexed.append(
-                        {
-                            "store": name,
-                            "table": tname,
-                            "column": col,
-                            "used_as": why,
-                            "fix": f"CREATE INDEX ix_{tname}_{col} ON {tname} ({col})",
-                        }
+                        {"store": name, "table": tname, "column": col, "used_as": why, "fix": fix}
                     )
             # Columns every erasure's verification pass (and the mention pass) searches.
             for col, cspec in sorted(table.columns.items()):
@@ -103,8 +111,8 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                 kind = cspec.cat.identity if cspec.cat.identity in ("email", "phone") else None
                 if kind is None and not cspec.cat.free_text:
                     continue
-                fix = search_index(schema.dialect, tname, col, kind)
-                if fix is None:
+                advice = search_index(schema.dialect, tname, col, kind)
+                if advice is None:
                     continue  # no index serves this search here; verification scans the column
                 report.unindexed.append(
                     {
@@ -112,7 +120,7 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                         "table": tname,
                         "column": col,
                         "used_as": f"searched for {kind or 'mentions'} by verification",
-                        "fix": fix,
+                        "fix": advice,
                     }
                 )
     found = discover(urls, sample=sample, region=dm.default_region)

@@ -24,13 +24,14 @@ from typing import IO, Any
 import sqlalchemy as sa
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from privet.datamap import DataMap, split_ref
+from privet.datamap import DataMap, TableSpec, split_ref
 from privet.detection.operators import mentions
+from privet.errors import AmbiguousSubject
 from privet.identity import Identity
 from privet.requests.erase import as_identity, person_identities
 from privet.requests.execute import _as_text, mention_filter
 from privet.requests.resolve import Person, resolve
-from privet.requests.select import Query, Selection, keep_row, table_query
+from privet.requests.select import Query, Selection, chunks, keep_row, table_query
 from privet.settings import Settings
 from privet.stores import Stores
 
@@ -146,13 +147,18 @@ def _rows(stores: Stores, dm: DataMap, person: Person, q: Query) -> Iterator[dic
 def _table_entries(
     archive: _Archive, stores: Stores, dm: DataMap, person: Person, q: Query
 ) -> tuple[int, list[tuple[str, str]]]:
-    """Write ``tables/<ref>.json`` and ``.csv`` from one read of the rows (the CSV is spooled
+    """The person's rows of one table into the archive; returns rows and file references."""
+    return _write_table(archive, q.sel.ref, q.sel.spec, _rows(stores, dm, person, q))
+
+
+def _write_table(
+    archive: _Archive, ref: str, spec: TableSpec, rows: Iterator[dict[str, Any]]
+) -> tuple[int, list[tuple[str, str]]]:
+    """Write ``tables/<ref>.json`` and ``.csv`` from one pass over the rows (the CSV is spooled
     to a temporary file while the JSON streams into the archive); returns rows and file references."""
-    sel = q.sel
     count = 0
     files: list[tuple[str, str]] = []
-    file_cols = {c: s.file_store for c, s in sel.spec.columns.items() if s.file_store}
-    rows = _rows(stores, dm, person, q)
+    file_cols = {c: s.file_store for c, s in spec.columns.items() if s.file_store}
     first = next(rows, None)
     if first is None:
         return 0, files  # no entry for a table that holds nothing of the person
@@ -181,8 +187,8 @@ def _table_entries(
             while chunk := spool.read(1 << 16):
                 yield chunk.encode("utf-8")
 
-        archive.write_stream(f"tables/{sel.ref}.json", as_json())
-        archive.write_stream(f"tables/{sel.ref}.csv", as_csv())
+        archive.write_stream(f"tables/{ref}.json", as_json())
+        archive.write_stream(f"tables/{ref}.csv", as_csv())
     return count, files
 
 
@@ -245,6 +251,19 @@ def _collect(
                 result.tables[ref] = result.tables.get(ref, 0) + n
                 result.rows += n
                 file_refs += refs
+    _files_and_mentions(dm, stores, archive, result, ids, own, file_refs)
+    return kinds
+
+
+def _files_and_mentions(
+    dm: DataMap,
+    stores: Stores,
+    archive: _Archive,
+    result: AccessResult,
+    ids: set[Identity],
+    own: dict[str, set[Any]],
+    file_refs: list[tuple[str, str]],
+) -> None:
     for store_name, ref in file_refs:
         fs = stores.files.get(store_name)
         if fs is not None and fs.exists(ref):
@@ -255,7 +274,21 @@ def _collect(
     result.mention_ms = round((time.perf_counter() - started) * 1000, 2)
     result.mentions = len(fragments)
     archive.write_text("mentions.json", json.dumps(fragments, ensure_ascii=False, indent=1))
-    return kinds
+
+
+def _seal(dm: DataMap, archive: _Archive, identity: Identity, result: AccessResult, kinds: set[str]) -> None:
+    """information.html and manifest.json: the last entries of an export."""
+    archive.write_text("information.html", _information(dm, kinds, result.tables))
+    manifest = {
+        "subject": str(identity),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "found": result.found,
+        "message": result.message,
+        "rows": result.rows,
+        "tables": result.tables,
+        "files": archive.entries,
+    }
+    archive.write_text("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
 
 
 @functools.cache
@@ -308,17 +341,7 @@ def access(
     try:
         with stores.reading():
             kinds = _collect(dm, stores, identity, tenant, archive, result)
-        archive.write_text("information.html", _information(dm, kinds, result.tables))
-        manifest = {
-            "subject": str(identity),
-            "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "found": result.found,
-            "message": result.message,
-            "rows": result.rows,
-            "tables": result.tables,
-            "files": archive.entries,
-        }
-        archive.write_text("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        _seal(dm, archive, identity, result, kinds)
     except BaseException:
         archive.close()
         tmp.unlink(missing_ok=True)
@@ -330,3 +353,156 @@ def access(
     tmp.replace(target)
     result.out = str(target)
     return result
+
+
+@dataclass
+class _Export:
+    """One subject's export while a batch is written."""
+
+    identity: Identity
+    result: AccessResult
+    target: Path
+    tmp: Path
+    archive: _Archive
+    people: list[Person] = field(default_factory=list)
+    own: dict[str, set[Any]] = field(default_factory=dict)
+    file_refs: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, ref: str, n: int, keys: Iterator[Any] | list[Any], refs: list[tuple[str, str]]) -> None:
+        if n:
+            self.own.setdefault(ref, set()).update(keys)
+            self.result.tables[ref] = self.result.tables.get(ref, 0) + n
+            self.result.rows += n
+            self.file_refs += refs
+
+
+def _owner_select(
+    dm: DataMap, stores: Stores, ref: str, spec: TableSpec, root: str
+) -> tuple[sa.Table, sa.Select[Any]] | None:
+    """The table's rows with the root key they belong to (``__owner``), for tables reached by
+    one foreign-key path of primary keys; None for the rest (several paths, shared rows, value
+    links), which are read person by person."""
+    store_name, table_name = split_ref(ref)
+    store = stores.sql.get(store_name)
+    if store is None or spec.match:
+        return None
+    table = store.table(table_name)
+    if ref == root:
+        pk = list(table.primary_key.columns)
+        return (table, sa.select(table, pk[0].label("__owner"))) if len(pk) == 1 else None
+    paths = [p for p in spec.paths if p[-1].table == root and split_ref(p[-1].table)[0] == store_name]
+    if len(paths) != 1 or any(h.target is not None for h in paths[0]):
+        return None
+    hops = paths[0]
+    joined: sa.FromClause = table
+    owner: sa.ColumnElement[Any] = table.c[hops[0].column]
+    for i, hop in enumerate(hops[:-1]):
+        hop_table = store.table(split_ref(hop.table)[1])
+        pks = list(hop_table.primary_key.columns)
+        if len(pks) != 1:
+            return None
+        alias = hop_table.alias(f"privet_hop{i}")
+        joined = joined.join(alias, owner == alias.c[pks[0].name])
+        owner = alias.c[hops[i + 1].column]
+    return table, sa.select(table, owner.label("__owner")).select_from(joined)
+
+
+def access_batch(
+    dm: DataMap,
+    settings: Settings,
+    subjects: list[str | Identity],
+    *,
+    out_dir: Path,
+    tenant: str | None = None,
+    stores: Stores | None = None,
+    group: int = 200,
+) -> list[AccessResult]:
+    """Exports for many people at once, one zip each (``out_dir/access-000001.zip`` … in the
+    order given): each table is read once per group of people instead of once per person,
+    and every export holds exactly what :func:`access` gives for that person. A subject that
+    names two people is refused in its result (no file); malformed subjects stop the batch
+    before anything is written."""
+    identities = [as_identity(dm, s) for s in subjects]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    own_stores = stores is None
+    stores = stores or Stores(dm)
+    results: list[AccessResult] = []
+    try:
+        with stores.reading():
+            for start in range(0, len(identities), group):
+                part = identities[start : start + group]
+                results += _export_group(dm, stores, part, start, out_dir, tenant)
+    finally:
+        if own_stores:
+            stores.close()
+    return results
+
+
+def _export_group(
+    dm: DataMap, stores: Stores, identities: list[Identity], start: int, out_dir: Path, tenant: str | None
+) -> list[AccessResult]:
+    exports: list[_Export] = []
+    try:
+        for i, identity in enumerate(identities):
+            target = out_dir / f"access-{start + i + 1:06d}.zip"
+            tmp = target.with_name(f".{target.name}.part")
+            result = AccessResult(subject=str(identity), found=False)
+            ex = _Export(identity, result, target, tmp, _Archive(tmp))
+            exports.append(ex)
+            try:
+                res = resolve(dm, stores, identity, tenant=tenant)
+            except AmbiguousSubject as exc:
+                ex.result.message = f"refused: {exc}"
+                continue
+            ex.people = res.people
+            ex.result.found = res.found
+            if not res.found:
+                ex.result.message = f"nobody in the map's stores has {identity}; the export is empty"
+        for ref, spec in dm.tables.items():
+            owners: dict[Any, tuple[_Export, Person]] = {}
+            root = dm.subjects[spec.subject].root if spec.subject in dm.subjects else None
+            for ex in exports:
+                for person in ex.people:
+                    if person.kind == spec.subject:
+                        owners[person.key] = (ex, person)
+            if not owners or root is None:
+                continue
+            shaped = _owner_select(dm, stores, ref, spec, root)
+            if shaped is None:
+                for ex, person in owners.values():
+                    q = table_query(dm, stores, person, ref, spec)
+                    if q is not None and q.cond is not None:
+                        n, refs = _table_entries(ex.archive, stores, dm, person, q)
+                        ex.add(ref, n, q.sel.keys, refs)
+                continue
+            table, stmt = shaped
+            pk = next(iter(table.primary_key.columns))
+            store = stores.sql[split_ref(ref)[0]]
+            owner_col = stmt.selected_columns["__owner"]
+            for keys in chunks(list(owners), 1000):
+                query = stmt.where(owner_col.in_(keys)).order_by(owner_col, pk)
+                with store.read() as conn:
+                    rows = conn.execute(query).mappings().all()
+                for key, grouped in itertools.groupby(rows, key=lambda r: r["__owner"]):
+                    ex, _person = owners[key]
+                    mine = [{k: v for k, v in r.items() if k != "__owner"} for r in grouped]
+                    n, refs = _write_table(ex.archive, ref, spec, iter(mine))
+                    ex.add(ref, n, [r[pk.name] for r in mine], refs)
+        for ex in exports:
+            if ex.people:
+                ids = set().union(*(p.identities for p in ex.people)) | {ex.identity}
+                _files_and_mentions(dm, stores, ex.archive, ex.result, ids, ex.own, ex.file_refs)
+            _seal(dm, ex.archive, ex.identity, ex.result, {p.kind for p in ex.people})
+    except BaseException:
+        for ex in exports:
+            ex.archive.close()
+            ex.tmp.unlink(missing_ok=True)
+        raise
+    for ex in exports:
+        ex.archive.close()
+        if ex.result.message.startswith("refused:"):
+            ex.tmp.unlink(missing_ok=True)
+            continue
+        ex.tmp.replace(ex.target)
+        ex.result.out = str(ex.target)
+    return [ex.result for ex in exports]

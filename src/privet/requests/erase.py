@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,10 @@ class ErasureResult:
     leftovers: list[dict[str, Any]] = field(default_factory=list)
     certificate: str | None = None
     message: str = ""
+    # Milliseconds per phase: plan (resolution and plan), transaction (the store transactions,
+    # mentions included), mentions (the redaction pass over other people's free text),
+    # verification, record (certificate, suppression and audit in Privet's state).
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +60,7 @@ class ErasureResult:
             "leftovers": self.leftovers,
             "certificate": self.certificate,
             "message": self.message,
+            "timings_ms": self.timings,
         }
 
 
@@ -160,6 +166,7 @@ def _erase(
     tenant: str | None,
     actor: str,
 ) -> None:
+    started = time.perf_counter()
     if not dry_run:
         result.files_deleted += journal.finish(db, stores)
     preflight(dm, stores)
@@ -170,6 +177,7 @@ def _erase(
     result.found = True
     ids = person_identities(dm, stores, res)
     selections = plan(dm, stores, res)
+    _lap(result, "plan", started)
     if dry_run:
         _describe_plan(result, selections)
         return
@@ -216,6 +224,8 @@ def _execute(
     sup_key = derive_key(master, "suppression")
     cert = str(uuid.uuid4())
     outcomes: dict[str, StoreOutcome] = {}
+    started = time.perf_counter()
+    mention_ms = 0.0
     for store_name, store in stores.sql.items():
         schema = store.schema().tables
         ctx = EraseContext(dm, store, schema, ids, pseudo_key)
@@ -235,7 +245,10 @@ def _execute(
             ) from exc
         journal.mark_committed(db, entry_ids)
         outcomes[store_name] = probe
+        mention_ms += ctx.mention_ms
     result.files_deleted += journal.finish(db, stores)
+    _lap(result, "transaction", started)
+    result.timings["mentions"] = round(mention_ms, 2)
     for outcome in outcomes.values():
         for ref, actions in outcome.tables.items():
             counts = dict(actions)
@@ -276,8 +289,11 @@ def _execute(
             r["rows"] += 1
             r["until"] = max(r["until"], h["until"])
     result.retained = [{**r, "until": r["until"].isoformat()} for r in retained.values()]
+    started = time.perf_counter()
     result.leftovers = leftovers(dm, stores, ids)
     result.verified = not result.leftovers
+    _lap(result, "verification", started)
+    started = time.perf_counter()
     result.certificate = cert
     summary = {
         "tables": result.tables,
@@ -320,3 +336,8 @@ def _execute(
     for ident in ids:
         if ident.kind in ("email", "phone", "id"):
             consent.forget(ident)
+    _lap(result, "record", started)
+
+
+def _lap(result: ErasureResult, phase: str, started: float) -> None:
+    result.timings[phase] = round((time.perf_counter() - started) * 1000, 2)

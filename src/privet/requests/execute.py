@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ class EraseContext:
     outcome: StoreOutcome = field(default_factory=StoreOutcome)
     # (table, column) whose rows pointing at the person were all deleted earlier in this transaction.
     emptied: set[tuple[str, str]] = field(default_factory=set)
+    mention_ms: float = 0.0  # time spent redacting mentions in other people's free text
 
 
 def order_children_first(selections: list[Selection], schema: dict[str, TableInfo]) -> list[Selection]:
@@ -85,7 +87,9 @@ def erase_in_store(conn: Connection, ctx: EraseContext, selections: list[Selecti
             single_hop = len(sel.spec.paths) == 1 and len(sel.spec.paths[0]) == 1
             if not kept and not shared and not sel.links and single_hop:
                 ctx.emptied.add((split_ref(sel.ref)[1], sel.spec.paths[0][0].column))
+    started = time.perf_counter()
     _redact_mentions(conn, ctx)
+    ctx.mention_ms += (time.perf_counter() - started) * 1000
 
 
 def _personal_columns(sel: Selection) -> dict[str, ColumnSpec]:
