@@ -147,3 +147,34 @@ def test_when_housekeeping_runs_and_a_tenant_contact_is_malformed_then_json_and_
     assert code == 2 and "not an email address" in err
     code, doc, err = privet("tenants", "add", "t9", "--contact", "DPO@t9.example", "--json", cwd=demo)
     assert code == 0 and doc["id"] == "t9", err
+
+
+def test_when_a_file_of_subjects_is_exported_then_each_gets_its_own_zip(demo: Path) -> None:
+    db = sqlite3.connect(demo / "demo.db")
+    emails = [r[0] for r in db.execute("SELECT email FROM users WHERE id IN (5, 6) ORDER BY id")]
+    db.close()
+    (demo / "people.txt").write_text(
+        f"# people who asked\nemail={emails[0]}\n\nemail={emails[1]}\nemail=nobody@example.com\n"
+    )
+    code, doc, err = privet("access", "--subjects-file", "people.txt", "--out-dir", "exp", "--json", cwd=demo)
+    assert code == 0, err
+    assert doc["subjects"] == 3 and doc["found"] == 2 and doc["rows"] > 10
+    one, two, nobody = doc["results"]
+    assert one["out"] == "exp/access-000001.zip" and (demo / one["out"]).exists()
+    code, alone, _ = privet(
+        "access", "--subject", f"email={emails[1]}", "--out", "alone.zip", "--json", cwd=demo
+    )
+    assert code == 0 and alone["tables"] == two["tables"] and alone["rows"] == two["rows"]
+    assert not nobody["found"]
+
+
+def test_when_the_subjects_file_has_a_bad_line_then_exit_2_names_the_line_and_nothing_is_written(
+    demo: Path,
+) -> None:
+    (demo / "bad.txt").write_text("email=a@example.com\nphone=not a number\n")
+    code, doc, _ = privet("access", "--subjects-file", "bad.txt", "--out-dir", "none", "--json", cwd=demo)
+    assert code == 2 and doc["error"] == "BadInput"
+    assert "bad.txt:2" in doc["message"]
+    assert not (demo / "none").exists()
+    code, doc, _ = privet("access", "--json", cwd=demo)
+    assert code == 2 and "--subject" in doc["message"]

@@ -9,8 +9,11 @@ from typing import Annotated, Any
 import typer
 
 from privet.cli.common import JsonOption, MapOption, SubjectOption, emit, state
+from privet.datamap import DataMap
 from privet.errors import BadInput
-from privet.requests import access, erase, object_to, rectify, restrict
+from privet.identity import Identity
+from privet.requests import access, access_batch, erase, object_to, rectify, restrict
+from privet.requests.erase import as_identity
 
 TenantOption = Annotated[str | None, typer.Option("--tenant", help="Only this tenant's (controller's) rows.")]
 
@@ -19,10 +22,22 @@ def register(app: typer.Typer) -> None:
     @app.command("access")
     def access_cmd(
         ctx: typer.Context,
-        subject: SubjectOption,
+        subject: Annotated[
+            str | None,
+            typer.Option("--subject", "-s", help="The person: KEY=VALUE, e.g. email=anna@example.com."),
+        ] = None,
         map_path: MapOption = None,
         out: Annotated[
             Path | None, typer.Option("--out", "-o", help="Where to write the export zip.")
+        ] = None,
+        subjects_file: Annotated[
+            Path | None,
+            typer.Option(
+                "--subjects-file", help="Export many people at once: one KEY=VALUE per line, one zip each."
+            ),
+        ] = None,
+        out_dir: Annotated[
+            Path | None, typer.Option("--out-dir", help="Folder for the zips of --subjects-file (./exports).")
         ] = None,
         tenant: TenantOption = None,
         as_json: JsonOption = False,
@@ -32,7 +47,28 @@ def register(app: typer.Typer) -> None:
         Example: privet access --subject email=anna@example.com --out anna.zip
         """
         st = state(ctx)
+        if (subject is None) == (subjects_file is None):
+            raise BadInput(
+                "give either --subject or --subjects-file",
+                hint="e.g. --subject email=anna@example.com, or --subjects-file people.txt --out-dir exports",
+            )
         dm = st.load_map(map_path)
+        if subjects_file is not None:
+            subjects = _subjects_from(dm, subjects_file)
+            folder = out_dir or Path("exports")
+            results = access_batch(dm, st.settings, list(subjects), out_dir=folder, tenant=tenant)
+            found = sum(r.found for r in results)
+            doc = {
+                "subjects": len(results),
+                "found": found,
+                "rows": sum(r.rows for r in results),
+                "out_dir": str(folder),
+                "results": [r.to_dict() for r in results],
+            }
+            human = f"{len(results)} exports ({found} people found, {doc['rows']} rows) -> {folder}"
+            emit(doc, as_json, human)
+            return
+        assert subject is not None
         result = access(dm, st.settings, subject, out=out, tenant=tenant)
         human = (
             f"{result.rows} rows from {len(result.tables)} tables and {result.files} files -> {result.out}"
@@ -124,3 +160,23 @@ def register(app: typer.Typer) -> None:
         "Example: privet object --subject email=anna@example.com",
         "objection of {subject} recorded; marketing suppressed",
     )
+
+
+def _subjects_from(dm: DataMap, path: Path) -> list[Identity]:
+    """KEY=VALUE per line (blank lines and # comments skipped); a bad line stops everything."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}", value=str(path)) from exc
+    out = []
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        try:
+            out.append(as_identity(dm, text))
+        except BadInput as exc:
+            raise BadInput(
+                f"{path}:{number}: {exc.message}", value=text, hint=exc.hint or "one KEY=VALUE per line"
+            ) from exc
+    return out
