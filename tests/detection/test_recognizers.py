@@ -22,6 +22,13 @@ FOUND = [
     ("ip_address", "v6 2001:db8::1 seen", "2001:db8::1"),
     ("national_id", "DNI 12345678Z", "12345678Z"),
     ("national_id", "NINO AB123456C please", "AB123456C"),
+    ("national_id", "NIE X2482300W adjunto", "X2482300W"),
+    ("national_id", "codice fiscale RCCMNL83S18D969H grazie", "RCCMNL83S18D969H"),
+    ("national_id", "my PPS is 6433435F", "6433435F"),
+    ("national_id", "henkilötunnus 131052-308T", "131052-308T"),
+    ("national_id", "BSN 111222333 graag", "111222333"),
+    ("national_id", "CPR 211062-5629 vedlagt", "211062-5629"),
+    ("national_id", "personnummer 880320-0016", "880320-0016"),
     ("person_name", "Hallo, ich bin Anna Schmidt.", "Anna Schmidt"),
     ("person_name", "Bonjour, Chloé Dubois ici", "Chloé Dubois"),
     ("postal_address", "Lieferung an Hauptstraße 5, 10115 Berlin bitte", "Hauptstraße 5, 10115 Berlin"),
@@ -57,6 +64,7 @@ NOT_FOUND = [
     ("bare_date", "the meeting is on 12.03.2025"),
     ("ordinary_prose", "The weather in Berlin is nice and the project is on time."),
     ("lower_case_words", "anna schmidt is not capitalised here"),
+    ("short_number_after_id", "your customer ID 123456 is ready"),
 ]
 
 
@@ -104,3 +112,21 @@ def test_when_findings_overlap_then_the_strongest_wins_and_spans_do_not_overlap(
     )
     assert [f.type for f in found] == ["person_name", "email", "phone", "postal_address"]
     assert all(a.end <= b.start for a, b in itertools.pairwise(found))
+
+
+def test_when_an_identifier_is_valid_then_its_shape_passes_the_prefilter() -> None:
+    # The shape prefilter skips the validators: it must let through every value one of them accepts.
+    from privet.detection.recognizers.national_id import _DISTINCTIVE, DISTINCTIVE_SHAPE
+
+    examples = ["12345678Z", "X2482300W", "RCCMNL83S18D969H", "00743110157", "AB123456C", "6433435F"]
+    examples += ["6433435OA", "131052-308T", "131052A308T"]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-+ "
+    valid = 0
+    for example in examples:
+        for i in range(len(example)):
+            for c in alphabet:
+                value = example[:i] + c + example[i + 1 :]
+                if any(mod.is_valid(value) for mod in _DISTINCTIVE):
+                    valid += 1
+                    assert DISTINCTIVE_SHAPE.fullmatch(value.replace(" ", "").replace("-", "").upper()), value
+    assert valid >= len(examples)

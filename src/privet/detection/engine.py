@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 from privet.detection.finding import ENTITY_TYPES, Finding, resolve_overlaps
 from privet.detection.recognizers import ALL, Recognizer
@@ -52,6 +54,17 @@ def _scan_chunk(args: tuple[list[str], str, list[str] | None]) -> list[list[Find
     return [scan(line, region=region, types=types) for line in lines]
 
 
+def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
+    buf: list[str] = []
+    for line in lines:
+        buf.append(line)
+        if len(buf) == size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
+
+
 def scan_lines(
     lines: Iterable[str],
     *,
@@ -60,41 +73,127 @@ def scan_lines(
     workers: int = 1,
     chunk: int = 2000,
 ) -> Iterator[tuple[int, list[Finding]]]:
-    """(line number from 1, findings) for each line; ``workers > 1`` uses a process pool."""
+    """(line number from 1, findings) for each line, in order; ``workers > 1`` uses a process pool.
+
+    Memory stays flat: the pool holds at most ``2 * workers`` chunks of ``chunk`` lines in
+    flight, and results are yielded in input order as soon as the oldest chunk is done.
+    """
     tlist = sorted(types) if types is not None else None
+    if tlist is not None:
+        _recognizers(tlist)  # unknown types fail here, not in a worker
     if workers <= 1:
         for no, line in enumerate(lines, start=1):
             yield no, scan(line, region=region, types=tlist)
         return
     no = 0
+    pending: deque[Future[list[list[Finding]]]] = deque()
     with ProcessPoolExecutor(workers) as pool:
-        batch: list[list[str]] = []
-        buf: list[str] = []
-        for line in lines:
-            buf.append(line)
-            if len(buf) == chunk:
-                batch.append(buf)
-                buf = []
-            if len(batch) == workers * 2:
-                for res in pool.map(_scan_chunk, [(b, region, tlist) for b in batch]):
-                    for f in res:
-                        no += 1
-                        yield no, f
-                batch = []
-        if buf:
-            batch.append(buf)
-        for res in pool.map(_scan_chunk, [(b, region, tlist) for b in batch]):
-            for f in res:
+        for buf in _chunks(lines, chunk):
+            pending.append(pool.submit(_scan_chunk, (buf, region, tlist)))
+            while len(pending) > 2 * workers:
+                for found in pending.popleft().result():
+                    no += 1
+                    yield no, found
+        while pending:
+            for found in pending.popleft().result():
                 no += 1
-                yield no, f
+                yield no, found
+
+
+_BLOCK = 1 << 20  # files are read, decoded and handed to workers a megabyte of whole lines at a time
+
+
+def _blocks(fh: BinaryIO) -> Iterator[bytes]:
+    """Whole lines, about ``_BLOCK`` bytes at a time (a cut at a newline never splits a UTF-8 character)."""
+    rest = b""
+    while data := fh.read(_BLOCK):
+        data = rest + data
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield data[:cut]
+        rest = data[cut:]
+    if rest:
+        yield rest
+
+
+def _block_lines(block: bytes) -> list[str]:
+    text = block.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    if "\r" in text:
+        lines = [line.rstrip("\r") for line in lines]
+    return lines
+
+
+def _scan_block(args: tuple[bytes, str, list[str] | None]) -> tuple[int, list[tuple[int, list[Finding]]]]:
+    """(lines in the block, [(index in the block, findings)] for the lines with findings)."""
+    block, region, types = args
+    lines = _block_lines(block)
+    found = [(i, f) for i, line in enumerate(lines) if (f := scan(line, region=region, types=types))]
+    return len(lines), found
 
 
 def scan_file(
-    path: str | Path, *, region: str = "DE", types: Collection[str] | None = None, workers: int = 1
+    path: str | Path,
+    *,
+    region: str = "DE",
+    types: Collection[str] | None = None,
+    workers: int = 1,
+    on_progress: Callable[[int], None] | None = None,
+    only_found: bool = False,
 ) -> Iterator[tuple[int, list[Finding]]]:
-    """Stream a text file line by line (flat memory): (line number, findings)."""
-    with Path(path).open(encoding="utf-8", errors="replace") as fh:
-        yield from scan_lines((line.rstrip("\n") for line in fh), region=region, types=types, workers=workers)
+    """Stream a text file (flat memory): (line number from 1, findings), in order.
+
+    Every line is reported unless ``only_found``, which skips lines without findings.
+    ``workers > 1`` scans megabyte blocks in a process pool (at most ``2 * workers``
+    blocks in flight). ``on_progress(bytes_read)`` is called after each block.
+    """
+    tlist = sorted(types) if types is not None else None
+    if tlist is not None:
+        _recognizers(tlist)  # unknown types fail here, not in a worker
+    read = 0
+    base = 0  # lines before the current block
+
+    def emit(n_lines: int, found: list[tuple[int, list[Finding]]]) -> Iterator[tuple[int, list[Finding]]]:
+        if only_found:
+            for i, f in found:
+                yield base + i + 1, f
+            return
+        hits = dict(found)
+        for i in range(n_lines):
+            yield base + i + 1, hits.get(i, [])
+
+    with Path(path).open("rb") as fh:
+        if workers <= 1:
+            for block in _blocks(fh):
+                read += len(block)
+                n_lines, found = _scan_block((block, region, tlist))
+                yield from emit(n_lines, found)
+                base += n_lines
+                if on_progress is not None:
+                    on_progress(read)
+            return
+        pending: deque[tuple[int, Future[tuple[int, list[tuple[int, list[Finding]]]]]]] = deque()
+        with ProcessPoolExecutor(workers) as pool:
+            for block in _blocks(fh):
+                pending.append((len(block), pool.submit(_scan_block, (block, region, tlist))))
+                while len(pending) > 2 * workers or (pending and pending[0][1].done()):
+                    size, fut = pending.popleft()
+                    n_lines, found = fut.result()
+                    yield from emit(n_lines, found)
+                    base += n_lines
+                    read += size
+                    if on_progress is not None:
+                        on_progress(read)
+            while pending:
+                size, fut = pending.popleft()
+                n_lines, found = fut.result()
+                yield from emit(n_lines, found)
+                base += n_lines
+                read += size
+                if on_progress is not None:
+                    on_progress(read)
 
 
 _DIGIT = re.compile(r"\d")

@@ -35,6 +35,12 @@ nino = _Nino
 # Identifiers with letters or a fixed punctuation are distinctive on their own; bare digit runs
 # (BSN, PESEL, Steuer-ID, CPR…) collide with order numbers and need a context word.
 _DISTINCTIVE: tuple[ModuleType | type[_Nino], ...] = (dni, nie, codicefiscale, nino, pps, hetu)
+# The shapes they can have, upper case without spaces and dashes: DNI, NIE, codice fiscale (16
+# characters, or 11 digits), NINO, PPS, HETU. A candidate of no such shape skips the validators.
+DISTINCTIVE_SHAPE = re.compile(
+    r"\d{8}[A-Z]|[XYZ]\d{7}[A-Z]|[A-Z0-9]{16}|\d{11}|[A-Z]{2}\d{6}[A-D]|\d{7}[A-W][ABHWTX]?"
+    r"|\d{6}[+A-FU-Y]?\d{3}[0-9A-Z]"
+)
 _NUMERIC: tuple[ModuleType, ...] = (nir, bsn, pesel, idnr, cpr, personnummer)
 
 ID_CONTEXT: tuple[str, ...] = (
@@ -75,10 +81,12 @@ ID_CONTEXT: tuple[str, ...] = (
 class NationalIdRecognizer(Recognizer):
     type = "national_id"
     needs_digit = True
+    # Punctuated and spaced forms come first, so that HETU, CPR and personnummer are taken
+    # whole rather than as the digit run before their dash.
     pattern = re.compile(
-        r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]{6,20}|\d{6}[-+A]\d{3}[0-9A-Za-z]|[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]"
+        r"(?<![A-Za-z0-9])(?:\d{6}[-+A]\d{3}[0-9A-Za-z]|\d{6}-\d{4}|[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]"
         r"|\d{1,2}\s?\d{2}\s?\d{2}\s?\d{2}\s?\d{3}\s?\d{3}\s?\d{2}|\d{3}[ .-]?\d{3}[ .-]?\d{3,5}"
-        r"|\d{6}-\d{4})(?![A-Za-z0-9])"
+        r"|(?=[A-Za-z]*\d)[A-Za-z0-9]{6,20})(?![A-Za-z0-9])"
     )
     base_score = 0.9
 
@@ -86,13 +94,18 @@ class NationalIdRecognizer(Recognizer):
         if not any(c.isdigit() for c in candidate):
             return None
         window = before(text, start, 30)
-        for mod in _DISTINCTIVE:
-            if mod.is_valid(candidate):
-                return self.base_score
+        if DISTINCTIVE_SHAPE.fullmatch(candidate.replace(" ", "").replace("-", "").upper()):
+            for mod in _DISTINCTIVE:
+                if mod.is_valid(candidate):
+                    return self.base_score
         has_context = any(w in window for w in ID_CONTEXT)
         if not has_context or any(w in window for w in NEGATIVE_NUMBER_CONTEXT if w not in ("#",)):
             return None
+        digits = sum(c.isdigit() for c in candidate)
         for mod in _NUMERIC:
+            # python-stdnum pads a BSN to 9 digits: a shorter run is not one (real ones have 8 or 9).
+            if mod is bsn and digits < 8:
+                continue
             if mod.is_valid(candidate):
                 return 0.85
         return None
