@@ -103,10 +103,10 @@ def scan_lines(
 _BLOCK = 1 << 20  # files are read, decoded and handed to workers a megabyte of whole lines at a time
 
 
-def _blocks(fh: BinaryIO) -> Iterator[bytes]:
-    """Whole lines, about ``_BLOCK`` bytes at a time (a cut at a newline never splits a UTF-8 character)."""
+def _blocks(fh: BinaryIO, size: int) -> Iterator[bytes]:
+    """Whole lines, about ``size`` bytes at a time (a cut at a newline never splits a UTF-8 character)."""
     rest = b""
-    while data := fh.read(_BLOCK):
+    while data := fh.read(size):
         data = rest + data
         cut = data.rfind(b"\n") + 1
         if cut:
@@ -142,12 +142,14 @@ def scan_file(
     workers: int = 1,
     on_progress: Callable[[int], None] | None = None,
     only_found: bool = False,
+    block: int = _BLOCK,
 ) -> Iterator[tuple[int, list[Finding]]]:
     """Stream a text file (flat memory): (line number from 1, findings), in order.
 
     Every line is reported unless ``only_found``, which skips lines without findings.
-    ``workers > 1`` scans megabyte blocks in a process pool (at most ``2 * workers``
-    blocks in flight). ``on_progress(bytes_read)`` is called after each block.
+    The file is read in blocks of about ``block`` bytes of whole lines; ``workers > 1``
+    scans them in a process pool (at most ``2 * workers`` blocks in flight).
+    ``on_progress(bytes_read)`` is called after each block.
     """
     tlist = sorted(types) if types is not None else None
     if tlist is not None:
@@ -166,9 +168,9 @@ def scan_file(
 
     with Path(path).open("rb") as fh:
         if workers <= 1:
-            for block in _blocks(fh):
-                read += len(block)
-                n_lines, found = _scan_block((block, region, tlist))
+            for data in _blocks(fh, block):
+                read += len(data)
+                n_lines, found = _scan_block((data, region, tlist))
                 yield from emit(n_lines, found)
                 base += n_lines
                 if on_progress is not None:
@@ -176,8 +178,8 @@ def scan_file(
             return
         pending: deque[tuple[int, Future[tuple[int, list[tuple[int, list[Finding]]]]]]] = deque()
         with ProcessPoolExecutor(workers) as pool:
-            for block in _blocks(fh):
-                pending.append((len(block), pool.submit(_scan_block, (block, region, tlist))))
+            for data in _blocks(fh, block):
+                pending.append((len(data), pool.submit(_scan_block, (data, region, tlist))))
                 while len(pending) > 2 * workers or (pending and pending[0][1].done()):
                     size, fut = pending.popleft()
                     n_lines, found = fut.result()
