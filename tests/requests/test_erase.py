@@ -204,3 +204,41 @@ def test_when_hold_period_is_counted_then_it_runs_to_end_of_year_plus_years() ->
     assert hold_until(dt.date(2024, 3, 1), "DE", 8) == dt.date(2032, 12, 31)
     assert hold_until(dt.date(2025, 3, 1), "DE") == dt.date(2033, 12, 31)
     assert hold_until(dt.date(2025, 3, 1), "FR") == dt.date(2035, 12, 31)
+
+
+def test_when_values_of_the_person_remain_then_verification_names_each_place(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    from privet.identity import Identity
+    from privet.requests.verify import leftovers
+    from privet.stores import Stores
+
+    url, rec = shop
+    dm = shop_map(url, rec)
+    ids = {Identity("email", "anna@example.com"), Identity("phone", "+491761234567")}
+    stores = Stores(dm)
+    try:
+        before = {(f["table"], f["column"]): f["rows"] for f in leftovers(dm, stores, ids)}
+        # Her address and phone in her user row, the invoice's email, her call, her message and
+        # Bob's message about her; the retained party_name is not searched.
+        assert before[("shop.users", "email")] == 1 and before[("shop.users", "phone")] == 1
+        assert before[("shop.invoices", "party_email")] == 1
+        assert before[("shop.calls", "caller_number")] == 2
+        assert before[("shop.messages", "body")] == 2
+        assert ("shop.invoices", "party_name") not in before
+        assert erase(dm, settings, "email=anna@example.com", stores=stores).verified
+        assert leftovers(dm, stores, ids) == []
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:  # written again after the erasure, in another spelling
+            conn.execute(
+                sa.text("INSERT INTO messages (id, author_id, body) VALUES (90, 2, 'ring 0176-123 4567')")
+            )
+            conn.execute(sa.text("UPDATE invoices SET party_email = 'ANNA@example.com' WHERE id = 21"))
+        engine.dispose()
+        after = leftovers(dm, stores, ids)
+        assert sorted((f["table"], f["column"], f["rows"]) for f in after) == [
+            ("shop.invoices", "party_email", 1),
+            ("shop.messages", "body", 1),
+        ]
+    finally:
+        stores.close()

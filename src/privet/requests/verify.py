@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,8 +18,10 @@ from privet.stores import Stores
 def leftovers(
     dm: DataMap, stores: Stores, identities: set[Identity], limit: int = 50
 ) -> list[dict[str, Any]]:
-    """Locations (table, column, rows) where an identifier of the person is still found."""
-    found: list[dict[str, Any]] = []
+    """Locations (table, column, rows) where an identifier of the person is still found: one
+    statement per store (a UNION ALL of every searched column, at most ``limit`` rows each),
+    the candidates then checked exactly in Python."""
+    searches: dict[str, list[tuple[str, str, str | None, sa.Select[Any]]]] = defaultdict(list)
     for ref, spec in dm.tables.items():
         store_name, table_name = split_ref(ref)
         store = stores.sql.get(store_name)
@@ -26,31 +29,41 @@ def leftovers(
             continue
         table = store.table(table_name)
         retained = set(spec.legal_hold.retain) if spec.legal_hold else set()
-        with store.read() as conn:
-            for col, cspec in spec.columns.items():
-                if col in retained or col not in table.c:
+        for col, cspec in spec.columns.items():
+            if col in retained or col not in table.c:
+                continue
+            kind = cspec.cat.identity
+            cond: sa.ColumnElement[bool] | None
+            if kind in ("email", "phone"):
+                values = {i.value for i in identities if i.kind == kind}
+                cond = equals_identity(table.c[col], kind, values) if values else None
+            elif cspec.cat.free_text:
+                kind, cond = None, mention_filter(table, col, identities)
+            else:
+                continue
+            if cond is not None:
+                n = len(searches[store_name])
+                piece = sa.select(sa.literal(n).label("q"), _as_text(table.c[col]).label("v")).where(cond)
+                searches[store_name].append((ref, col, kind, piece.limit(limit)))
+    found: list[dict[str, Any]] = []
+    for store_name, pieces in searches.items():
+        # Each part keeps its own LIMIT inside a subquery (portable to SQLite, PostgreSQL, MariaDB).
+        parts = [sa.select(p.subquery(f"s{i}")) for i, (_r, _c, _k, p) in enumerate(pieces)]
+        union = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+        counts: dict[int, int] = defaultdict(int)
+        with stores.sql[store_name].read() as conn:
+            for q, value in conn.execute(union):
+                ref, col, kind, _p = pieces[q]
+                if value is None:
                     continue
-                kind = cspec.cat.identity
-                if kind in ("email", "phone"):
-                    values = {i.value for i in identities if i.kind == kind}
-                    if not values:
-                        continue
-                    rows = conn.execute(
-                        sa.select(table.c[col])
-                        .where(equals_identity(table.c[col], kind, values))
-                        .limit(limit)
-                    ).all()
-                    n = sum(1 for (v,) in rows if value_matches(kind, v, values, dm.default_region))
-                elif cspec.cat.free_text:
-                    cond = mention_filter(table, col, identities)
-                    if cond is None:
-                        continue
-                    rows = conn.execute(sa.select(_as_text(table.c[col])).where(cond).limit(limit)).all()
-                    n = sum(
-                        1 for (v,) in rows if v and mentions(str(v), identities, region=dm.default_region)
+                if kind is not None:
+                    hit = value_matches(
+                        kind, value, {i.value for i in identities if i.kind == kind}, dm.default_region
                     )
                 else:
-                    continue
-                if n:
-                    found.append({"table": ref, "column": col, "rows": n})
+                    hit = bool(mentions(str(value), identities, region=dm.default_region))
+                counts[q] += hit
+        for q, (ref, col, _k, _p) in enumerate(pieces):
+            if counts[q]:
+                found.append({"table": ref, "column": col, "rows": counts[q]})
     return found
