@@ -9,6 +9,7 @@ versions, timestamps, tracking numbers, amounts, IBANs with bad check digits,
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 FIRST = [
@@ -233,3 +234,32 @@ def prose(size_bytes: int, seed: int = 5) -> str:
         out.append(line)
         size += len(line) + 1
     return "\n".join(out)
+
+
+CHAT = (
+    "ok see you at the station later",
+    "did anyone check the slides for tomorrow?",
+    "Thanks, that works for me",
+    "je pense que la réunion est annulée",
+    "Kannst du mir die Unterlagen schicken?",
+    "lunch at the usual place?",
+    "the build is green again",
+    "I will be a bit late today, sorry",
+)
+
+
+def chat_log(size_bytes: int, seed: int = 3, every: int = 10) -> Iterator[bytes]:
+    """A chat log of at least ``size_bytes``, in blocks: ``[hh:mm] nick: text`` lines, one in ``every``
+    a corpus message (most of those hold personal data), the others ordinary chat."""
+    rng = random.Random(seed)
+    messages = [m.text for m in corpus(5000, seed=seed)]
+    nicks = ["lena", "tom_k", "marc", "sophie", "jo", "ben"]
+    written = 0
+    while written < size_bytes:
+        lines = []
+        for n in range(10_000):
+            text = rng.choice(messages) if n % every == 0 else rng.choice(CHAT)
+            lines.append(f"[{rng.randrange(24):02d}:{rng.randrange(60):02d}] {rng.choice(nicks)}: {text}\n")
+        block = "".join(lines).encode()
+        written += len(block)
+        yield block
