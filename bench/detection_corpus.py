@@ -137,7 +137,9 @@ def _personal(rng: random.Random) -> Message:
         elif kind == 5:
             b.add("Karte ").add(rng.choice(CARDS), "payment_card").add(" wurde abgelehnt")
         elif kind == 6:
-            b.add("Folg mir auf Instagram ").add(f"@{first.lower()}_{rng.randrange(99)}", "social_handle")
+            b.add("Folg mir auf Instagram ").add(
+                f"@{first.lower().replace('é', 'e')}_{rng.randrange(99)}", "social_handle"
+            )  # handles are ASCII on every network
         else:
             b.add("Ausweis: DNI ").add(rng.choice(IDS[:1]), "national_id").add(" liegt vor")
     elif lang == "fr":
