@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,8 +13,10 @@ from privet.identity import try_normalize_phone
 _PHONE_NOISE = (" ", "-", "(", ")", ".", "/", "+")
 
 
+@functools.lru_cache(maxsize=1024)
 def digits_only(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """The column with phone punctuation stripped, in SQL every dialect runs (nested REPLACE)."""
+    """The column with phone punctuation stripped, in SQL every dialect runs (nested REPLACE);
+    built once per column (a column object lives as long as its reflected table)."""
     expr: sa.ColumnElement[Any] = col
     for ch in _PHONE_NOISE:
         # Inline constants (ours, never user input) so an expression index on the same chain applies.

@@ -60,6 +60,8 @@ class StateDB:
     def __init__(self, url: str, engine: Engine | None = None) -> None:
         self.url = url
         self.engine = engine or make_engine(url)
+        if self.engine.dialect.name == "sqlite" and engine is None:
+            sa.event.listen(self.engine, "connect", _state_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -70,6 +72,16 @@ class StateDB:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _state_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """Privet's own SQLite state in WAL mode: readers never wait for the writer, and a commit is
+    one append to the log (synchronous=NORMAL: durable across a crash of Privet, not across a
+    power cut in the same instant; use PostgreSQL state where that matters)."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
 
 
 def open_state(url: str, *, upgrade: bool = True) -> StateDB:
