@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 from privet.detection.finding import ENTITY_TYPES, Finding, resolve_overlaps
 from privet.detection.recognizers import ALL, Recognizer
+from privet.detection.recognizers.base import count_digits
 from privet.detection.recognizers.dates import parse_date
 from privet.errors import UnknownName
 
@@ -33,11 +34,15 @@ def scan(text: str, *, region: str = "DE", types: Collection[str] | None = None)
     if not text:
         return []
     found: list[Finding] = []
-    has_digit = _DIGIT.search(text) is not None
-    for rec in _recognizers(types):
-        if rec.needs_digit and not has_digit:
+    digits = count_digits(text)
+    lower = None  # the lower-cased text, made once if a recognizer's gate needs it
+    for rec in ALL if types is None else _recognizers(types):
+        if digits < rec.min_digits:
             continue
-        found.extend(rec.find(text, region))
+        if rec.gate_lower and lower is None:
+            lower = text.lower()
+        if rec.possible(text, digits, lower):
+            found.extend(rec.candidates(text, region))
     return resolve_overlaps(found) if len(found) > 1 else found
 
 
@@ -198,7 +203,6 @@ def scan_file(
                     on_progress(read)
 
 
-_DIGIT = re.compile(r"\d")
 _HANDLE = re.compile(r"^@[A-Za-z_][A-Za-z0-9_.]{1,29}$")
 
 

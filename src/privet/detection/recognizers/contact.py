@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import phonenumbers
 
 from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, before
-from privet.detection.finding import Finding
 from privet.detection.recognizers.base import Recognizer
 
 
@@ -28,11 +26,16 @@ class EmailRecognizer(Recognizer):
         return self.base_score
 
 
+# Dates, times, amounts and versions look like digit runs with separators.
+_DATE_LIKE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?:\s|$)")
+_AMOUNT_END = re.compile(r"\d\.\d{2}$")
+
+
 class PhoneRecognizer(Recognizer):
     """Phone numbers validated by libphonenumber, national formats in the default region."""
 
     type = "phone"
-    needs_digit = True
+    min_digits = 7  # a valid candidate holds 7 to 15 of them
     pattern = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d\s().\-/]{5,22}\d(?!\w)")
     base_score = 0.85
     context = (
@@ -56,23 +59,17 @@ class PhoneRecognizer(Recognizer):
         "número",
     )
 
-    def find(self, text: str, region: str) -> Iterator[Finding]:
-        digits = sum(c.isdigit() for c in text)
-        if digits < 6:
-            return
-        yield from super().find(text, region)
-
     def validate(self, candidate: str, text: str, start: int, region: str) -> float | None:
-        digits = sum(c.isdigit() for c in candidate)
+        digits = sum(map(str.isdigit, candidate))
         if digits < 7 or digits > 15:
             return None
         window = before(text, start, 25)
         if any(w in window for w in NEGATIVE_NUMBER_CONTEXT):
             return None
         # Dates, times, amounts and versions look like digit runs with separators.
-        if re.match(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?:\s|$)", candidate.strip()):
+        if _DATE_LIKE.match(candidate.strip()):
             return None
-        if re.search(r"\d\.\d{2}$", candidate) and "," not in candidate and candidate.count(".") == 1:
+        if _AMOUNT_END.search(candidate) and "," not in candidate and candidate.count(".") == 1:
             return None
         try:
             num = phonenumbers.parse(candidate, region)
@@ -92,10 +89,9 @@ class SocialHandleRecognizer(Recognizer):
     )
     base_score = 0.7
 
-    def find(self, text: str, region: str) -> Iterator[Finding]:
-        if "@" not in text and ".com/" not in text and ".me/" not in text:
-            return  # neither a handle nor a profile address can be here
-        yield from super().find(text, region)
+    def possible(self, text: str, digits: int, lower: str | None = None) -> bool:
+        # Neither a handle nor a profile address can be in a text without these.
+        return "@" in text or ".com/" in text or ".me/" in text
 
     context = (
         "twitter",

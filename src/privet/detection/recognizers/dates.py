@@ -53,7 +53,10 @@ def parse_date(text: str) -> dt.date | None:
 
 class DateOfBirthRecognizer(Recognizer):
     type = "date_of_birth"
-    needs_digit = True
+    min_digits = 6  # d.m.yyyy at least
+    # A date is a birth date only after a birth word, so a text without one holds none.
+    gate = re.compile("|".join(re.escape(w) for w in BIRTH_CONTEXT))
+    gate_lower = True
     pattern = _DATE
     base_score = 0.4  # a date alone is not a birth date; the context lifts it
 

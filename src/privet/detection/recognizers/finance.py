@@ -12,7 +12,8 @@ from privet.detection.recognizers.base import Recognizer
 
 class IbanRecognizer(Recognizer):
     type = "iban"
-    needs_digit = True
+    min_digits = 2
+    gate = re.compile(r"[A-Z]{2}\d\d")  # how every candidate begins
     pattern = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
     base_score = 0.99
 
@@ -41,7 +42,7 @@ def _card_brand_ok(digits: str) -> bool:
 
 class CardRecognizer(Recognizer):
     type = "payment_card"
-    needs_digit = True
+    min_digits = 12
     pattern = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])")
     base_score = 0.95
     context = (

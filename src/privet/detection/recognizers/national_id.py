@@ -80,7 +80,7 @@ ID_CONTEXT: tuple[str, ...] = (
 
 class NationalIdRecognizer(Recognizer):
     type = "national_id"
-    needs_digit = True
+    min_digits = 1
     # Punctuated and spaced forms come first, so that HETU, CPR and personnummer are taken
     # whole rather than as the digit run before their dash.
     pattern = re.compile(

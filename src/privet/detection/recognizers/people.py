@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 
 from privet.detection.context import before
-from privet.detection.finding import Finding
 from privet.detection.recognizers.base import Recognizer
 
 NAME_CONTEXT: tuple[str, ...] = (
@@ -106,17 +104,28 @@ def surnames() -> frozenset[str]:
     return _names("surnames.txt")
 
 
+# Capitalised words seen so far: whether they fold to a known given name or surname.
+_KNOWN: dict[str, bool] = {}
+
+
 class PersonNameRecognizer(Recognizer):
     type = "person_name"
     pattern = re.compile(rf"(?<![\w@])({_WORD})((?: {_WORD})?) {_PARTICLE}({_WORD})(?![\w@])")
     base_score = 0.85
 
-    def find(self, text: str, region: str) -> Iterator[Finding]:
+    def possible(self, text: str, digits: int, lower: str | None = None) -> bool:
         # Every accepted name holds a known given name or surname: look for one before the regex.
-        known = all_names()
-        if not any(fold(w) in known for w in _CAPITALISED.findall(text)):
-            return
-        yield from super().find(text, region)
+        known = _KNOWN
+        for w in _CAPITALISED.findall(text):
+            hit = known.get(w)
+            if hit is None:
+                hit = fold(w) in all_names()
+                if len(known) >= 100_000:
+                    known.clear()
+                known[w] = hit
+            if hit:
+                return True
+        return False
 
     def validate(self, candidate: str, text: str, start: int, region: str) -> float | None:
         parts = candidate.split()
@@ -170,7 +179,16 @@ class PostalAddressRecognizer(Recognizer):
     """Street addresses of the main EU countries and the UK, with an optional postcode and city."""
 
     type = "postal_address"
-    needs_digit = True
+    min_digits = 1
+    # Every street form holds one of its keywords where the pattern puts it.
+    gate = re.compile(
+        r"(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|straat|laan|plein|gracht"
+        r"|kade|singel|dijk|Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse|Ring)\s+\d"
+        r"|(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route)\s"
+        r"|\s(?:Street|St\.|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr\.|Close|Way|Court|Place|Gardens|Terrace"
+        r"|Crescent|Square)"
+        r"|(?:Calle|C/|Avenida|Avda\.|Plaza|Paseo|Carrer|Via|Viale|Piazza|Corso|Largo|Vicolo)\s"
+    )
     _street_de_nl = (
         r"[A-ZÄÖÜ][\wäöüß.-]*(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee"
         r"|straat|laan|plein|gracht|kade|singel|dijk)\s+\d{1,4}\s?[a-zA-Z]?"

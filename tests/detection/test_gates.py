@@ -1,0 +1,58 @@
+"""The cheap necessary conditions that spare texts the patterns never drop a finding."""
+
+from __future__ import annotations
+
+from bench.detection_corpus import CHAT, chat_log, corpus
+
+from privet.detection import scan
+from privet.detection.recognizers import ALL
+from privet.detection.recognizers.base import count_digits
+
+EDGE_CASES = [
+    "GEBOREN AM 01.02.1980 in Köln",
+    "Né le 3/4/1975",
+    "server at ::1 and fe80::1ff:fe23:4567:890a",
+    "ping 10.0.0.1 from 192.168.1.254",
+    "Anschrift: Kaiser-Wilhelm-Ring 12, 50672 Köln",
+    "Via Roma 5, 00184 Roma",
+    "C/ Mayor 3, 28013 Madrid",
+    "221 Baker Street, London NW1 6XE",
+    "12 bis rue de la Paix, 75002 Paris",
+    "Meine Nummer: +49 (0)30 901820 und 0151-23456789",
+    "Karte 4111-1111-1111-1111 abgelehnt",
+    "IBAN: DE89 3704 0044 0532 0130 00",
+    "DNI 12345678Z, NIE X1234567L, NINO AB 12 34 56 C, PESEL 44051401359 id",
+    "folge @anna_schmidt und twitter.com/anna",
+    "Kontakt: Anna Schmidt, hier ist Sanne",
+]
+
+
+def _texts() -> list[str]:
+    lines = next(chat_log(300_000)).decode().splitlines()[:3000]
+    return [m.text for m in corpus(1500, seed=31)] + lines + list(CHAT) + EDGE_CASES
+
+
+def test_when_a_recognizer_rules_a_text_out_then_its_pattern_finds_nothing_there() -> None:
+    checked = {rec.type: 0 for rec in ALL}
+    for text in _texts():
+        digits = count_digits(text)
+        for rec in ALL:
+            if not rec.possible(text, digits):
+                assert list(rec.candidates(text, "DE")) == [], (rec.type, text)
+                checked[rec.type] += 1
+    assert all(n > 0 for n in checked.values()), checked
+
+
+def test_when_edge_cases_are_scanned_then_each_type_is_still_found() -> None:
+    found = {f.type for text in EDGE_CASES for f in scan(text)}
+    assert found == {
+        "date_of_birth",
+        "ip_address",
+        "postal_address",
+        "phone",
+        "payment_card",
+        "iban",
+        "national_id",
+        "social_handle",
+        "person_name",
+    }
