@@ -101,10 +101,36 @@ def test_when_lookup_columns_have_no_index_then_map_check_warns_with_the_fix(
     assert fixes[("users", "email")] == "CREATE INDEX ix_users_email_lower ON users (lower(email))"
     if db_url.startswith("postgresql"):
         assert "gin_trgm_ops" in fixes[("messages", "body")]
-        assert fixes[("calls", "caller_number")].startswith("CREATE INDEX ix_calls_caller_number_digits")
+        assert fixes[("calls", "caller_number")].startswith("CREATE INDEX ix_calls_caller_number_rdigits")
     engine = sa.create_engine(db_url)
     with engine.begin() as conn:
         conn.execute(sa.text(fixes[("invoices", "party_email")]))  # the fix runs as printed
     engine.dispose()
     again = {(u["table"], u["column"]) for u in check_map(shop_map(db_url, tmp_path / "rec")).unindexed}
     assert ("invoices", "party_email") not in again
+
+
+def test_when_the_advised_phone_index_exists_then_lookups_by_phone_use_it(
+    pg_url: str, tmp_path: Path
+) -> None:
+    from privet.requests.matching import equals_identity
+    from tests.requests.shop import CALLS, build_shop, shop_map
+
+    build_shop(pg_url, tmp_path / "rec")
+    dm = shop_map(pg_url, tmp_path / "rec")
+    fixes = {(u["table"], u["column"]): u["fix"] for u in check_map(dm).unindexed}
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(fixes[("calls", "caller_number")]))
+    assert ("calls", "caller_number") not in {(u["table"], u["column"]) for u in check_map(dm).unindexed}
+    stmt = sa.select(CALLS.c.id).where(
+        equals_identity(CALLS.c.caller_number, "phone", ["+491761234567"], "postgresql")
+    )
+    sql = str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        conn.execute(sa.text("SET enable_seqscan = off"))  # the table is tiny: show the index can serve
+        plan = "\n".join(r[0] for r in conn.execute(sa.text("EXPLAIN " + sql)))
+        found = sorted(r[0] for r in conn.execute(stmt))
+    engine.dispose()
+    assert "ix_calls_caller_number_rdigits" in plan
+    assert found == [30, 31]  # Anna's two calls, written "+491761234567" and "0176-1234567"

@@ -46,11 +46,17 @@ def search_index(dialect: str, table: str, column: str, kind: str | None) -> str
         return None
     digits = str(digits_only(sa.column(column)).compile(compile_kwargs={"literal_binds": True}))
     if kind == "phone":
-        return f"CREATE INDEX ix_{table}_{column}_digits ON {table} USING gin (({digits}) gin_trgm_ops)"
+        # A number is looked up by the tail of its digits: reversed, a prefix a B-tree finds.
+        return f"CREATE INDEX ix_{table}_{column}_rdigits ON {table} (reverse({digits}) text_pattern_ops)"
     return (
         f"CREATE INDEX ix_{table}_{column}_trgm ON {table} USING gin (lower({column}) gin_trgm_ops); "
         f"CREATE INDEX ix_{table}_{column}_digits ON {table} USING gin (({digits}) gin_trgm_ops)"
     )
+
+
+def _needs(dialect: str, kind: str | None) -> str | None:
+    """What the expression of an index serving this lookup contains (None: any expression)."""
+    return "reverse(" if kind == "phone" and dialect == "postgresql" else None
 
 
 def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
@@ -96,7 +102,10 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                 expr_fix = search_index(schema.dialect, tname, col, kinds.get(col))
                 fix: str
                 if kinds.get(col) in ("email", "phone") and expr_fix is not None:
-                    indexed, fix = info.has_expression_index(col), expr_fix
+                    indexed, fix = (
+                        info.has_expression_index(col, _needs(schema.dialect, kinds[col])),
+                        expr_fix,
+                    )
                 else:
                     indexed = info.is_indexed(col) or info.has_expression_index(col)
                     fix = f"CREATE INDEX ix_{tname}_{col} ON {tname} ({col})"
@@ -106,9 +115,13 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                     )
             # Columns every erasure's verification pass (and the mention pass) searches.
             for col, cspec in sorted(table.columns.items()):
-                if col not in live or col in lookups or info.has_expression_index(col):
-                    continue
                 kind = cspec.cat.identity if cspec.cat.identity in ("email", "phone") else None
+                if (
+                    col not in live
+                    or col in lookups
+                    or info.has_expression_index(col, _needs(schema.dialect, kind))
+                ):
+                    continue
                 if kind is None and not cspec.cat.free_text:
                     continue
                 advice = search_index(schema.dialect, tname, col, kind)

@@ -29,11 +29,23 @@ def phone_tail(e164: str, n: int = 8) -> str:
     return "".join(c for c in e164 if c.isdigit())[-n:]
 
 
-def equals_identity(col: sa.ColumnElement[Any], kind: str, values: Iterable[str]) -> sa.ColumnElement[bool]:
-    """A prefilter for stored values equal to one of the identities (phones are re-checked in Python)."""
+def phone_key(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """A phone column's digits reversed: a number's tail becomes a prefix, which a B-tree index
+    (``text_pattern_ops``) finds without scanning (PostgreSQL)."""
+    return sa.func.reverse(digits_only(col))
+
+
+def equals_identity(
+    col: sa.ColumnElement[Any], kind: str, values: Iterable[str], dialect: str = "default"
+) -> sa.ColumnElement[bool]:
+    """A prefilter for stored values equal to one of the identities (phones are re-checked in Python).
+    On PostgreSQL a phone is matched by the prefix of its reversed digits (indexable); elsewhere
+    by the tail of its digits."""
     vals = sorted(set(values))
     if kind == "email":
         return sa.func.lower(col).in_(vals)
+    if kind == "phone" and dialect == "postgresql":
+        return sa.or_(*(phone_key(col).like(f"{phone_tail(v)[::-1]}%") for v in vals))
     if kind == "phone":
         return sa.or_(*(digits_only(col).like(f"%{phone_tail(v)}") for v in vals))
     return sa.cast(col, sa.String(200)).in_(vals)

@@ -61,7 +61,7 @@ def resolve(dm: DataMap, stores: Stores, identity: Identity, *, tenant: str | No
         table = store.table(table_name)
         pk = _single_pk(table)
         col = table.c[spec.identities[identity.kind]]
-        where = equals_identity(col, identity.kind, [identity.value])
+        where = equals_identity(col, identity.kind, [identity.value], store.dialect)
         tcol = dm.tables.get(spec.root)
         if tenant is not None and tcol is not None and tcol.tenant_column:
             where = sa.and_(where, sa.cast(table.c[tcol.tenant_column], sa.String(100)) == str(tenant))

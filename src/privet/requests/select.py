@@ -94,7 +94,7 @@ def table_query(dm: DataMap, stores: Stores, person: Person, ref: str, spec: Tab
         for col, kind in spec.match.items():
             values = person.values(kind)
             if values:
-                conds.append(equals_identity(table.c[col], kind, values))
+                conds.append(equals_identity(table.c[col], kind, values, store.dialect))
         return Query(sel, sa.or_(*conds) if conds else None, match_cols=list(spec.match))
     return Query(sel, None)
 

@@ -36,7 +36,7 @@ def leftovers(
             cond: sa.ColumnElement[bool] | None
             if kind in ("email", "phone"):
                 values = {i.value for i in identities if i.kind == kind}
-                cond = equals_identity(table.c[col], kind, values) if values else None
+                cond = equals_identity(table.c[col], kind, values, store.dialect) if values else None
             elif cspec.cat.free_text:
                 kind, cond = None, mention_filter(table, col, identities)
             else:

@@ -53,10 +53,15 @@ class TableInfo:
             return True
         return any(ix.columns[:1] == (column,) for ix in self.indexes)
 
-    def has_expression_index(self, column: str) -> bool:
-        """True when an index is built on an expression of ``column`` (lower(), replace(), ...)."""
+    def has_expression_index(self, column: str, containing: str | None = None) -> bool:
+        """True when an index is built on an expression of ``column`` (lower(), replace(), ...),
+        and, with ``containing``, one whose expression has that text (e.g. ``reverse(``)."""
         pattern = re.compile(rf"\b{re.escape(column)}\b")
-        return any(pattern.search(e) for ix in self.indexes for e in ix.expressions)
+        return any(
+            pattern.search(e) and (containing is None or containing in e.lower())
+            for ix in self.indexes
+            for e in ix.expressions
+        )
 
 
 @dataclass(slots=True)
