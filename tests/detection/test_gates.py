@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from bench.detection_corpus import CHAT, chat_log, corpus
 
-from privet.detection import scan
+from privet.detection import gates, scan
 from privet.detection.recognizers import ALL
 from privet.detection.recognizers.base import count_digits
 
@@ -41,6 +42,45 @@ def test_when_a_recognizer_rules_a_text_out_then_its_pattern_finds_nothing_there
                 assert list(rec.candidates(text, "DE")) == [], (rec.type, text)
                 checked[rec.type] += 1
     assert all(n > 0 for n in checked.values()), checked
+
+
+needs_hyperscan = pytest.mark.skipif(not gates.available(), reason="Hyperscan is not installed here")
+
+
+@needs_hyperscan
+def test_when_hyperscan_rules_a_text_out_then_the_pattern_finds_nothing_there() -> None:
+    hs = gates.HyperscanGates()
+    gated = [rec for rec in ALL if rec.hs_gate is not None]
+    checked = {rec.type: 0 for rec in gated}
+    for text in [*_texts(), "Straße\x1c5 und 1٢3٤5٦7 und ۱۲۳.۴.۵.۶"]:
+        hits = hs.hits(text)
+        assert hits is not None
+        for rec in gated:
+            if rec.type not in hits:
+                assert list(rec.candidates(text, "DE")) == [], (rec.type, text)
+                checked[rec.type] += 1
+    assert all(n > 0 for n in checked.values()), checked
+
+
+@needs_hyperscan
+@pytest.mark.parametrize("enabled", [True, False])
+def test_when_hyperscan_is_on_or_off_then_the_findings_are_the_same(enabled: bool) -> None:
+    texts = _texts()
+    gates.use_hyperscan(False)
+    expected = [scan(t) for t in texts]
+    gates.use_hyperscan(enabled)
+    try:
+        assert [scan(t) for t in texts] == expected
+        assert (gates.hyperscan_gates() is not None) is enabled
+    finally:
+        gates.use_hyperscan(True)
+
+
+def test_when_a_text_is_no_valid_utf8_then_it_is_still_scanned() -> None:
+    text = "Karte 4111 1111 1111 1111 \ud800"
+    if gates.available():
+        assert gates.HyperscanGates().hits(text) is None
+    assert [f.type for f in scan(text)] == ["payment_card"]
 
 
 def test_when_edge_cases_are_scanned_then_each_type_is_still_found() -> None:

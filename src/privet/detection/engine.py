@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from privet.detection.finding import ENTITY_TYPES, Finding, resolve_overlaps
+from privet.detection.gates import hyperscan_gates
 from privet.detection.recognizers import ALL, Recognizer
 from privet.detection.recognizers.base import count_digits
 from privet.detection.recognizers.dates import parse_date
@@ -36,12 +37,15 @@ def scan(text: str, *, region: str = "DE", types: Collection[str] | None = None)
     found: list[Finding] = []
     digits = count_digits(text)
     lower = None  # the lower-cased text, made once if a recognizer's gate needs it
+    hits = None  # the gates Hyperscan found, in one pass (every gated recognizer needs a digit)
+    if digits and (gates := hyperscan_gates()) is not None:
+        hits = gates.hits(text)
     for rec in ALL if types is None else _recognizers(types):
         if digits < rec.min_digits:
             continue
         if rec.gate_lower and lower is None:
             lower = text.lower()
-        if rec.possible(text, digits, lower):
+        if rec.possible(text, digits, lower, hits):
             found.extend(rec.candidates(text, region))
     return resolve_overlaps(found) if len(found) > 1 else found
 

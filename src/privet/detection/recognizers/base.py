@@ -9,11 +9,28 @@ from privet.detection.context import context_score
 from privet.detection.finding import Finding
 
 DIGIT = re.compile(r"\d")
+_ASCII_DIGITS = b"0123456789"
 
 
 def count_digits(text: str) -> int:
     """How many characters of ``text`` match ``\\d`` (the digits every recognizer's pattern counts)."""
-    return len(DIGIT.findall(text)) if DIGIT.search(text) else 0
+    if DIGIT.search(text) is None:
+        return 0
+    if text.isascii():
+        raw = text.encode("ascii")
+        return len(raw) - len(raw.translate(None, _ASCII_DIGITS))
+    return len(DIGIT.findall(text))
+
+
+# Hyperscan has no Unicode ``\d`` and ``\s`` quite like Python's: its gates use these wider classes,
+# every character Python's would match and any other non-ASCII character.
+HS_DIGIT = r"(?:[0-9]|[^\x00-\x7f])"
+HS_SPACE = r"(?:[\t-\r\x1c-\x20]|[^\x00-\x7f])"
+
+
+def for_hyperscan(pattern: str) -> str:
+    """A gate pattern (no look-around) for Hyperscan: ``\\d`` and ``\\s`` widened as above."""
+    return pattern.replace(r"\d", HS_DIGIT).replace(r"\s", HS_SPACE)
 
 
 class Recognizer:
@@ -34,15 +51,24 @@ class Recognizer:
     # A pattern that matches every text holding a finding (on the lower-cased text if ``gate_lower``).
     gate: re.Pattern[str] | None = None
     gate_lower = False
+    # The same necessary condition for Hyperscan (which runs every recognizer's at once), or None.
+    hs_gate: str | None = None
 
     @property
     def needs_digit(self) -> bool:
         return self.min_digits > 0
 
-    def possible(self, text: str, digits: int, lower: str | None = None) -> bool:
-        """False only when ``text`` (with ``digits`` digits) cannot hold a finding of this type."""
+    def possible(
+        self, text: str, digits: int, lower: str | None = None, hits: frozenset[str] | None = None
+    ) -> bool:
+        """False only when ``text`` (with ``digits`` digits) cannot hold a finding of this type.
+
+        ``hits``: the types whose ``hs_gate`` Hyperscan found in ``text``, when it was run.
+        """
         if digits < self.min_digits or (self.needs is not None and self.needs not in text):
             return False
+        if hits is not None and self.hs_gate is not None:
+            return self.type in hits
         if self.gate is not None:
             subject = (text.lower() if lower is None else lower) if self.gate_lower else text
             return self.gate.search(subject) is not None

@@ -89,7 +89,9 @@ class SocialHandleRecognizer(Recognizer):
     )
     base_score = 0.7
 
-    def possible(self, text: str, digits: int, lower: str | None = None) -> bool:
+    def possible(
+        self, text: str, digits: int, lower: str | None = None, hits: frozenset[str] | None = None
+    ) -> bool:
         # Neither a handle nor a profile address can be in a text without these.
         return "@" in text or ".com/" in text or ".me/" in text
 

@@ -7,13 +7,14 @@ import re
 from stdnum import iban, luhn
 
 from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, before
-from privet.detection.recognizers.base import Recognizer
+from privet.detection.recognizers.base import Recognizer, for_hyperscan
 
 
 class IbanRecognizer(Recognizer):
     type = "iban"
     min_digits = 2
     gate = re.compile(r"[A-Z]{2}\d\d")  # how every candidate begins
+    hs_gate = for_hyperscan(gate.pattern)
     pattern = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
     base_score = 0.99
 

@@ -17,7 +17,7 @@ from stdnum.pl import pesel
 from stdnum.se import personnummer
 
 from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, before
-from privet.detection.recognizers.base import Recognizer
+from privet.detection.recognizers.base import Recognizer, for_hyperscan
 
 
 class _Nino:
@@ -81,6 +81,17 @@ ID_CONTEXT: tuple[str, ...] = (
 class NationalIdRecognizer(Recognizer):
     type = "national_id"
     min_digits = 1
+    # Every candidate holds three digits in a row (spaces between them allowed), or is a run of six
+    # or more letters and digits with an ASCII digit in it (the validator wants one): for Python's
+    # engine the run is seen from that digit, with what stands before it and after it.
+    gate = re.compile(
+        r"\d(?:\s?\d\s?\d|(?<=[A-Za-z0-9]{6})|(?<=[A-Za-z0-9]{5})[A-Za-z0-9]|(?<=[A-Za-z0-9]{4})[A-Za-z0-9]{2}"
+        r"|(?<=[A-Za-z0-9]{3})[A-Za-z0-9]{3}|(?<=[A-Za-z0-9]{2})[A-Za-z0-9]{4}|[A-Za-z0-9]{5})"
+    )
+    hs_gate = for_hyperscan(
+        r"\d\s?\d\s?\d|[A-Za-z0-9]{5}[0-9]|[A-Za-z0-9]{4}[0-9][A-Za-z0-9]|[A-Za-z0-9]{3}[0-9][A-Za-z0-9]{2}"
+        r"|[A-Za-z0-9]{2}[0-9][A-Za-z0-9]{3}|[A-Za-z0-9][0-9][A-Za-z0-9]{4}|[0-9][A-Za-z0-9]{5}"
+    )
     # Punctuated and spaced forms come first, so that HETU, CPR and personnummer are taken
     # whole rather than as the digit run before their dash.
     pattern = re.compile(

@@ -8,7 +8,7 @@ from functools import cache
 from importlib import resources
 
 from privet.detection.context import before
-from privet.detection.recognizers.base import Recognizer
+from privet.detection.recognizers.base import Recognizer, for_hyperscan
 
 NAME_CONTEXT: tuple[str, ...] = (
     "name",
@@ -113,7 +113,9 @@ class PersonNameRecognizer(Recognizer):
     pattern = re.compile(rf"(?<![\w@])({_WORD})((?: {_WORD})?) {_PARTICLE}({_WORD})(?![\w@])")
     base_score = 0.85
 
-    def possible(self, text: str, digits: int, lower: str | None = None) -> bool:
+    def possible(
+        self, text: str, digits: int, lower: str | None = None, hits: frozenset[str] | None = None
+    ) -> bool:
         # Every accepted name holds a known given name or surname: look for one before the regex.
         known = _KNOWN
         for w in _CAPITALISED.findall(text):
@@ -181,7 +183,7 @@ class PostalAddressRecognizer(Recognizer):
     type = "postal_address"
     min_digits = 1
     # Every street form holds one of its keywords where the pattern puts it.
-    gate = re.compile(
+    _gate = (
         r"(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|straat|laan|plein|gracht"
         r"|kade|singel|dijk|Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse|Ring)\s+\d"
         r"|(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route)\s"
@@ -189,6 +191,8 @@ class PostalAddressRecognizer(Recognizer):
         r"|Crescent|Square)"
         r"|(?:Calle|C/|Avenida|Avda\.|Plaza|Paseo|Carrer|Via|Viale|Piazza|Corso|Largo|Vicolo)\s"
     )
+    gate = re.compile(_gate)
+    hs_gate = for_hyperscan(_gate)
     _street_de_nl = (
         r"[A-ZÄÖÜ][\wäöüß.-]*(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee"
         r"|straat|laan|plein|gracht|kade|singel|dijk)\s+\d{1,4}\s?[a-zA-Z]?"
