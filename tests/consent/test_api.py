@@ -77,6 +77,14 @@ def test_when_the_request_is_bad_then_the_answer_says_why_and_nothing_is_recorde
     assert bad_email.status_code == 422
     no_key = httpx.get(f"{api.base}/v1/consents/check", params={"subject": "a@b.co", "purpose": "x"})
     assert no_key.status_code == 401
+    assert no_key.json()["error"] == "Unauthorized" and no_key.json()["message"] == "an API key is required"
+    missing = httpx.get(f"{api.base}/v1/consents/check", params={"subject": "a@b.co"}, headers=api.one)
+    assert missing.status_code == 422 and missing.json()["error"] == "BadInput"
+    unknown_purpose = httpx.get(
+        f"{api.base}/v1/consents/check", params={"subject": "a@b.co", "purpose": "nope"}, headers=api.one
+    )
+    assert unknown_purpose.status_code == 422 and "nope" in unknown_purpose.json()["message"]
+    assert unknown_purpose.headers["content-type"] == "application/json"
     assert _check(api, api.one, "marketing_email")["since"] is None
 
 

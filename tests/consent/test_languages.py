@@ -177,3 +177,40 @@ def test_when_consent_is_posted_with_a_language_then_the_ledger_and_the_prompt_f
     )
     assert r.json()["notice_version"] == "2"
     assert _dialog(api, **who, language="en")["marketing_email"]["needs_prompt"] is False
+
+
+def test_when_the_embedded_dialog_loads_then_its_notices_follow_the_browser_s_language(
+    api: tuple[str, dict[str, str]],
+) -> None:
+    base, auth = api
+    token = httpx.post(
+        f"{base}/v1/consents/tokens", headers=auth, json={"subject": {"email": "anna@example.com"}}
+    ).json()["token"]
+
+    def shown(headers: dict[str, str] | None = None, **params: str) -> dict[str, tuple[object, ...]]:
+        r = httpx.get(f"{base}/v1/public/purposes", params={"token": token, **params}, headers=headers)
+        assert r.status_code == 200, r.text
+        return {p["name"]: (p["notice_version"], p["language"], p["text"]) for p in r.json()["purposes"]}
+
+    default = shown()  # no language: the purpose's default one (English), not its last-listed notice
+    assert default["marketing_email"] == ("2", "en", "Marketing, now with partners")
+    assert default["product_news"] == ("1", "de-AT", "Neuigkeiten")
+    assert shown({"Accept-Language": "fr-FR,fr;q=0.9"})["marketing_email"] == ("1", "fr", "Publicité")
+    assert shown({"Accept-Language": "de-CH,en;q=0.5"})["marketing_email"][2] == "Werbung, jetzt mit Partnern"
+    assert (
+        shown({"Accept-Language": "fr"}, language="de")["marketing_email"][2] == "Werbung, jetzt mit Partnern"
+    )
+    assert shown({"Accept-Language": "ja"})["marketing_email"] == ("2", "en", "Marketing, now with partners")
+    # What the person agrees to in the dialog is the notice it showed them in their language.
+    r = httpx.post(
+        f"{base}/v1/public/consents",
+        headers={"Accept-Language": "fr"},
+        json={"token": token, "decisions": {"marketing_email": True}},
+    )
+    assert r.status_code == 201, r.text
+    check = httpx.get(
+        f"{base}/v1/consents/check",
+        params={"subject": "email:anna@example.com", "purpose": "marketing_email"},
+        headers=auth,
+    ).json()
+    assert check["allowed"] is True and check["notice_version"] == "1"

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from privet.api.routes import consents, public, requests
 from privet.consent import ConsentService
@@ -25,6 +26,69 @@ from privet.state import open_state
 from privet.web import consent_pages, pages
 
 MAX_BODY = 64 * 1024
+
+
+class BodyLimit:
+    """Request bodies over ``limit`` bytes are answered 413 ``{"error": "BadInput", "message"}``.
+
+    A plain ASGI middleware: it costs one scan of the headers per request (``@app.middleware``
+    would run every request through a task and a memory stream, on the check's hot path too). A
+    declared ``Content-Length`` over the limit is refused before anything is read; a body without
+    one (chunked) is counted as it arrives, and once past the limit the app is told the client
+    left and its answer is replaced by the 413.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+        self.refusal = JSONResponse(
+            {"error": "BadInput", "message": f"body over {limit} bytes"}, status_code=413
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if value.isdigit() and int(value) > self.limit:
+                    await self.refusal(scope, receive, send)
+                    return
+                break
+            if name == b"transfer-encoding":
+                chunked = True
+        if not chunked:
+            await self.app(scope, receive, send)
+            return
+        seen = 0
+        over = started = refused = False
+
+        async def counted() -> Message:
+            nonlocal seen, over
+            if over:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    over = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded(message: Message) -> None:
+            nonlocal started, refused
+            if refused:
+                return
+            if over and not started:  # the app's answer to a body it could not read: ours instead
+                if message["type"] == "http.response.start":
+                    refused = True
+                    await self.refusal(scope, receive, send)
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, counted, guarded)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -83,14 +147,8 @@ def create_app(settings: Settings) -> FastAPI:
             status_code=422,
         )
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
-            return JSONResponse(
-                {"error": "BadInput", "message": f"body over {MAX_BODY} bytes"}, status_code=413
-            )
-        return await call_next(request)
+    app.add_middleware(consents.CheckFirst)  # innermost: errors and CORS are as for any route
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
 
     # The embeddable consent dialog calls /v1/public/* from the company's own pages.
     app.add_middleware(
@@ -104,8 +162,8 @@ def create_app(settings: Settings) -> FastAPI:
     def healthz() -> dict[str, Any]:
         return {"ok": True}
 
+    app.include_router(consents.router)  # first: the consent check is the route asked most often
     app.include_router(requests.router)
-    app.include_router(consents.router)
     app.include_router(public.router)
     app.include_router(pages.router)
     app.include_router(consent_pages.router)

@@ -30,6 +30,9 @@ class TokenRequest(BaseModel):
 class Decisions(BaseModel):
     token: str
     decisions: dict[str, bool]
+    language: str | None = Field(
+        None, description="the language the notices were shown in (else Accept-Language, else the default)"
+    )
 
 
 def _svc(request: Request) -> ConsentService:
@@ -66,16 +69,31 @@ def token(body: TokenRequest, request: Request, who: Who) -> dict[str, Any]:
     return {"token": f"{payload}|{_sign(request, payload)}", "expires_in": TOKEN_SECONDS}
 
 
+def _language(request: Request, explicit: str | None) -> str | None:
+    """``?language=`` (or the body's), else the browser's ``Accept-Language``; None: the default."""
+    return explicit or request.headers.get("accept-language") or None
+
+
 @router.get("/v1/public/purposes")
-def purposes(token: str, request: Request) -> dict[str, Any]:
+def purposes(token: str, request: Request, language: str | None = None) -> dict[str, Any]:
+    """The consent purposes for the dialog, each with its notice in the person's language: ``language``
+    (a tag or an ``Accept-Language`` value), else the ``Accept-Language`` header, else the purpose's
+    default language; ``language`` and ``notice_version`` in each item say which notice it is."""
     subject, tenant = _read(request, token)
     svc = _svc(request)
+    wanted = _language(request, language)
     out = []
     for name, p in sorted(svc.dm.purposes.items()):
         if p.basis == "consent":
-            allowed = svc.check(subject, name, tenant=tenant or None).allowed
+            notice = svc.notice(name, wanted)
             out.append(
-                {"name": name, "text": p.notices[-1].text if p.notices else p.description, "allowed": allowed}
+                {
+                    "name": name,
+                    "text": notice.text if notice else p.description,
+                    "language": notice.language if notice else None,
+                    "notice_version": notice.version if notice else None,
+                    "allowed": svc.check(subject, name, tenant=tenant or None).allowed,
+                }
             )
     return {"purposes": out}
 
@@ -85,6 +103,7 @@ def decide(body: Decisions, request: Request) -> dict[str, Any]:
     subject, tenant = _read(request, body.token)
     svc = _svc(request)
     ip = request.client.host if request.client else None
+    wanted = _language(request, body.language)  # the decision is on the notice shown in it
     for name, granted in sorted(body.decisions.items()):
         svc.record(
             subject,
@@ -94,6 +113,7 @@ def decide(body: Decisions, request: Request) -> dict[str, Any]:
             tenant=tenant or None,
             ip=ip,
             user_agent=request.headers.get("user-agent"),
+            language=wanted,
         )
     if request.headers.get("sec-gpc") == "1":
         svc.record_gpc(subject, tenant=tenant or None)
