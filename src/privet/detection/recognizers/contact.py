@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -29,6 +30,16 @@ class EmailRecognizer(Recognizer):
 # Dates, times, amounts and versions look like digit runs with separators.
 _DATE_LIKE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?:\s|$)")
 _AMOUNT_END = re.compile(r"\d\.\d{2}$")
+
+
+# libphonenumber's verdict is a pure function of the candidate and region: it is kept for recurring values.
+@lru_cache(maxsize=8192)
+def _valid_number(candidate: str, region: str) -> bool:
+    try:
+        num = phonenumbers.parse(candidate, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(num))
 
 
 class PhoneRecognizer(Recognizer):
@@ -71,11 +82,7 @@ class PhoneRecognizer(Recognizer):
             return None
         if _AMOUNT_END.search(candidate) and "," not in candidate and candidate.count(".") == 1:
             return None
-        try:
-            num = phonenumbers.parse(candidate, region)
-        except phonenumbers.NumberParseException:
-            return None
-        if not phonenumbers.is_valid_number(num):
+        if not _valid_number(candidate, region):
             return None
         return self.base_score if candidate.startswith(("+", "00", "0", "(")) else 0.6
 

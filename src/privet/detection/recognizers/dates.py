@@ -64,6 +64,7 @@ class DateOfBirthRecognizer(Recognizer):
         d = parse_date(candidate)
         if d is None or not (1900 <= d.year <= dt.date.today().year - 5):
             return None
-        if any(w in before(text, start, 30) for w in BIRTH_CONTEXT):
+        window = before(text, start, 30)
+        if any(w in window for w in BIRTH_CONTEXT):
             return 0.9
         return None

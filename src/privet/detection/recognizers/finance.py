@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from stdnum import iban, luhn
 
@@ -19,8 +20,23 @@ class IbanRecognizer(Recognizer):
     base_score = 0.99
 
     def validate(self, candidate: str, text: str, start: int, region: str) -> float | None:
-        compact = candidate.replace(" ", "")
-        return self.base_score if iban.is_valid(compact) else None
+        return self.base_score if _valid_iban(candidate.replace(" ", "")) else None
+
+
+# Validators are pure functions of the candidate: their verdicts are kept for values that recur.
+@lru_cache(maxsize=8192)
+def _valid_iban(compact: str) -> bool:
+    return bool(iban.is_valid(compact))
+
+
+@lru_cache(maxsize=8192)
+def _valid_card(digits: str) -> bool:
+    if not (12 <= len(digits) <= 19) or len(set(digits)) < 2:
+        return False
+    return bool(luhn.is_valid(digits)) and _card_brand_ok(digits)
+
+
+_NON_DIGIT = re.compile(r"\D")
 
 
 def _card_brand_ok(digits: str) -> bool:
@@ -61,11 +77,9 @@ class CardRecognizer(Recognizer):
     )
 
     def validate(self, candidate: str, text: str, start: int, region: str) -> float | None:
-        digits = re.sub(r"\D", "", candidate)
-        if not (12 <= len(digits) <= 19) or len(set(digits)) < 2:
+        if not _valid_card(_NON_DIGIT.sub("", candidate)):
             return None
-        if not luhn.is_valid(digits) or not _card_brand_ok(digits):
-            return None
-        if any(w in before(text, start, 20) for w in NEGATIVE_NUMBER_CONTEXT):
+        window = before(text, start, 20)
+        if any(w in window for w in NEGATIVE_NUMBER_CONTEXT):
             return None
         return self.base_score

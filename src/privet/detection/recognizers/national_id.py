@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from types import ModuleType
 
 from stdnum.de import idnr
@@ -104,19 +105,35 @@ class NationalIdRecognizer(Recognizer):
     def validate(self, candidate: str, text: str, start: int, region: str) -> float | None:
         if not any(c.isdigit() for c in candidate):
             return None
+        if _distinctive(candidate):
+            return self.base_score
         window = before(text, start, 30)
-        if DISTINCTIVE_SHAPE.fullmatch(candidate.replace(" ", "").replace("-", "").upper()):
-            for mod in _DISTINCTIVE:
-                if mod.is_valid(candidate):
-                    return self.base_score
         has_context = any(w in window for w in ID_CONTEXT)
-        if not has_context or any(w in window for w in NEGATIVE_NUMBER_CONTEXT if w not in ("#",)):
+        if not has_context or any(w in window for w in _NEGATIVE):
             return None
-        digits = sum(c.isdigit() for c in candidate)
-        for mod in _NUMERIC:
-            # python-stdnum pads a BSN to 9 digits: a shorter run is not one (real ones have 8 or 9).
-            if mod is bsn and digits < 8:
-                continue
-            if mod.is_valid(candidate):
-                return 0.85
-        return None
+        return 0.85 if _numeric(candidate) else None
+
+
+_NEGATIVE = tuple(w for w in NEGATIVE_NUMBER_CONTEXT if w != "#")
+
+
+# Validators are pure functions of the candidate: their verdicts are kept for values that recur.
+@lru_cache(maxsize=8192)
+def _distinctive(candidate: str) -> bool:
+    """A valid identifier of a distinctive kind (letters or fixed punctuation), context or not."""
+    if not DISTINCTIVE_SHAPE.fullmatch(candidate.replace(" ", "").replace("-", "").upper()):
+        return False
+    return any(mod.is_valid(candidate) for mod in _DISTINCTIVE)
+
+
+@lru_cache(maxsize=8192)
+def _numeric(candidate: str) -> bool:
+    """A valid bare-digit identifier (taken only after an identity word)."""
+    digits = sum(c.isdigit() for c in candidate)
+    for mod in _NUMERIC:
+        # python-stdnum pads a BSN to 9 digits: a shorter run is not one (real ones have 8 or 9).
+        if mod is bsn and digits < 8:
+            continue
+        if mod.is_valid(candidate):
+            return True
+    return False

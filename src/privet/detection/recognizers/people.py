@@ -133,9 +133,10 @@ class PersonNameRecognizer(Recognizer):
         parts = candidate.split()
         first, last = fold(parts[0]), fold(parts[-1])
         given, family = given_names(), surnames()
-        has_context = any(w in before(text, start, 25) for w in NAME_CONTEXT)
         if first in given and last in family:
             return 0.95
+        window = before(text, start, 25)
+        has_context = any(w in window for w in NAME_CONTEXT)
         if first in given and last not in given and (has_context or len(parts) >= 2):
             # "Anna Kowalczyk": a known given name then a capitalised word.
             return 0.8 if last not in _COMMON_CAPITALISED else None
