@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from bench.detection_corpus import CHAT, chat_log, corpus
+from hypothesis import given
+from hypothesis import strategies as st
 
 from privet.detection import gates, scan
+from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, has_any
 from privet.detection.recognizers import ALL
 from privet.detection.recognizers.base import count_digits
 
@@ -96,3 +99,19 @@ def test_when_edge_cases_are_scanned_then_each_type_is_still_found() -> None:
         "social_handle",
         "person_name",
     }
+
+
+@given(
+    st.text(alphabet="abcdeé. #-rf", max_size=40),
+    st.lists(st.text(alphabet="abcé. #", min_size=1, max_size=4)),
+)
+def test_when_context_words_are_searched_at_once_then_the_answer_is_that_of_each_word(
+    window: str, words: list[str]
+) -> None:
+    assert has_any(window, tuple(words)) == any(w in window for w in words)
+
+
+def test_when_a_window_holds_a_context_word_then_it_is_found() -> None:
+    assert has_any("bitte die nummer d.o.b", ("d.o.b",))
+    assert not has_any("bitte die nummer dxoxb", ("d.o.b",))
+    assert has_any("order #12", NEGATIVE_NUMBER_CONTEXT)

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 WINDOW = 40
+
+
+@lru_cache(maxsize=128)
+def words_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern found in a text exactly when one of ``words`` is in it (one search, not one per word)."""
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or "(?!)")
+
+
+def has_any(window: str, words: tuple[str, ...]) -> bool:
+    """Whether one of ``words`` occurs in ``window``."""
+    return words_pattern(words).search(window) is not None
 
 
 def before(text: str, start: int, window: int = WINDOW) -> str:
@@ -16,9 +30,9 @@ def context_score(
     if not positive and not negative:
         return score
     window = before(text, start)
-    if any(w in window for w in negative):
+    if negative and has_any(window, negative):
         return score - 0.4
-    if any(w in window for w in positive):
+    if positive and has_any(window, positive):
         return min(1.0, score + 0.15)
     return score
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, before
+from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, before, has_any
 from privet.detection.recognizers.base import Recognizer
 
 
@@ -75,7 +75,7 @@ class PhoneRecognizer(Recognizer):
         if digits < 7 or digits > 15:
             return None
         window = before(text, start, 25)
-        if any(w in window for w in NEGATIVE_NUMBER_CONTEXT):
+        if has_any(window, NEGATIVE_NUMBER_CONTEXT):
             return None
         # Dates, times, amounts and versions look like digit runs with separators.
         if _DATE_LIKE.match(candidate.strip()):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from privet.detection.context import before
+from privet.detection.context import before, has_any
 from privet.detection.recognizers.base import Recognizer
 
 BIRTH_CONTEXT: tuple[str, ...] = (
@@ -65,6 +65,6 @@ class DateOfBirthRecognizer(Recognizer):
         if d is None or not (1900 <= d.year <= dt.date.today().year - 5):
             return None
         window = before(text, start, 30)
-        if any(w in window for w in BIRTH_CONTEXT):
+        if has_any(window, BIRTH_CONTEXT):
             return 0.9
         return None

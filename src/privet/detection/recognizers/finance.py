@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from stdnum import iban, luhn
 
-from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, before
+from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, before, has_any
 from privet.detection.recognizers.base import Recognizer, for_hyperscan
 
 
@@ -80,6 +80,6 @@ class CardRecognizer(Recognizer):
         if not _valid_card(_NON_DIGIT.sub("", candidate)):
             return None
         window = before(text, start, 20)
-        if any(w in window for w in NEGATIVE_NUMBER_CONTEXT):
+        if has_any(window, NEGATIVE_NUMBER_CONTEXT):
             return None
         return self.base_score

@@ -17,7 +17,7 @@ from stdnum.nl import bsn
 from stdnum.pl import pesel
 from stdnum.se import personnummer
 
-from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, before
+from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, before, has_any
 from privet.detection.recognizers.base import Recognizer, for_hyperscan
 
 
@@ -108,8 +108,7 @@ class NationalIdRecognizer(Recognizer):
         if _distinctive(candidate):
             return self.base_score
         window = before(text, start, 30)
-        has_context = any(w in window for w in ID_CONTEXT)
-        if not has_context or any(w in window for w in _NEGATIVE):
+        if not has_any(window, ID_CONTEXT) or has_any(window, _NEGATIVE):
             return None
         return 0.85 if _numeric(candidate) else None
 

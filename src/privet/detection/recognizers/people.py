@@ -7,7 +7,7 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
-from privet.detection.context import before
+from privet.detection.context import before, has_any
 from privet.detection.recognizers.base import Recognizer, for_hyperscan
 
 NAME_CONTEXT: tuple[str, ...] = (
@@ -136,7 +136,7 @@ class PersonNameRecognizer(Recognizer):
         if first in given and last in family:
             return 0.95
         window = before(text, start, 25)
-        has_context = any(w in window for w in NAME_CONTEXT)
+        has_context = has_any(window, NAME_CONTEXT)
         if first in given and last not in given and (has_context or len(parts) >= 2):
             # "Anna Kowalczyk": a known given name then a capitalised word.
             return 0.8 if last not in _COMMON_CAPITALISED else None
