@@ -387,14 +387,18 @@ class ConsentService:
         self._cache.clear()
         return replayed
 
-    def forget(self, subject: str | Identity) -> int:
-        """Erasure: remove the person's decisions and preferences (the suppression list keeps a hash)."""
-        digest = self.digest(self.identity(subject))
+    def forget(self, *subjects: str | Identity) -> int:
+        """Erasure: remove the person's decisions and preferences under every identity given, in
+        one transaction (the suppression list keeps a hash); returns the ledger events removed."""
+        digests = [self.digest(self.identity(s)) for s in subjects]
+        if not digests:
+            return 0
         with self.state.session() as s:
-            n = s.execute(sa.delete(ConsentEvent).where(ConsentEvent.subject == digest)).rowcount or 0  # type: ignore[attr-defined]
-            s.execute(sa.delete(ConsentState).where(ConsentState.subject == digest))
-            s.execute(sa.delete(Preference).where(Preference.subject == digest))
-        self._cache = {k: v for k, v in self._cache.items() if k[0] != digest}
+            n = s.execute(sa.delete(ConsentEvent).where(ConsentEvent.subject.in_(digests))).rowcount or 0  # type: ignore[attr-defined]
+            s.execute(sa.delete(ConsentState).where(ConsentState.subject.in_(digests)))
+            s.execute(sa.delete(Preference).where(Preference.subject.in_(digests)))
+        gone = set(digests)
+        self._cache = {k: v for k, v in self._cache.items() if k[0] not in gone}
         return int(n)
 
 

@@ -332,10 +332,7 @@ def _execute(
         )
     from privet.consent import ConsentService
 
-    consent = ConsentService(db, dm, master)
-    for ident in ids:
-        if ident.kind in ("email", "phone", "id"):
-            consent.forget(ident)
+    ConsentService(db, dm, master).forget(*(i for i in ids if i.kind in ("email", "phone", "id")))
     _lap(result, "record", started)
 
 
