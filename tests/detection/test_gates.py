@@ -7,7 +7,7 @@ from bench.detection_corpus import CHAT, chat_log, corpus
 from hypothesis import given
 from hypothesis import strategies as st
 
-from privet.detection import gates, scan
+from privet.detection import engine, gates, scan
 from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, has_any
 from privet.detection.recognizers import ALL
 from privet.detection.recognizers.base import count_digits
@@ -115,3 +115,48 @@ def test_when_a_window_holds_a_context_word_then_it_is_found() -> None:
     assert has_any("bitte die nummer d.o.b", ("d.o.b",))
     assert not has_any("bitte die nummer dxoxb", ("d.o.b",))
     assert has_any("order #12", NEGATIVE_NUMBER_CONTEXT)
+
+
+def test_when_a_block_is_cut_down_to_lines_then_each_recognizer_is_covered() -> None:
+    for rec in ALL:
+        if rec.hs_gate is not None:
+            continue
+        if rec.type == "email":
+            assert rec.needs == "@"
+        elif rec.type not in ("social_handle", "person_name"):
+            assert rec.min_digits >= engine.MIN_DIGITS_WITHOUT_HS_GATE, rec.type
+
+
+BLOCK_EDGE_LINES = [
+    "ruf an: +٤٩ ١٧٦ ١٢٣٤٥٦٧",  # Arabic-Indic digits: libphonenumber reads them
+    "réunion à 9h, appelle le 06 12 34 56 78\r",
+    "Müller sagt: 0151 23456789",
+    "Kontakt: Chloé Dubois",
+    "Straße\x1c5",
+    "no digits, no names here",
+    "[12:30] tom_k: ok",
+    "Tel 0-3-0-9-0-1-8-2-0",  # only its digit count marks this line
+    "Tel ٠-٣-٠-٩-٠-١-٨-٢-٠",  # the same in Arabic-Indic digits, counted again exactly
+]
+
+
+@needs_hyperscan
+@pytest.mark.parametrize("tail", ["\n", ""])
+def test_when_a_block_is_scanned_line_by_line_or_by_its_marked_lines_then_findings_are_equal(
+    tail: str,
+) -> None:
+    lines = [*next(chat_log(400_000)).decode().splitlines()[:4000], *BLOCK_EDGE_LINES] * 2
+    block = ("\n".join(lines) + tail).encode()
+    expected = [(i, f) for i, line in enumerate(engine._block_lines(block)) if (f := scan(line))]
+    assert len(expected) > 300
+    assert {i for i, _ in expected} >= {4000, 4001, 4002, 4003, 4007, 4008}
+    gates.use_hyperscan(True)
+    assert engine._scan_block((block, "DE", None)) == (len(lines), expected)
+    marked = engine._lines_to_scan(block.decode(), engine._block_lines(block))
+    assert marked is not None and len(marked) < len(lines) / 3  # most chat lines are skipped
+    gates.use_hyperscan(False)
+    try:
+        assert engine._lines_to_scan(block.decode(), engine._block_lines(block)) is None
+        assert engine._scan_block((block, "DE", None)) == (len(lines), expected)
+    finally:
+        gates.use_hyperscan(True)

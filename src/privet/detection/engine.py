@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -14,6 +15,8 @@ from privet.detection.gates import hyperscan_gates
 from privet.detection.recognizers import ALL, Recognizer
 from privet.detection.recognizers.base import count_digits
 from privet.detection.recognizers.dates import parse_date
+from privet.detection.recognizers.people import CAPITALISED as _CAPITALISED
+from privet.detection.recognizers.people import known_name
 from privet.errors import UnknownName
 
 
@@ -126,7 +129,10 @@ def _blocks(fh: BinaryIO, size: int) -> Iterator[bytes]:
 
 
 def _block_lines(block: bytes) -> list[str]:
-    text = block.decode("utf-8", errors="replace")
+    return _split_lines(block.decode("utf-8", errors="replace"))
+
+
+def _split_lines(text: str) -> list[str]:
     lines = text.split("\n")
     if text.endswith("\n"):
         lines.pop()
@@ -135,11 +141,63 @@ def _block_lines(block: bytes) -> list[str]:
     return lines
 
 
+# What a line needs for each recognizer without a Hyperscan gate to find something in it: "@" (email,
+# handle), ".com/" or ".me/" (profile address), six digits (phone 7, card 12, birth date 6) or a
+# capitalised word that is a known name (person).
+_MARKS = re.compile(r"@|\.com/|\.me/")
+MIN_DIGITS_WITHOUT_HS_GATE = 6
+# Deleted from a block's bytes to count the digits of each line: all but ASCII digits, newlines and the
+# bytes of non-ASCII characters (which may be digits: such lines are counted again, exactly).
+_NOT_DIGIT_BYTES = bytes(b for b in range(256) if not (0x30 <= b <= 0x39 or b == 0x0A or b >= 0x80))
+
+
+def _lines_to_scan(text: str, lines: list[str]) -> set[int] | None:
+    """The indexes of the ``lines`` of ``text`` that can hold a finding, found in whole-block passes:
+    the recognizers' Hyperscan gates, the marks above and the known names. None: every line
+    (Hyperscan is not there, so its gates cannot be run on a block)."""
+    gates = hyperscan_gates()
+    if gates is None:
+        return None
+    starts = [0]
+    starts.extend(m.end() for m in _NEWLINE.finditer(text))
+    marked = {bisect_right(starts, m.start()) - 1 for m in _MARKS.finditer(text)}
+    marked.update(
+        bisect_right(starts, m.start()) - 1 for m in _CAPITALISED.finditer(text) if known_name(m[0])
+    )
+    data = text.encode("utf-8")
+    for i, digits in enumerate(data.translate(None, _NOT_DIGIT_BYTES).split(b"\n")):
+        if len(digits) < MIN_DIGITS_WITHOUT_HS_GATE or i >= len(lines):
+            continue
+        if digits.isascii() or count_digits(lines[i]) >= MIN_DIGITS_WITHOUT_HS_GATE:
+            marked.add(i)
+    if len(data) == len(text):
+        byte_starts = starts
+    else:
+        byte_starts = [0]
+        byte_starts.extend(m.end() for m in _NEWLINE_BYTES.finditer(data))
+    # A gate match ends on the line that holds it (a match across a newline only adds a line).
+    marked.update(bisect_right(byte_starts, end - 1) - 1 for end in gates.block_ends(data))
+    return marked
+
+
+_NEWLINE = re.compile("\\n")
+_NEWLINE_BYTES = re.compile(b"\\n")
+
+
 def _scan_block(args: tuple[bytes, str, list[str] | None]) -> tuple[int, list[tuple[int, list[Finding]]]]:
     """(lines in the block, [(index in the block, findings)] for the lines with findings)."""
     block, region, types = args
-    lines = _block_lines(block)
-    found = [(i, f) for i, line in enumerate(lines) if (f := scan(line, region=region, types=types))]
+    text = block.decode("utf-8", errors="replace")
+    lines = _split_lines(text)
+    todo = _lines_to_scan(text, lines)
+    if todo is None:
+        found = [(i, f) for i, line in enumerate(lines) if (f := scan(line, region=region, types=types))]
+    else:
+        found = [
+            (i, f)
+            for i in sorted(todo)
+            if i < len(lines) and (f := scan(lines[i], region=region, types=types))
+        ]
     return len(lines), found
 
 

@@ -36,12 +36,16 @@ class HyperscanGates:
         self._types = [r.type for r in gated]
         self._db = hyperscan.Database()
         flags = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8
+        expressions = [(r.hs_gate or "").encode() for r in gated]
         self._db.compile(
-            expressions=[(r.hs_gate or "").encode() for r in gated],
+            expressions=expressions,
             ids=list(range(len(gated))),
             elements=len(gated),
             flags=[flags] * len(gated),
         )
+        self._expressions = expressions
+        self._block_db: Any = None  # compiled on first use (only files are scanned in blocks)
+        self._block_lock = threading.Lock()
         self._local = threading.local()  # a Hyperscan scratch space serves one thread at a time
 
     def hits(self, text: str) -> frozenset[str] | None:
@@ -60,6 +64,31 @@ class HyperscanGates:
 
         self._db.scan(data, match_event_handler=on_match, scratch=scratch)
         return frozenset(self._types[i] for i in found)
+
+    def block_ends(self, data: bytes) -> list[int]:
+        """The end offsets (in ``data``, valid UTF-8) of every gate match in a block of lines."""
+        if self._block_db is None:
+            with self._block_lock:
+                if self._block_db is None:
+                    # Every match is reported: one line's must not hide another's.
+                    db = self._hs.Database()
+                    db.compile(
+                        expressions=self._expressions,
+                        ids=list(range(len(self._expressions))),
+                        elements=len(self._expressions),
+                        flags=[self._hs.HS_FLAG_UTF8] * len(self._expressions),
+                    )
+                    self._block_db = db
+        scratch = getattr(self._local, "block_scratch", None)
+        if scratch is None:
+            scratch = self._local.block_scratch = self._hs.Scratch(self._block_db)
+        ends: list[int] = []
+
+        def on_match(gate: int, start: int, end: int, flags: int, context: Any) -> None:
+            ends.append(end)
+
+        self._block_db.scan(data, match_event_handler=on_match, scratch=scratch)
+        return ends
 
 
 _gates: HyperscanGates | None = None

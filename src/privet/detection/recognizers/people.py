@@ -71,7 +71,7 @@ NAME_CONTEXT: tuple[str, ...] = (
 )
 
 _WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?"
-_CAPITALISED = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+")
+CAPITALISED = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+")
 _PARTICLE = r"(?:van der |van den |van |von |de la |de |di |da |del |le |la )?"
 
 
@@ -108,6 +108,17 @@ def surnames() -> frozenset[str]:
 _KNOWN: dict[str, bool] = {}
 
 
+def known_name(word: str) -> bool:
+    """Whether a capitalised word is a known given name or surname (accents and case aside)."""
+    hit = _KNOWN.get(word)
+    if hit is None:
+        hit = fold(word) in all_names()
+        if len(_KNOWN) >= 100_000:
+            _KNOWN.clear()
+        _KNOWN[word] = hit
+    return hit
+
+
 class PersonNameRecognizer(Recognizer):
     type = "person_name"
     pattern = re.compile(rf"(?<![\w@])({_WORD})((?: {_WORD})?) {_PARTICLE}({_WORD})(?![\w@])")
@@ -117,17 +128,7 @@ class PersonNameRecognizer(Recognizer):
         self, text: str, digits: int, lower: str | None = None, hits: frozenset[str] | None = None
     ) -> bool:
         # Every accepted name holds a known given name or surname: look for one before the regex.
-        known = _KNOWN
-        for w in _CAPITALISED.findall(text):
-            hit = known.get(w)
-            if hit is None:
-                hit = fold(w) in all_names()
-                if len(known) >= 100_000:
-                    known.clear()
-                known[w] = hit
-            if hit:
-                return True
-        return False
+        return any(map(known_name, CAPITALISED.findall(text)))
 
     def validate(self, candidate: str, text: str, start: int, region: str) -> float | None:
         parts = candidate.split()
