@@ -7,7 +7,7 @@ from bench.detection_corpus import CHAT, chat_log, corpus
 from hypothesis import given
 from hypothesis import strategies as st
 
-from privet.detection import engine, gates, scan
+from privet.detection import engine, gates, scan, scan_lines
 from privet.detection.context import NEGATIVE_NUMBER_CONTEXT, has_any
 from privet.detection.recognizers import ALL
 from privet.detection.recognizers.base import count_digits
@@ -120,6 +120,7 @@ def test_when_a_window_holds_a_context_word_then_it_is_found() -> None:
 def test_when_a_block_is_cut_down_to_lines_then_each_recognizer_is_covered() -> None:
     for rec in ALL:
         if rec.hs_gate is not None:
+            assert rec.min_digits >= 1, rec.type  # without Hyperscan, lines with a digit are scanned
             continue
         if rec.type == "email":
             assert rec.needs == "@"
@@ -153,10 +154,27 @@ def test_when_a_block_is_scanned_line_by_line_or_by_its_marked_lines_then_findin
     gates.use_hyperscan(True)
     assert engine._scan_block((block, "DE", None)) == (len(lines), expected)
     marked = engine._lines_to_scan(block.decode(), engine._block_lines(block))
-    assert marked is not None and len(marked) < len(lines) / 3  # most chat lines are skipped
+    assert len(marked) < len(lines) / 3  # most chat lines are skipped
     gates.use_hyperscan(False)
     try:
-        assert engine._lines_to_scan(block.decode(), engine._block_lines(block)) is None
+        marked = engine._lines_to_scan(block.decode(), engine._block_lines(block))
+        assert len(marked) > len(lines) / 2  # without Hyperscan every line with a digit is scanned
         assert engine._scan_block((block, "DE", None)) == (len(lines), expected)
+    finally:
+        gates.use_hyperscan(True)
+
+
+@pytest.mark.parametrize("hs", [True, False])
+def test_when_lines_are_scanned_in_chunks_then_each_line_gets_its_own_findings(hs: bool) -> None:
+    lines = [
+        *next(chat_log(200_000)).decode().splitlines()[:1500],
+        *BLOCK_EDGE_LINES,
+        "a\nTel 0-3-0-9-0-1-8-2-0",
+    ]
+    expected = [(no, scan(line)) for no, line in enumerate(lines, start=1)]
+    gates.use_hyperscan(hs)
+    try:
+        assert list(scan_lines(lines, chunk=700)) == expected
+        assert list(scan_lines(lines[:-1], chunk=700)) == expected[:-1]
     finally:
         gates.use_hyperscan(True)

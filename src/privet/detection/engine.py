@@ -62,8 +62,13 @@ def scan_many(
 
 
 def _scan_chunk(args: tuple[list[str], str, list[str] | None]) -> list[list[Finding]]:
+    """Findings for each line of a chunk; only the lines marked by the whole-chunk passes are scanned."""
     lines, region, types = args
-    return [scan(line, region=region, types=types) for line in lines]
+    text = "\n".join(lines)
+    if text.count("\n") != len(lines) - 1:  # a line holds a newline itself: scan each on its own
+        return [scan(line, region=region, types=types) for line in lines]
+    todo = _lines_to_scan(text, lines)
+    return [scan(line, region=region, types=types) if i in todo else [] for i, line in enumerate(lines)]
 
 
 def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -87,15 +92,19 @@ def scan_lines(
 ) -> Iterator[tuple[int, list[Finding]]]:
     """(line number from 1, findings) for each line, in order; ``workers > 1`` uses a process pool.
 
-    Memory stays flat: the pool holds at most ``2 * workers`` chunks of ``chunk`` lines in
-    flight, and results are yielded in input order as soon as the oldest chunk is done.
+    Lines are scanned ``chunk`` at a time (whole-chunk passes find the lines worth scanning), so
+    results come a chunk at a time. Memory stays flat: the pool holds at most ``2 * workers``
+    chunks in flight, and results are yielded in input order as soon as the oldest chunk is done.
     """
     tlist = sorted(types) if types is not None else None
     if tlist is not None:
         _recognizers(tlist)  # unknown types fail here, not in a worker
     if workers <= 1:
-        for no, line in enumerate(lines, start=1):
-            yield no, scan(line, region=region, types=tlist)
+        no = 0
+        for buf in _chunks(lines, chunk):
+            for found in _scan_chunk((buf, region, tlist)):
+                no += 1
+                yield no, found
         return
     no = 0
     pending: deque[Future[list[list[Finding]]]] = deque()
@@ -144,39 +153,57 @@ def _split_lines(text: str) -> list[str]:
 # What a line needs for each recognizer without a Hyperscan gate to find something in it: "@" (email,
 # handle), ".com/" or ".me/" (profile address), six digits (phone 7, card 12, birth date 6) or a
 # capitalised word that is a known name (person).
-_MARKS = re.compile(r"@|\.com/|\.me/")
+_MARKS = ("@", ".com/", ".me/")
 MIN_DIGITS_WITHOUT_HS_GATE = 6
 # Deleted from a block's bytes to count the digits of each line: all but ASCII digits, newlines and the
 # bytes of non-ASCII characters (which may be digits: such lines are counted again, exactly).
 _NOT_DIGIT_BYTES = bytes(b for b in range(256) if not (0x30 <= b <= 0x39 or b == 0x0A or b >= 0x80))
 
 
-def _lines_to_scan(text: str, lines: list[str]) -> set[int] | None:
-    """The indexes of the ``lines`` of ``text`` that can hold a finding, found in whole-block passes:
-    the recognizers' Hyperscan gates, the marks above and the known names. None: every line
-    (Hyperscan is not there, so its gates cannot be run on a block)."""
+def _lines_to_scan(text: str, lines: list[str]) -> set[int]:
+    """The indexes of the ``lines`` of ``text`` (split at its newlines) that can hold a finding, found
+    in whole-block passes: the recognizers' Hyperscan gates, the marks above and the known names.
+    Without Hyperscan every line with a digit is marked (each gated recognizer needs one)."""
     gates = hyperscan_gates()
-    if gates is None:
-        return None
-    starts = [0]
-    starts.extend(m.end() for m in _NEWLINE.finditer(text))
-    marked = {bisect_right(starts, m.start()) - 1 for m in _MARKS.finditer(text)}
-    marked.update(
-        bisect_right(starts, m.start()) - 1 for m in _CAPITALISED.finditer(text) if known_name(m[0])
-    )
+    least = MIN_DIGITS_WITHOUT_HS_GATE if gates is not None else 1
+    marked: set[int] = set()
+    line_starts: list[int] = []
+
+    def starts() -> list[int]:  # where each line begins in ``text``, found when first needed
+        if not line_starts:
+            line_starts.append(0)
+            line_starts.extend(m.end() for m in _NEWLINE.finditer(text))
+        return line_starts
+
+    for mark in _MARKS:
+        at = text.find(mark)
+        while at >= 0:
+            marked.add(bisect_right(starts(), at) - 1)
+            at = text.find(mark, at + 1)
+    known = {w for w in set(_CAPITALISED.findall(text)) if known_name(w)}
+    if known:
+        names = (m.start() for m in _CAPITALISED.finditer(text) if m[0] in known)
+        marked.update(bisect_right(starts(), at) - 1 for at in names)
     data = text.encode("utf-8")
-    for i, digits in enumerate(data.translate(None, _NOT_DIGIT_BYTES).split(b"\n")):
-        if len(digits) < MIN_DIGITS_WITHOUT_HS_GATE or i >= len(lines):
-            continue
-        if digits.isascii() or count_digits(lines[i]) >= MIN_DIGITS_WITHOUT_HS_GATE:
-            marked.add(i)
+    digit_runs = data.translate(None, _NOT_DIGIT_BYTES)
+    if len(digit_runs) > data.count(b"\n"):  # some line holds a digit (or a non-ASCII character)
+        for i, digits in enumerate(digit_runs.split(b"\n")):
+            if len(digits) < least or i >= len(lines):
+                continue
+            if digits.isascii() or count_digits(lines[i]) >= least:
+                marked.add(i)
+    if gates is None:
+        return marked
+    ends = gates.block_ends(data)
+    if not ends:
+        return marked
     if len(data) == len(text):
-        byte_starts = starts
+        byte_starts = starts()
     else:
         byte_starts = [0]
         byte_starts.extend(m.end() for m in _NEWLINE_BYTES.finditer(data))
     # A gate match ends on the line that holds it (a match across a newline only adds a line).
-    marked.update(bisect_right(byte_starts, end - 1) - 1 for end in gates.block_ends(data))
+    marked.update(bisect_right(byte_starts, end - 1) - 1 for end in ends)
     return marked
 
 
@@ -189,15 +216,8 @@ def _scan_block(args: tuple[bytes, str, list[str] | None]) -> tuple[int, list[tu
     block, region, types = args
     text = block.decode("utf-8", errors="replace")
     lines = _split_lines(text)
-    todo = _lines_to_scan(text, lines)
-    if todo is None:
-        found = [(i, f) for i, line in enumerate(lines) if (f := scan(line, region=region, types=types))]
-    else:
-        found = [
-            (i, f)
-            for i in sorted(todo)
-            if i < len(lines) and (f := scan(lines[i], region=region, types=types))
-        ]
+    todo = sorted(i for i in _lines_to_scan(text, lines) if i < len(lines))
+    found = [(i, f) for i in todo if (f := scan(lines[i], region=region, types=types))]
     return len(lines), found
 
 
