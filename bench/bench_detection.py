@@ -19,6 +19,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from tests.support.memory import run_measuring_peak
+
 from bench.detection_corpus import Message, chat_log, corpus, prose
 from privet.cli.scan_cmds import auto_workers
 from privet.detection import ENTITY_TYPES, scan, scan_lines
@@ -119,12 +121,11 @@ def cli_scan(size_mb: int) -> dict[str, Any]:
         privet = Path(sys.executable).with_name("privet")
         t = time.perf_counter()
         with (Path(tmp) / "out.json").open("w") as out, (Path(tmp) / "err.txt").open("w") as err:
-            proc = subprocess.Popen([str(privet), "scan", str(path), "--json"], stdout=out, stderr=err)
-            # ru_maxrss from wait4 covers the process and its waited-for children (the pool workers).
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
+            code, peak_mb = run_measuring_peak(
+                [str(privet), "scan", str(path), "--json"], stdout=out, stderr=err
+            )
         seconds = time.perf_counter() - t
-        if proc.returncode != 0:
+        if code != 0:
             raise RuntimeError(f"privet scan failed: {(Path(tmp) / 'err.txt').read_text()[-800:]}")
         doc = json.loads((Path(tmp) / "out.json").read_text())
         progress_lines = (Path(tmp) / "err.txt").read_text().count("scanning")
@@ -132,7 +133,7 @@ def cli_scan(size_mb: int) -> dict[str, Any]:
         "file_mb": round(size / 1e6, 1),
         "seconds": round(seconds, 2),
         "mb_per_s": round(size / 1e6 / seconds, 2),
-        "peak_rss_mb": usage.ru_maxrss // 1024,
+        "peak_rss_mb": peak_mb,
         "workers": auto_workers(size),
         "findings": len(doc["findings"]),
         "progress_lines_on_stderr": progress_lines,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from tests.support.memory import run_measuring_peak
 
 NICKS = ["lena", "tom_k", "marc", "sophie", "jo", "admin", "ben"]
 CHAT = (
@@ -44,18 +45,15 @@ def scan_cli(path: Path, tmp: Path, *extra: str) -> tuple[int, int, Any, str]:
     """Run ``privet scan PATH --json`` as a child: exit code, peak RSS in MB (workers too), JSON, stderr."""
     out, err = tmp / f"{path.stem}.out.json", tmp / f"{path.stem}.err.txt"
     with out.open("w") as o, err.open("w") as e:
-        proc = subprocess.Popen(
+        code, peak = run_measuring_peak(
             [sys.executable, "-m", "privet.cli.main", "scan", str(path), "--json", *extra],
             stdout=o,
             stderr=e,
             cwd=tmp,
             env={**os.environ, "PRIVET_HOME": str(tmp / ".privet")},
         )
-        # wait4's rusage is this child's, and ru_maxrss covers its own waited-for children (the pool).
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
     text = out.read_text(encoding="utf-8")
-    return proc.returncode, usage.ru_maxrss // 1024, json.loads(text), err.read_text(encoding="utf-8")
+    return code, peak, json.loads(text), err.read_text(encoding="utf-8")
 
 
 def test_when_a_large_file_is_scanned_then_memory_stays_flat_and_progress_goes_to_stderr(
