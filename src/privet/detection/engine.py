@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_right
 from collections import deque
@@ -265,9 +266,11 @@ def scan_file(
             return
         pending: deque[tuple[int, Future[tuple[int, list[tuple[int, list[Finding]]]]]]] = deque()
         with ProcessPoolExecutor(workers) as pool:
-            for data in _blocks(fh, block):
-                pending.append((len(data), pool.submit(_scan_block, (data, region, tlist))))
-                while len(pending) > 2 * workers or (pending and pending[0][1].done()):
+            blocks = _blocks(fh, block)
+            for next_block in itertools.chain(blocks, [None]):  # None: the file is read, drain the rest
+                if next_block is not None:
+                    pending.append((len(next_block), pool.submit(_scan_block, (next_block, region, tlist))))
+                while pending and (next_block is None or len(pending) > 2 * workers or pending[0][1].done()):
                     size, fut = pending.popleft()
                     n_lines, found = fut.result()
                     yield from emit(n_lines, found)
@@ -275,14 +278,6 @@ def scan_file(
                     read += size
                     if on_progress is not None:
                         on_progress(read)
-            while pending:
-                size, fut = pending.popleft()
-                n_lines, found = fut.result()
-                yield from emit(n_lines, found)
-                base += n_lines
-                read += size
-                if on_progress is not None:
-                    on_progress(read)
 
 
 _HANDLE = re.compile(r"^@[A-Za-z_][A-Za-z0-9_.]{1,29}$")

@@ -119,11 +119,7 @@ class RequestService:
         at most ``MAX_RESENDS`` times, not within ``PRIVET_CODE_RESEND_SECONDS`` of the last;
         wrong attempts still count."""
         with self.state.session() as s:
-            req = s.get(SubjectRequest, rid, with_for_update=True)
-            if req is None:
-                raise NotFound("no such request", value=rid)
-            if req.status != "received":
-                raise Conflict(f"the request is {req.status}, not waiting for a code", value=req.status)
+            req = _awaiting_code(s, rid)
             if req.resends >= MAX_RESENDS:
                 raise VerificationFailed(
                     f"the code was already sent again {MAX_RESENDS} times", hint="file a new request"
@@ -158,11 +154,7 @@ class RequestService:
     def verify(self, rid: str, code: str) -> dict[str, Any]:
         """The subject proves the address is theirs; wrong codes are counted and lock the request."""
         with self.state.session() as s:
-            req = s.get(SubjectRequest, rid, with_for_update=True)
-            if req is None:
-                raise NotFound("no such request", value=rid)
-            if req.status != "received":
-                raise Conflict(f"the request is {req.status}, not waiting for a code", value=req.status)
+            req = _awaiting_code(s, rid)
             if req.attempts >= MAX_ATTEMPTS:
                 raise VerificationFailed(
                     "too many wrong codes; the request is locked", hint="file a new request to get a new code"
@@ -507,3 +499,13 @@ class RequestService:
             target=f"request:{rid}",
             details={"reason": reason} if reason else {},
         )
+
+
+def _awaiting_code(s: Session, rid: str) -> SubjectRequest:
+    """The request, locked for this transaction, while it waits for the subject's code."""
+    req = s.get(SubjectRequest, rid, with_for_update=True)
+    if req is None:
+        raise NotFound("no such request", value=rid)
+    if req.status != "received":
+        raise Conflict(f"the request is {req.status}, not waiting for a code", value=req.status)
+    return req
