@@ -13,7 +13,7 @@ from privet.service import add_tenant, create_key
 from privet.settings import Settings
 from privet.state import open_state
 from tests.consent.test_consent import MAP
-from tests.support.server import running
+from tests.support.server import consent_check, running
 
 TOO_BIG = {"error": "BadInput", "message": f"body over {MAX_BODY} bytes"}
 
@@ -44,12 +44,8 @@ def test_when_a_declared_body_is_over_the_limit_then_413_and_nothing_is_recorded
     base, headers = api
     huge = httpx.post(f"{base}/v1/consents", headers=headers, content=_consent(MAX_BODY))
     assert huge.status_code == 413 and huge.json() == TOO_BIG
-    check = httpx.get(
-        f"{base}/v1/consents/check",
-        params={"subject": "email:anna@example.com", "purpose": "marketing_email"},
-        headers=headers,
-    )
-    assert check.json()["since"] is None
+    check = consent_check(base, headers)
+    assert check["since"] is None
     fits = httpx.post(f"{base}/v1/consents", headers=headers, content=_consent(MAX_BODY - 200))
     assert fits.status_code == 201, fits.text
 
@@ -66,11 +62,7 @@ def test_when_a_streamed_body_passes_the_limit_then_413_and_nothing_is_recorded(
     huge = httpx.post(f"{base}/v1/consents", headers=headers, content=chunks(_consent(MAX_BODY)))
     assert "content-length" not in huge.request.headers
     assert huge.status_code == 413 and huge.json() == TOO_BIG
-    check = httpx.get(
-        f"{base}/v1/consents/check",
-        params={"subject": "email:anna@example.com", "purpose": "marketing_email"},
-        headers=headers,
-    )
-    assert check.json()["since"] is None
+    check = consent_check(base, headers)
+    assert check["since"] is None
     small = httpx.post(f"{base}/v1/consents", headers=headers, content=chunks(_consent(100)))
     assert small.status_code == 201, small.text

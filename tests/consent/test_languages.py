@@ -18,7 +18,7 @@ from privet.datamap import parse_map
 from privet.service import add_tenant, create_key
 from privet.settings import Settings
 from privet.state import open_state
-from tests.support.server import running
+from tests.support.server import consent_check, running
 
 MASTER = bytes(range(32))
 # English first (the default language); German keeps up; the French translation lags one version.
@@ -161,11 +161,7 @@ def test_when_consent_is_posted_with_a_language_then_the_ledger_and_the_prompt_f
     )
     assert r.status_code == 201, r.text
     assert r.json()["notice_version"] == "1"
-    check = httpx.get(
-        f"{base}/v1/consents/check",
-        params={"subject": "email:anna@example.com", "purpose": "marketing_email"},
-        headers=auth,
-    ).json()
+    check = consent_check(base, auth)
     assert check["allowed"] is True and check["notice_version"] == "1"
     who = {"subject": "email=anna@example.com"}
     assert _dialog(api, **who, headers={"Accept-Language": "fr"})["marketing_email"]["needs_prompt"] is False
@@ -208,9 +204,5 @@ def test_when_the_embedded_dialog_loads_then_its_notices_follow_the_browser_s_la
         json={"token": token, "decisions": {"marketing_email": True}},
     )
     assert r.status_code == 201, r.text
-    check = httpx.get(
-        f"{base}/v1/consents/check",
-        params={"subject": "email:anna@example.com", "purpose": "marketing_email"},
-        headers=auth,
-    ).json()
+    check = consent_check(base, auth)
     assert check["allowed"] is True and check["notice_version"] == "1"

@@ -38,3 +38,18 @@ def running(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def consent_check(
+    base: str,
+    headers: dict[str, str],
+    subject: str = "email:anna@example.com",
+    purpose: str = "marketing_email",
+) -> dict[str, object]:
+    """GET /v1/consents/check over HTTP: the answer's JSON."""
+    r = httpx.get(
+        f"{base}/v1/consents/check", params={"subject": subject, "purpose": purpose}, headers=headers
+    )
+    assert r.status_code == 200, r.text
+    answer: dict[str, object] = r.json()
+    return answer
