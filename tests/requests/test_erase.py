@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from privet.datamap import ColumnSpec
+from privet.datamap import ColumnSpec, parse_map
 from privet.errors import AmbiguousSubject, StoreError, UnknownName
 from privet.requests import erase, is_restricted
 from privet.settings import Settings
@@ -242,3 +242,76 @@ def test_when_values_of_the_person_remain_then_verification_names_each_place(
         ]
     finally:
         stores.close()
+
+
+_OUTSIDE_MAP = """\
+version: 1
+default_region: DE
+stores: {app: {url: "${URL}"}}
+subjects:
+  customer: {root: app.users, identities: {email: email}}
+tables:
+  app.users: {subject: customer, columns: {email: {category: contact.email}}}
+  app.orders: {subject: customer, path: user_id -> app.users, columns: {ship_to: {category: contact.address}}}
+"""
+
+
+def test_when_tables_outside_the_map_point_at_her_rows_then_links_are_cut_or_rows_stay_as_tombstones(
+    db_url: str, settings: Settings
+) -> None:
+    """Orders are erased set-based only when nothing else points at them; a shipment (NOT NULL
+    key, not in the map) keeps its order as a tombstone, a review (nullable key) loses its link."""
+    md = sa.MetaData()
+    sa.Table("users", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("email", sa.String(100)))
+    sa.Table(
+        "orders",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("ship_to", sa.String(100)),
+    )
+    sa.Table(
+        "shipments",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id"), nullable=False),
+    )
+    sa.Table(
+        "reviews",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id"), nullable=True),
+    )
+    engine = sa.create_engine(db_url)
+    md.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            md.tables["users"].insert(),
+            [{"id": 1, "email": "anna@example.com"}, {"id": 2, "email": "b@x.io"}],
+        )
+        conn.execute(
+            md.tables["orders"].insert(),
+            [
+                {"id": 10, "user_id": 1, "ship_to": "Anna Street 1"},
+                {"id": 11, "user_id": 1, "ship_to": "Anna Street 1"},
+                {"id": 12, "user_id": 1, "ship_to": "Anna Street 1"},
+                {"id": 20, "user_id": 2, "ship_to": "Bob Road 2"},
+            ],
+        )
+        conn.execute(md.tables["shipments"].insert(), [{"id": 1, "order_id": 10}, {"id": 2, "order_id": 20}])
+        conn.execute(md.tables["reviews"].insert(), [{"id": 1, "order_id": 11}, {"id": 2, "order_id": 20}])
+    engine.dispose()
+    dm = parse_map(_OUTSIDE_MAP, env={"URL": db_url})
+    result = erase(dm, settings, "email=anna@example.com")
+    assert result.verified, result.leftovers
+    assert _rows(db_url, "SELECT id, user_id, ship_to FROM orders ORDER BY id") == [
+        (10, 1, None),
+        (20, 2, "Bob Road 2"),
+    ]
+    assert _rows(db_url, "SELECT id, order_id FROM reviews ORDER BY id") == [(1, None), (2, 20)]
+    assert _rows(db_url, "SELECT id, order_id FROM shipments ORDER BY id") == [(1, 10), (2, 20)]
+    # Her root row stays as a tombstone (the kept order still needs it), without her email.
+    assert [r[0] for r in _rows(db_url, "SELECT email FROM users ORDER BY id")][1] == "b@x.io"
+    assert "anna" not in str(_rows(db_url, "SELECT email FROM users WHERE id = 1"))
+    assert result.tables["app.orders"]["detail"] == {"tombstone": 1, "erase": 1, "delete_row": 2}
+    assert result.tables["app.reviews"] == {"action": "cut_link", "rows": 1}

@@ -390,16 +390,22 @@ class ConsentService:
     def forget(self, *subjects: str | Identity) -> int:
         """Erasure: remove the person's decisions and preferences under every identity given, in
         one transaction (the suppression list keeps a hash); returns the ledger events removed."""
-        digests = [self.digest(self.identity(s)) for s in subjects]
+        with self.state.session() as s:
+            return self.forget_in(s, *subjects)
+
+    def forget_in(self, session: Session, *subjects: str | Identity) -> int:
+        """``forget`` inside the caller's transaction of Privet's state (an erasure records its
+        certificate and forgets the consent in one commit)."""
+        digests = [self.digest(self.identity(x)) for x in subjects]
         if not digests:
             return 0
-        with self.state.session() as s:
-            n = s.execute(sa.delete(ConsentEvent).where(ConsentEvent.subject.in_(digests))).rowcount or 0  # type: ignore[attr-defined]
-            s.execute(sa.delete(ConsentState).where(ConsentState.subject.in_(digests)))
-            s.execute(sa.delete(Preference).where(Preference.subject.in_(digests)))
+        conn = session.connection()  # plain statements: no ORM bookkeeping for rows never loaded
+        res = conn.execute(sa.delete(ConsentEvent).where(ConsentEvent.subject.in_(digests)))
+        conn.execute(sa.delete(ConsentState).where(ConsentState.subject.in_(digests)))
+        conn.execute(sa.delete(Preference).where(Preference.subject.in_(digests)))
         gone = set(digests)
         self._cache = {k: v for k, v in self._cache.items() if k[0] not in gone}
-        return int(n)
+        return int(res.rowcount or 0)
 
 
 def _project(s: Session, e: ConsentEvent) -> None:

@@ -33,6 +33,24 @@ def add(session: Session, identity: Identity, key: bytes, reason: str = "erasure
     return True
 
 
+def add_many(session: Session, identities: list[Identity], key: bytes, reason: str = "erasure") -> int:
+    """Suppress several identities with one lookup and one insert; returns how many were new."""
+    entries = {digest(i, key): i.kind for i in identities}
+    if not entries:
+        return 0
+    conn = session.connection()  # plain statements: no ORM bookkeeping
+    known = set(
+        conn.execute(sa.select(SuppressionEntry.digest).where(SuppressionEntry.digest.in_(entries))).scalars()
+    )
+    now = utcnow()
+    new = [
+        {"digest": d, "kind": k, "reason": reason, "at": now} for d, k in entries.items() if d not in known
+    ]
+    if new:
+        conn.execute(sa.insert(SuppressionEntry), new)
+    return len(new)
+
+
 def contains(session: Session, identity: Identity, key: bytes) -> bool:
     return session.get(SuppressionEntry, digest(identity, key)) is not None
 

@@ -29,7 +29,8 @@ from privet.detection.operators import mentions
 from privet.errors import AmbiguousSubject
 from privet.identity import Identity
 from privet.requests.erase import as_identity, person_identities
-from privet.requests.execute import _as_text, mention_filter
+from privet.requests.execute import mention_select
+from privet.requests.matching import identity_params, identity_shape
 from privet.requests.resolve import Person, resolve
 from privet.requests.select import Query, Selection, chunks, keep_row, table_query
 from privet.settings import Settings
@@ -197,6 +198,7 @@ def _mention_fragments(
 ) -> list[dict[str, Any]]:
     """Only the mentioning fragments of other people's rows, never the rest of their text."""
     out: list[dict[str, Any]] = []
+    shape, params = identity_shape(ids), identity_params(ids)
     for ref, spec in dm.tables.items():
         store_name, table_name = split_ref(ref)
         store = stores.sql.get(store_name)
@@ -204,15 +206,12 @@ def _mention_fragments(
         if store is None or not free:
             continue
         table = store.table(table_name)
-        pks = list(table.primary_key.columns)
-        if len(pks) != 1:
-            continue
         with store.read() as conn:
             for col in free:
-                cond = mention_filter(table, col, ids)
-                if cond is None:
+                stmt = mention_select(table, col, shape)
+                if stmt is None:
                     continue
-                for key, text in conn.execute(sa.select(pks[0], _as_text(table.c[col])).where(cond)):
+                for key, text in conn.execute(stmt, params):
                     if key in own.get(ref, set()) or not text:
                         continue
                     for f in mentions(str(text), ids, region=dm.default_region):

@@ -116,12 +116,13 @@ def preflight(dm: DataMap, stores: Stores) -> None:
             )
 
 
-def plan(dm: DataMap, stores: Stores, res: Resolution) -> dict[str, list[Selection]]:
-    """The person's rows in every table, grouped by store."""
+def plan(dm: DataMap, stores: Stores, res: Resolution, *, defer: bool = False) -> dict[str, list[Selection]]:
+    """The person's rows in every table, grouped by store; with ``defer``, tables erased by one
+    set-based statement keep their condition and are read only inside the store's transaction."""
     by_store: dict[str, list[Selection]] = {}
     for person in res.people:
         for ref, spec in dm.tables.items():
-            sel = select_rows(dm, stores, person, ref, spec)
+            sel = select_rows(dm, stores, person, ref, spec, defer=defer)
             if sel is not None:
                 by_store.setdefault(sel.store, []).append(sel)
     return by_store
@@ -176,7 +177,7 @@ def _erase(
         return
     result.found = True
     ids = person_identities(dm, stores, res)
-    selections = plan(dm, stores, res)
+    selections = plan(dm, stores, res, defer=not dry_run)
     _lap(result, "plan", started)
     if dry_run:
         _describe_plan(result, selections)
@@ -226,6 +227,7 @@ def _execute(
     outcomes: dict[str, StoreOutcome] = {}
     started = time.perf_counter()
     mention_ms = 0.0
+    journalled = False
     for store_name, store in stores.sql.items():
         schema = store.schema().tables
         ctx = EraseContext(dm, store, schema, ids, pseudo_key)
@@ -246,7 +248,9 @@ def _execute(
         journal.mark_committed(db, entry_ids)
         outcomes[store_name] = probe
         mention_ms += ctx.mention_ms
-    result.files_deleted += journal.finish(db, stores)
+        journalled = journalled or bool(entry_ids)
+    if journalled:
+        result.files_deleted += journal.finish(db, stores)
     _lap(result, "transaction", started)
     result.timings["mentions"] = round(mention_ms, 2)
     for outcome in outcomes.values():
@@ -265,16 +269,16 @@ def _execute(
         for h in outcome.held:
             store_name, table = split_ref(h["table"])
             held_rows.append(
-                HeldRow(
-                    certificate=cert,
-                    subject_digest=digest,
-                    store=store_name,
-                    table_name=table,
-                    row_key=h["key"],
-                    columns=json.dumps(h["columns"]),
-                    basis=h["basis"],
-                    until=h["until"],
-                )
+                {
+                    "certificate": cert,
+                    "subject_digest": digest,
+                    "store": store_name,
+                    "table_name": table,
+                    "row_key": h["key"],
+                    "columns": json.dumps(h["columns"]),
+                    "basis": h["basis"],
+                    "until": h["until"],
+                }
             )
             r = retained.setdefault(
                 h["table"],
@@ -301,10 +305,14 @@ def _execute(
         "files_deleted": result.files_deleted,
         "verified": result.verified,
     }
+    from privet.consent import ConsentService
+
     # What Privet keeps of the erasure, in one transaction of its state: the held rows, the
-    # certificate, the suppression hashes and the audit entry.
+    # certificate, the suppression hashes and the audit entry; the consent ledger forgets the
+    # person in the same commit.
     with db.session() as s:
-        s.add_all(held_rows)
+        if held_rows:
+            s.connection().execute(sa.insert(HeldRow), held_rows)
         s.add(
             Certificate(
                 id=cert,
@@ -314,9 +322,7 @@ def _execute(
                 verified=result.verified,
             )
         )
-        for ident in ids:
-            if ident.kind in ("email", "phone"):
-                suppression.add(s, ident, sup_key, reason="erasure")
+        suppression.add_many(s, [i for i in ids if i.kind in ("email", "phone")], sup_key, reason="erasure")
         audit.record(
             s,
             "subject.erased",
@@ -330,9 +336,7 @@ def _execute(
                 "verified": result.verified,
             },
         )
-    from privet.consent import ConsentService
-
-    ConsentService(db, dm, master).forget(*(i for i in ids if i.kind in ("email", "phone", "id")))
+        ConsentService(db, dm, master).forget_in(s, *(i for i in ids if i.kind in ("email", "phone", "id")))
     _lap(result, "record", started)
 
 

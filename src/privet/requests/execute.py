@@ -9,6 +9,7 @@ key from another person's row) stay as tombstones with their values erased.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import time
 from collections import defaultdict
@@ -20,10 +21,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from privet.datamap import ColumnSpec, DataMap, split_ref
+from privet.datamap.model import Hop
 from privet.detection.operators import Pseudonymize, redact_identifiers
 from privet.identity import Identity
 from privet.legal import hold_until
-from privet.requests.matching import contains_identity
+from privet.requests.matching import Shape, identity_params, identity_shape, mention_filter_bound
 from privet.requests.select import Selection, chunks
 from privet.stores import SqlStore, TableInfo
 
@@ -47,8 +49,10 @@ class EraseContext:
     identities: set[Identity]
     pseudo_key: bytes
     outcome: StoreOutcome = field(default_factory=StoreOutcome)
-    # (table, column) whose rows pointing at the person were all deleted earlier in this transaction.
-    emptied: set[tuple[str, str]] = field(default_factory=set)
+    # Link columns whose rows were all deleted earlier in this transaction, as (table, column,
+    # the table the column points at, the rest of the path from there): every row whose column
+    # points at a row of that table selected by the same rest of the path is gone.
+    emptied: set[tuple[str, str, str, tuple[Hop, ...]]] = field(default_factory=set)
     mention_ms: float = 0.0  # time spent redacting mentions in other people's free text
 
 
@@ -73,6 +77,13 @@ def order_children_first(selections: list[Selection], schema: dict[str, TableInf
 def erase_in_store(conn: Connection, ctx: EraseContext, selections: list[Selection]) -> None:
     """Everything for one store; the caller owns the transaction."""
     for sel in order_children_first(selections, ctx.schema):
+        if sel.bulk:
+            if _delete_set_based(conn, ctx, sel):
+                continue
+            # Another table still points at some of these rows: decide row by row.
+            assert sel.cond is not None
+            sel.keys = list(conn.scalars(sa.select(sel.pk).where(sel.cond)))
+            sel.cond = None
         if not sel.keys:
             continue
         if sel.spec.legal_hold is not None:
@@ -84,12 +95,57 @@ def erase_in_store(conn: Connection, ctx: EraseContext, selections: list[Selecti
             _cut_shared(conn, ctx, sel, shared)
         if own:
             kept = _delete_or_tombstone(conn, ctx, sel, own)
-            single_hop = len(sel.spec.paths) == 1 and len(sel.spec.paths[0]) == 1
-            if not kept and not shared and not sel.links and single_hop:
-                ctx.emptied.add((split_ref(sel.ref)[1], sel.spec.paths[0][0].column))
+            if not kept and not shared and not sel.links:
+                _mark_emptied(ctx, sel)
     started = time.perf_counter()
     _redact_mentions(conn, ctx)
     ctx.mention_ms += (time.perf_counter() - started) * 1000
+
+
+def _mark_emptied(ctx: EraseContext, sel: Selection) -> None:
+    if sel.via == "path" and len(sel.spec.paths) == 1:
+        first, *rest = sel.spec.paths[0]
+        ctx.emptied.add((split_ref(sel.ref)[1], first.column, first.table, tuple(rest)))
+
+
+def _own_tail(sel: Selection) -> tuple[Hop, ...] | None:
+    """The path that selected this table's rows (empty for the root), None when not one path."""
+    if sel.via == "root":
+        return ()
+    if sel.via == "path" and len(sel.spec.paths) == 1:
+        return tuple(sel.spec.paths[0])
+    return None
+
+
+def _referencing(ctx: EraseContext, sel: Selection) -> list[tuple[str, str]]:
+    """(table, column) of the store's single-column foreign keys onto this table's primary key."""
+    table_name = split_ref(sel.ref)[1]
+    out = []
+    for other, info in ctx.schema.items():
+        for fk in info.foreign_keys:
+            if fk.ref_table != table_name or len(fk.columns) != 1 or other == table_name:
+                continue
+            if (fk.ref_columns[0] if fk.ref_columns else sel.pk.name) == sel.pk.name:
+                out.append((other, fk.columns[0]))
+    return out
+
+
+def _already_emptied(ctx: EraseContext, sel: Selection, other: str, column: str) -> bool:
+    """Whether the rows of ``other`` pointing through ``column`` at the person's rows of this
+    table were all deleted earlier in this transaction."""
+    tail = _own_tail(sel)
+    return tail is not None and (other, column, sel.ref, tail) in ctx.emptied
+
+
+def _delete_set_based(conn: Connection, ctx: EraseContext, sel: Selection) -> bool:
+    """Delete the person's rows of a table in one statement on its selecting condition, when
+    nothing left in the store points at them; False (nothing done) otherwise."""
+    if sel.cond is None or any(not _already_emptied(ctx, sel, o, c) for o, c in _referencing(ctx, sel)):
+        return False
+    n = conn.execute(sa.delete(sel.table).where(sel.cond)).rowcount or 0
+    ctx.outcome.count(sel.ref, "delete_row", n)
+    _mark_emptied(ctx, sel)
+    return True
 
 
 def _personal_columns(sel: Selection) -> dict[str, ColumnSpec]:
@@ -108,21 +164,27 @@ def _hold(conn: Connection, ctx: EraseContext, sel: Selection) -> None:
     _erase_values(conn, ctx, sel, sel.keys, {c: s for c, s in cols.items() if c not in retain})
     country = hold.country or ctx.dm.default_region
     date_col = sel.table.c[hold.from_] if hold.from_ and hold.from_ in sel.table.c else None
-    for chunk in chunks(sel.keys):
-        rows = conn.execute(
-            sa.select(sel.pk, date_col if date_col is not None else sa.literal(None)).where(sel.pk.in_(chunk))
-        ).all()
-        for key, issued in rows:
-            issued_date = _as_date(issued) or dt.date.today()
-            ctx.outcome.held.append(
-                {
-                    "table": sel.ref,
-                    "key": str(key),
-                    "columns": sorted(retain),
-                    "basis": hold.basis,
-                    "until": hold_until(issued_date, country, hold.years),
-                }
-            )
+    if date_col is None:
+        dates: list[tuple[Any, Any]] = [(k, None) for k in sel.keys]
+    elif all(k in sel.hold_from for k in sel.keys):
+        dates = [(k, sel.hold_from[k]) for k in sel.keys]
+    else:
+        dates = []
+        for chunk in chunks(sel.keys):
+            dates += [
+                (r[0], r[1]) for r in conn.execute(sa.select(sel.pk, date_col).where(sel.pk.in_(chunk)))
+            ]
+    for key, issued in dates:
+        issued_date = _as_date(issued) or dt.date.today()
+        ctx.outcome.held.append(
+            {
+                "table": sel.ref,
+                "key": str(key),
+                "columns": sorted(retain),
+                "basis": hold.basis,
+                "until": hold_until(issued_date, country, hold.years),
+            }
+        )
     ctx.outcome.count(sel.ref, "retain", len(sel.keys))
 
 
@@ -159,30 +221,21 @@ def _cut_shared(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[
 
 
 def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any]) -> int:
-    table_name = split_ref(sel.ref)[1]
     protected: set[Any] = set()
-    for other, info in ctx.schema.items():
-        for fk in info.foreign_keys:
-            if fk.ref_table != table_name or len(fk.columns) != 1 or other == table_name:
-                continue
-            if (other, fk.columns[0]) in ctx.emptied:
-                continue  # the person's rows of that table, selected by this very key, are already gone
-            ref_col_name = fk.ref_columns[0] if fk.ref_columns else sel.pk.name
-            if ref_col_name != sel.pk.name:
-                continue
-            y = ctx.store.table(other)
-            col = y.c[fk.columns[0]]
-            held = ctx.dm.tables.get(f"{split_ref(sel.ref)[0]}.{other}")
-            is_held = held is not None and held.legal_hold is not None
-            for chunk in chunks(keys):
-                if col.nullable and not is_held:
-                    # Another row (of another person or kind) points here: cut that link.
-                    res = conn.execute(sa.update(y).where(col.in_(chunk)).values({col.name: None}))
-                    ctx.outcome.count(f"{split_ref(sel.ref)[0]}.{other}", "cut_link", res.rowcount or 0)
-                else:
-                    protected.update(
-                        r[0] for r in conn.execute(sa.select(col).where(col.in_(chunk)).distinct())
-                    )
+    for other, column in _referencing(ctx, sel):
+        if _already_emptied(ctx, sel, other, column):
+            continue  # the rows of that table pointing at these keys are already gone
+        y = ctx.store.table(other)
+        col = y.c[column]
+        held = ctx.dm.tables.get(f"{split_ref(sel.ref)[0]}.{other}")
+        is_held = held is not None and held.legal_hold is not None
+        for chunk in chunks(keys):
+            if col.nullable and not is_held:
+                # Another row (of another person or kind) points here: cut that link.
+                res = conn.execute(sa.update(y).where(col.in_(chunk)).values({col.name: None}))
+                ctx.outcome.count(f"{split_ref(sel.ref)[0]}.{other}", "cut_link", res.rowcount or 0)
+            else:
+                protected.update(r[0] for r in conn.execute(sa.select(col).where(col.in_(chunk)).distinct()))
     doomed = [k for k in keys if k not in protected]
     stones = [k for k in keys if k in protected]
     if stones:
@@ -236,7 +289,7 @@ def _erase_values(
         else:
             nulls.append(c)
     for chunk in chunks(keys):
-        if nulls:
+        if nulls and not pseudo:
             conn.execute(sa.update(sel.table).where(sel.pk.in_(chunk)).values({c: None for c in nulls}))
         if pseudo:
             rows = conn.execute(
@@ -253,7 +306,7 @@ def _erase_values(
                 stmt = (
                     sa.update(sel.table)
                     .where(sel.pk == sa.bindparam("k"))
-                    .values({c: sa.bindparam(f"v_{c}") for c in pseudo})
+                    .values({**{c: None for c in nulls}, **{c: sa.bindparam(f"v_{c}") for c in pseudo}})
                 )
                 conn.execute(stmt, updates)
     ctx.outcome.count(sel.ref, "erase", len(keys) if (nulls or pseudo) else 0)
@@ -313,22 +366,22 @@ def _as_text(col: sa.Column[Any]) -> sa.ColumnElement[Any]:
     return sa.cast(col, sa.Text) if isinstance(col.type, sa.JSON) else col
 
 
-def mention_filter(table: sa.Table, col: str, identities: set[Identity]) -> sa.ColumnElement[bool] | None:
-    """A SQL prefilter for free text that may mention one of the identities."""
-    conds = []
-    column: sa.ColumnElement[Any] = table.c[col]
-    if not isinstance(column.type, sa.String | sa.Text):
-        column = sa.cast(column, sa.Text)
-    for kind in ("email", "phone", "name"):
-        vals = {i.value for i in identities if i.kind == kind}
-        if vals:
-            conds.append(contains_identity(column, kind, vals))
-    return sa.or_(*conds) if conds else None
+@functools.lru_cache(maxsize=4096)
+def mention_select(table: sa.Table, col: str, shape: Shape) -> sa.Select[Any] | None:
+    """``SELECT pk, text`` of rows whose free text may mention identities of the given shape
+    (parameters from ``identity_params``); None when the table has no single-column key or
+    nothing can be searched. Built once per table, column and shape."""
+    pks = list(table.primary_key.columns)
+    cond = mention_filter_bound(table, col, shape)
+    if len(pks) != 1 or cond is None:
+        return None
+    return sa.select(pks[0], _as_text(table.c[col])).where(cond)
 
 
 def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
     """Free text in other people's rows that mentions the person: redact only the mentions."""
     store_name = ctx.store.name
+    shape, params = identity_shape(ctx.identities), identity_params(ctx.identities)
     for ref, spec in ctx.dm.tables_of(store_name).items():
         table_name = split_ref(ref)[1]
         if table_name not in ctx.schema:
@@ -337,13 +390,10 @@ def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
         if not free:
             continue
         table = ctx.store.table(table_name)
-        pk_cols = list(table.primary_key.columns)
-        if len(pk_cols) != 1:
-            continue
         for col in free:
-            cond = mention_filter(table, col, ctx.identities)
-            if cond is None:
+            stmt = mention_select(table, col, shape)
+            if stmt is None:
                 continue
-            rows = conn.execute(sa.select(pk_cols[0], _as_text(table.c[col])).where(cond)).all()
-            n = _write_redactions(conn, ctx, table, pk_cols[0], col, rows)
+            rows = conn.execute(stmt, params).all()
+            n = _write_redactions(conn, ctx, table, table.primary_key.columns[0], col, rows)
             ctx.outcome.count(ref, "redact", n)

@@ -26,6 +26,15 @@ class Selection:
     links: dict[Any, set[str]] = field(default_factory=dict)
     shared: set[Any] = field(default_factory=set)  # rows that also belong to someone else
     via: str = "path"
+    # Set for a table whose rows are erased in one set-based statement inside the store's
+    # transaction: the condition selecting them, and no keys read beforehand.
+    cond: sa.ColumnElement[bool] | None = None
+    # Hold tables: key -> the date the hold runs from (read with the keys).
+    hold_from: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def bulk(self) -> bool:
+        return self.cond is not None
 
     @property
     def store(self) -> str:
@@ -118,8 +127,24 @@ def keep_row(dm: DataMap, person: Person, q: Query, row: Any) -> bool:
     return True
 
 
-def select_rows(dm: DataMap, stores: Stores, person: Person, ref: str, spec: TableSpec) -> Selection | None:
-    """The person's rows of one table, keys only (None when the table is not about this subject)."""
+def set_based(q: Query) -> bool:
+    """Whether the table's rows can go in one statement on the selecting condition: reached by
+    one foreign-key path (so never shared), no legal hold, no files to journal."""
+    spec = q.sel.spec
+    return (
+        q.sel.via == "path"
+        and q.cond is not None
+        and not q.link_cols
+        and spec.legal_hold is None
+        and not any(c.file_store for c in spec.columns.values())
+    )
+
+
+def select_rows(
+    dm: DataMap, stores: Stores, person: Person, ref: str, spec: TableSpec, *, defer: bool = False
+) -> Selection | None:
+    """The person's rows of one table, keys only (None when the table is not about this subject).
+    With ``defer``, tables that can be erased set-based keep their condition instead of keys."""
     q = table_query(dm, stores, person, ref, spec)
     if q is None:
         return None
@@ -129,10 +154,22 @@ def select_rows(dm: DataMap, stores: Stores, person: Person, ref: str, spec: Tab
         return sel
     if q.cond is None:
         return sel
-    cols = [sel.pk, *(sel.table.c[c] for c in q.link_cols), *(sel.table.c[c] for c in q.match_cols)]
+    if defer and set_based(q):
+        sel.cond = q.cond
+        return sel
+    hold = spec.legal_hold
+    date_col = hold.from_ if hold is not None and hold.from_ and hold.from_ in sel.table.c else None
+    cols = [
+        sel.pk,
+        *(sel.table.c[c] for c in q.link_cols),
+        *(sel.table.c[c] for c in q.match_cols),
+        *([sel.table.c[date_col]] if date_col else []),
+    ]
     with stores.sql[sel.store].read() as conn:
         for r in conn.execute(sa.select(*dict.fromkeys(cols)).where(q.cond)):
-            keep_row(dm, person, q, r._mapping)
+            m = r._mapping
+            if keep_row(dm, person, q, m) and date_col:
+                sel.hold_from[m[sel.pk.name]] = m[date_col]
     return sel
 
 

@@ -10,9 +10,60 @@ import sqlalchemy as sa
 from privet.datamap import DataMap, split_ref
 from privet.detection.operators import mentions
 from privet.identity import Identity
-from privet.requests.execute import _as_text, mention_filter
-from privet.requests.matching import equals_identity, value_matches
-from privet.stores import Stores
+from privet.requests.execute import _as_text
+from privet.requests.matching import (
+    Shape,
+    equals_bound,
+    identity_params,
+    identity_shape,
+    mention_filter_bound,
+    value_matches,
+)
+from privet.stores import SqlStore, Stores
+
+# (table ref, column, identity kind or None for free text)
+_Piece = tuple[str, str, str | None]
+
+
+def _search(
+    dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int
+) -> tuple[sa.Select[Any], list[_Piece]] | None:
+    """One UNION ALL over every searched column of the store (each part keeps its own LIMIT in a
+    subquery, portable to SQLite, PostgreSQL and MariaDB), built once per map and shape."""
+    key = ("verify", id(dm), shape, limit)
+    cached = store.statements.get(key)
+    if cached is not None and cached[0] is dm:
+        return cached[1]  # type: ignore[no-any-return]
+    counts = dict(shape)
+    pieces: list[_Piece] = []
+    parts: list[sa.Select[Any]] = []
+    for ref, spec in dm.tables_of(store_name).items():
+        table = store.table(split_ref(ref)[1])
+        retained = set(spec.legal_hold.retain) if spec.legal_hold else set()
+        for col, cspec in spec.columns.items():
+            if col in retained or col not in table.c:
+                continue
+            kind = cspec.cat.identity
+            cond: sa.ColumnElement[bool] | None
+            if kind in ("email", "phone"):
+                cond = (
+                    equals_bound(table.c[col], kind, counts[kind], store.dialect)
+                    if counts.get(kind)
+                    else None
+                )
+            elif cspec.cat.free_text:
+                kind, cond = None, mention_filter_bound(table, col, shape)
+            else:
+                continue
+            if cond is not None:
+                piece = sa.select(
+                    sa.literal(len(pieces)).label("q"), _as_text(table.c[col]).label("v")
+                ).where(cond)
+                parts.append(sa.select(piece.limit(limit).subquery(f"s{len(pieces)}")))
+                pieces.append((ref, col, kind))
+    built = None if not parts else (parts[0] if len(parts) == 1 else sa.union_all(*parts), pieces)
+    store.statements[key] = (dm, built)
+    return built  # type: ignore[return-value]
 
 
 def leftovers(
@@ -21,39 +72,21 @@ def leftovers(
     """Locations (table, column, rows) where an identifier of the person is still found: one
     statement per store (a UNION ALL of every searched column, at most ``limit`` rows each),
     the candidates then checked exactly in Python."""
-    searches: dict[str, list[tuple[str, str, str | None, sa.Select[Any]]]] = defaultdict(list)
-    for ref, spec in dm.tables.items():
-        store_name, table_name = split_ref(ref)
+    shape = identity_shape(identities)
+    params = identity_params(identities)
+    found: list[dict[str, Any]] = []
+    for store_name in dict.fromkeys(split_ref(ref)[0] for ref in dm.tables):
         store = stores.sql.get(store_name)
         if store is None:
             continue
-        table = store.table(table_name)
-        retained = set(spec.legal_hold.retain) if spec.legal_hold else set()
-        for col, cspec in spec.columns.items():
-            if col in retained or col not in table.c:
-                continue
-            kind = cspec.cat.identity
-            cond: sa.ColumnElement[bool] | None
-            if kind in ("email", "phone"):
-                values = {i.value for i in identities if i.kind == kind}
-                cond = equals_identity(table.c[col], kind, values, store.dialect) if values else None
-            elif cspec.cat.free_text:
-                kind, cond = None, mention_filter(table, col, identities)
-            else:
-                continue
-            if cond is not None:
-                n = len(searches[store_name])
-                piece = sa.select(sa.literal(n).label("q"), _as_text(table.c[col]).label("v")).where(cond)
-                searches[store_name].append((ref, col, kind, piece.limit(limit)))
-    found: list[dict[str, Any]] = []
-    for store_name, pieces in searches.items():
-        # Each part keeps its own LIMIT inside a subquery (portable to SQLite, PostgreSQL, MariaDB).
-        parts = [sa.select(p.subquery(f"s{i}")) for i, (_r, _c, _k, p) in enumerate(pieces)]
-        union = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+        search = _search(dm, store_name, store, shape, limit)
+        if search is None:
+            continue
+        union, pieces = search
         counts: dict[int, int] = defaultdict(int)
-        with stores.sql[store_name].read() as conn:
-            for q, value in conn.execute(union):
-                ref, col, kind, _p = pieces[q]
+        with store.read() as conn:
+            for q, value in conn.execute(union, params):
+                ref, col, kind = pieces[q]
                 if value is None:
                     continue
                 if kind is not None:
@@ -63,7 +96,7 @@ def leftovers(
                 else:
                     hit = bool(mentions(str(value), identities, region=dm.default_region))
                 counts[q] += hit
-        for q, (ref, col, _k, _p) in enumerate(pieces):
+        for q, (ref, col, _k) in enumerate(pieces):
             if counts[q]:
                 found.append({"table": ref, "column": col, "rows": counts[q]})
     return found

@@ -89,6 +89,8 @@ class SqlStore:
         self._metadata = sa.MetaData()
         self._schema: SchemaInfo | None = None
         self._local = threading.local()
+        # Statements built once per shape and reused (see privet.requests.matching).
+        self.statements: dict[Any, Any] = {}
 
     @property
     def engine(self) -> Engine:
