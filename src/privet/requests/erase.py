@@ -72,28 +72,8 @@ def person_identities(dm: DataMap, stores: Stores, res: Resolution) -> set[Ident
     """Every identifier to erase and to look for: identities of all matched roots, plus full names."""
     ids = res.identities()
     for person in res.people:
-        spec = dm.tables.get(person.root)
-        if spec is None:
-            continue
-        first = [c for c, s in spec.columns.items() if s.category == "user.name.first"]
-        last = [c for c, s in spec.columns.items() if s.category == "user.name.last"]
-        full = [c for c, s in spec.columns.items() if s.category == "user.name"]
-        store, table = split_ref(person.root)
-        t = stores.sql[store].table(table)
-        pk = next(iter(t.primary_key.columns))
-        cols = [t.c[c] for c in (*first[:1], *last[:1], *full[:1])]
-        if not cols:
-            continue
-        with stores.sql[store].read() as conn:
-            row = conn.execute(sa.select(*cols).where(pk == person.key)).first()
-        if row is None:
-            continue
-        vals = [str(v) for v in row if v]
-        if first and last and len(vals) >= 2:
-            ids.add(Identity("name", f"{vals[0]} {vals[1]}"))
-        if full and row[-1]:
-            ids.add(Identity("name", str(row[-1])))
-    return {i for i in ids if i.kind != "name" or len(i.value) >= 5}
+        ids |= {Identity("name", n) for n in person.names}
+    return ids
 
 
 def preflight(dm: DataMap, stores: Stores) -> None:
