@@ -138,7 +138,7 @@ def _rows(stores: Stores, dm: DataMap, person: Person, q: Query) -> Iterator[dic
         while True:
             # Pages keyed by primary key: one round trip for a typical person, flat memory for a big one.
             page = sa.select(sel.table).where(cond, *([sel.pk > last] if last is not None else []))
-            rows = conn.execute(page.order_by(sel.pk).limit(PAGE_ROWS)).all()
+            rows = conn.execute(page.order_by(sel.pk).limit(PAGE_ROWS), sel.params).all()
             for row in rows:
                 data = dict(row._mapping)
                 if not keep_row(dm, person, q, data):

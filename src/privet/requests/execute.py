@@ -26,7 +26,7 @@ from privet.detection.operators import Pseudonymize, redact_identifiers
 from privet.identity import Identity
 from privet.legal import hold_until
 from privet.requests.matching import Shape, identity_params, identity_shape, mention_filter_bound
-from privet.requests.select import Selection, chunks
+from privet.requests.select import Selection, cached, chunks
 from privet.stores import SqlStore, TableInfo
 
 
@@ -76,13 +76,17 @@ def order_children_first(selections: list[Selection], schema: dict[str, TableInf
 
 def erase_in_store(conn: Connection, ctx: EraseContext, selections: list[Selection]) -> None:
     """Everything for one store; the caller owns the transaction."""
-    for sel in order_children_first(selections, ctx.schema):
+    ordered = order_children_first(selections, ctx.schema)
+    done = _delete_set_based_at_once(conn, ctx, ordered) if ctx.store.dialect == "postgresql" else set()
+    for sel in ordered:
+        if id(sel) in done:
+            continue
         if sel.bulk:
             if _delete_set_based(conn, ctx, sel):
                 continue
             # Another table still points at some of these rows: decide row by row.
             assert sel.cond is not None
-            sel.keys = list(conn.scalars(sa.select(sel.pk).where(sel.cond)))
+            sel.keys = list(conn.scalars(sa.select(sel.pk).where(sel.cond), sel.params))
             sel.cond = None
         if not sel.keys:
             continue
@@ -142,10 +146,44 @@ def _delete_set_based(conn: Connection, ctx: EraseContext, sel: Selection) -> bo
     nothing left in the store points at them; False (nothing done) otherwise."""
     if sel.cond is None or any(not _already_emptied(ctx, sel, o, c) for o, c in _referencing(ctx, sel)):
         return False
-    n = conn.execute(sa.delete(sel.table).where(sel.cond)).rowcount or 0
+    cond = sel.cond  # a path condition, itself cached in the store: its id names it for as long as it lives
+    stmt = cached(ctx.store, ("delete", sel.ref, id(cond)), lambda: sa.delete(sel.table).where(cond))
+    n = conn.execute(stmt, sel.params).rowcount or 0
     ctx.outcome.count(sel.ref, "delete_row", n)
     _mark_emptied(ctx, sel)
     return True
+
+
+def _delete_set_based_at_once(conn: Connection, ctx: EraseContext, ordered: list[Selection]) -> set[int]:
+    """PostgreSQL: every table that can go set-based before the rest, in one statement (one
+    data-modifying CTE per table; foreign keys are checked when the statement ends, so children
+    and parents go together). Returns the ids of the selections done."""
+    batch: list[Selection] = []
+    for sel in ordered:
+        if (
+            sel.bulk
+            and (not batch or sel.params == batch[0].params)
+            and all(_already_emptied(ctx, sel, o, c) for o, c in _referencing(ctx, sel))
+        ):
+            batch.append(sel)
+            _mark_emptied(ctx, sel)  # the next tables may rely on it: the statement runs them together
+    if not batch:
+        return set()
+
+    def build() -> sa.Select[Any]:
+        ctes = [
+            sa.delete(sel.table).where(sa.and_(sel.cond)).returning(sel.pk).cte(f"privet_d{i}")
+            for i, sel in enumerate(batch)
+            if sel.cond is not None
+        ]
+        return sa.select(*(sa.select(sa.func.count()).select_from(c).scalar_subquery() for c in ctes))
+
+    # The conditions are cached in the store: their ids name the statement for as long as they live.
+    stmt = cached(ctx.store, ("delete_at_once", *(id(sel.cond) for sel in batch)), build)
+    counts = conn.execute(stmt, batch[0].params).one()
+    for sel, n in zip(batch, counts, strict=True):
+        ctx.outcome.count(sel.ref, "delete_row", int(n))
+    return {id(sel) for sel in batch}
 
 
 def _personal_columns(sel: Selection) -> dict[str, ColumnSpec]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from privet.datamap import DataMap, TableSpec, split_ref
 from privet.requests.matching import equals_identity, value_matches
 from privet.requests.resolve import Person, _single_pk
-from privet.stores import Stores
+from privet.stores import SqlStore, Stores
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -26,6 +29,8 @@ class Selection:
     links: dict[Any, set[str]] = field(default_factory=dict)
     shared: set[Any] = field(default_factory=set)  # rows that also belong to someone else
     via: str = "path"
+    # The values of the condition's parameters (the person's root key), for every execution.
+    params: dict[str, Any] = field(default_factory=dict)
     # Set for a table whose rows are erased in one set-based statement inside the store's
     # transaction: the condition selecting them, and no keys read beforehand.
     cond: sa.ColumnElement[bool] | None = None
@@ -41,12 +46,21 @@ class Selection:
         return split_ref(self.ref)[0]
 
 
+# The parameter every path and root condition takes: the root key of the person. Conditions are
+# built once per table and reused for every person (``Selection.params`` holds the value).
+SUBJECT = "privet_subject"
+
+
+def subject_param(pk: sa.Column[Any]) -> sa.BindParameter[Any]:
+    return sa.bindparam(SUBJECT, type_=pk.type, required=True)
+
+
 def root_key_select(stores: Stores, person: Person, target: str | None) -> sa.Select[Any]:
     store, table = split_ref(person.root)
     root = stores.sql[store].table(table)
     pk = _single_pk(root)
     col = root.c[target] if target else pk
-    return sa.select(col).where(pk == person.key)
+    return sa.select(col).where(pk == subject_param(pk))
 
 
 def path_condition(
@@ -88,11 +102,19 @@ def table_query(dm: DataMap, stores: Stores, person: Person, ref: str, spec: Tab
     sel = Selection(ref, spec, table, pk)
     if ref == person.root:
         sel.via = "root"
-        return Query(sel, pk == person.key)
+        sel.params = {SUBJECT: person.key}
+        return Query(sel, cached(store, ("root", ref), lambda: pk == subject_param(pk)))
     paths = [p for p in spec.paths if split_ref(p[-1].table)[0] == store_name and p[-1].table == person.root]
     if paths:
-        conds = [path_condition(stores, table, p, person) for p in paths]
-        q = Query(sel, sa.or_(*conds))
+        sel.params = {SUBJECT: person.key}
+        q = Query(
+            sel,
+            cached(
+                store,
+                ("path", ref, person.root),
+                lambda: sa.or_(*(path_condition(stores, table, p, person) for p in paths)),
+            ),
+        )
         if len(paths) > 1:
             q.link_cols = sorted({p[0].column for p in paths})
             q.single_hop = {p[0].column for p in paths if len(p) == 1}
@@ -165,12 +187,28 @@ def select_rows(
         *(sel.table.c[c] for c in q.match_cols),
         *([sel.table.c[date_col]] if date_col else []),
     ]
-    with stores.sql[sel.store].read() as conn:
-        for r in conn.execute(sa.select(*dict.fromkeys(cols)).where(q.cond)):
+    store = stores.sql[sel.store]
+    cond = q.cond
+
+    def build() -> sa.Select[Any]:
+        return sa.select(*dict.fromkeys(cols)).where(cond)
+
+    stmt = build() if sel.via == "match" else cached(store, ("select_rows", ref, person.root), build)
+    with store.read() as conn:
+        for r in conn.execute(stmt, sel.params):
             m = r._mapping
             if keep_row(dm, person, q, m) and date_col:
                 sel.hold_from[m[sel.pk.name]] = m[date_col]
     return sel
+
+
+def cached(store: SqlStore, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+    """A statement or condition built once per store and key, then reused (SQLAlchemy then skips
+    construction and the cache-key walk, most of the Python cost of a statement)."""
+    found = store.statements.get(key)
+    if found is None:
+        found = store.statements[key] = build()
+    return found
 
 
 def chunks(keys: list[Any], size: int = 5000) -> list[list[Any]]:
