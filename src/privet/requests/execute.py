@@ -26,7 +26,7 @@ from privet.detection.operators import Pseudonymize, redact_identifiers
 from privet.identity import Identity
 from privet.legal import hold_until
 from privet.requests.matching import Shape, identity_params, identity_shape, mention_filter_bound
-from privet.requests.select import Selection, cached, chunks
+from privet.requests.select import Selection, chunks
 from privet.stores import SqlStore, TableInfo
 
 
@@ -147,7 +147,7 @@ def _delete_set_based(conn: Connection, ctx: EraseContext, sel: Selection) -> bo
     if sel.cond is None or any(not _already_emptied(ctx, sel, o, c) for o, c in _referencing(ctx, sel)):
         return False
     cond = sel.cond  # a path condition, itself cached in the store: its id names it for as long as it lives
-    stmt = cached(ctx.store, ("delete", sel.ref, id(cond)), lambda: sa.delete(sel.table).where(cond))
+    stmt = ctx.store.cached(("delete", sel.ref, id(cond)), lambda: sa.delete(sel.table).where(cond))
     n = conn.execute(stmt, sel.params).rowcount or 0
     ctx.outcome.count(sel.ref, "delete_row", n)
     _mark_emptied(ctx, sel)
@@ -179,7 +179,7 @@ def _delete_set_based_at_once(conn: Connection, ctx: EraseContext, ordered: list
         return sa.select(*(sa.select(sa.func.count()).select_from(c).scalar_subquery() for c in ctes))
 
     # The conditions are cached in the store: their ids name the statement for as long as they live.
-    stmt = cached(ctx.store, ("delete_at_once", *(id(sel.cond) for sel in batch)), build)
+    stmt = ctx.store.cached(("delete_at_once", *(id(sel.cond) for sel in batch)), build)
     counts = conn.execute(stmt, batch[0].params).one()
     for sel, n in zip(batch, counts, strict=True):
         ctx.outcome.count(sel.ref, "delete_row", int(n))

@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from privet.datamap import DataMap, TableSpec, split_ref
 from privet.errors import AmbiguousSubject, BadSubject
 from privet.identity import Identity, normalize_email, try_normalize_phone
-from privet.requests.matching import equals_identity
+from privet.requests.matching import equals_bound, identity_params
 from privet.stores import Stores
+
+_TENANT = "privet_tenant"
 
 
 @dataclass
@@ -89,19 +91,32 @@ def _resolve_part(
     table = store.table(table_name)
     pk = _single_pk(table)
     col = table.c[spec.identities[ident_kind]]
-    where = equals_identity(col, ident_kind, {i.value for _n, i in wanted}, store.dialect)
     tspec = dm.tables.get(spec.root)
-    if tenant is not None and tspec is not None and tspec.tenant_column:
-        where = sa.and_(where, sa.cast(table.c[tspec.tenant_column], sa.String(100)) == str(tenant))
+    scoped = tenant is not None and tspec is not None and tspec.tenant_column is not None
     id_cols = {k: table.c[c] for k, c in spec.identities.items()}
     names = _name_columns(tspec)
-    stmt = sa.select(pk, *id_cols.values(), *(table.c[c] for c in names if c in table.c)).where(where)
+    idents = {Identity(ident_kind, i.value) for _n, i in wanted}
+
+    def build() -> sa.Select[Any]:
+        where = equals_bound(col, ident_kind, len(idents), store.dialect)
+        if scoped:
+            assert tspec is not None and tspec.tenant_column is not None
+            tenant_col = sa.cast(table.c[tspec.tenant_column], sa.String(100))
+            where = sa.and_(where, tenant_col == sa.bindparam(_TENANT, type_=sa.String(), required=True))
+        return sa.select(pk, *id_cols.values(), *(table.c[c] for c in names if c in table.c)).where(where)
+
+    # One statement per subject kind, identity kind and number of identities, reused.
+    shape = (spec.root, col.name, tuple(id_cols), tuple(names), ident_kind, len(idents), scoped)
+    stmt = store.cached(("resolve", *shape, tspec.tenant_column if tspec else None), build)
+    params: dict[str, Any] = identity_params(idents)
+    if scoped:
+        params[_TENANT] = str(tenant)
     at = 1 + list(id_cols).index(ident_kind)
     by_value: dict[str, list[int]] = {}
     for n, i in wanted:
         by_value.setdefault(i.value, []).append(n)
     with store.read() as conn:
-        rows = conn.execute(stmt).all()
+        rows = conn.execute(stmt, params).all()
     matched: dict[int, list[Any]] = {}
     for r in rows:
         # The exact check after the SQL prefilter: the stored value, normalized, is the identity.

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 
 from privet.datamap import DataMap, TableSpec, split_ref
-from privet.requests.matching import equals_identity, value_matches
+from privet.requests.matching import equals_bound, identity_params, identity_shape, value_matches
 from privet.requests.resolve import Person, _single_pk
-from privet.stores import SqlStore, Stores
-
-T = TypeVar("T")
+from privet.stores import Stores
 
 
 @dataclass
@@ -103,14 +100,13 @@ def table_query(dm: DataMap, stores: Stores, person: Person, ref: str, spec: Tab
     if ref == person.root:
         sel.via = "root"
         sel.params = {SUBJECT: person.key}
-        return Query(sel, cached(store, ("root", ref), lambda: pk == subject_param(pk)))
+        return Query(sel, store.cached(("root", ref), lambda: pk == subject_param(pk)))
     paths = [p for p in spec.paths if split_ref(p[-1].table)[0] == store_name and p[-1].table == person.root]
     if paths:
         sel.params = {SUBJECT: person.key}
         q = Query(
             sel,
-            cached(
-                store,
+            store.cached(
                 ("path", ref, person.root),
                 lambda: sa.or_(*(path_condition(stores, table, p, person) for p in paths)),
             ),
@@ -121,12 +117,21 @@ def table_query(dm: DataMap, stores: Stores, person: Person, ref: str, spec: Tab
         return q
     if spec.match:
         sel.via = "match"
-        conds = []
-        for col, kind in spec.match.items():
-            values = person.values(kind)
-            if values:
-                conds.append(equals_identity(table.c[col], kind, values, store.dialect))
-        return Query(sel, sa.or_(*conds) if conds else None, match_cols=list(spec.match))
+        match = spec.match
+        idents = {i for i in person.identities if i.kind in set(match.values())}
+        shape = identity_shape(idents)
+        counts = dict(shape)
+
+        def build() -> sa.ColumnElement[bool] | None:
+            conds = [
+                equals_bound(table.c[col], kind, counts[kind], store.dialect)
+                for col, kind in match.items()
+                if counts.get(kind)
+            ]
+            return sa.or_(*conds) if conds else None
+
+        sel.params = identity_params(idents)
+        return Query(sel, store.cached(("match", ref, shape), build), match_cols=list(match))
     return Query(sel, None)
 
 
@@ -193,22 +198,13 @@ def select_rows(
     def build() -> sa.Select[Any]:
         return sa.select(*dict.fromkeys(cols)).where(cond)
 
-    stmt = build() if sel.via == "match" else cached(store, ("select_rows", ref, person.root), build)
+    stmt = store.cached(("select_rows", ref, person.root, id(cond)), build)
     with store.read() as conn:
         for r in conn.execute(stmt, sel.params):
             m = r._mapping
             if keep_row(dm, person, q, m) and date_col:
                 sel.hold_from[m[sel.pk.name]] = m[date_col]
     return sel
-
-
-def cached(store: SqlStore, key: tuple[Any, ...], build: Callable[[], T]) -> T:
-    """A statement or condition built once per store and key, then reused (SQLAlchemy then skips
-    construction and the cache-key walk, most of the Python cost of a statement)."""
-    found = store.statements.get(key)
-    if found is None:
-        found = store.statements[key] = build()
-    return found
 
 
 def chunks(keys: list[Any], size: int = 5000) -> list[list[Any]]:

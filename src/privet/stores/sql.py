@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -19,6 +19,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from privet.errors import BadInput, StoreUnreachable, UnknownName
 from privet.stores.schema import ColumnInfo, ForeignKey, IndexInfo, SchemaInfo, TableInfo
+
+T = TypeVar("T")
 
 _TEXT_TYPES = (sa.String, sa.Text, sa.Unicode, sa.UnicodeText, sa.Enum)
 _TEMPORAL_TYPES = (sa.Date, sa.DateTime, sa.Time)
@@ -89,7 +91,7 @@ class SqlStore:
         self._metadata = sa.MetaData()
         self._schema: SchemaInfo | None = None
         self._local = threading.local()
-        # Statements built once per shape and reused (see privet.requests.matching).
+        # Statements and conditions built once and reused (``cached``); a store serves one map.
         self.statements: dict[Any, Any] = {}
 
     @property
@@ -113,6 +115,14 @@ class SqlStore:
                 value=safe_url(self.url),
                 hint="check that the server runs, the URL is right and the database exists",
             ) from exc
+
+    def cached(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+        """A statement or condition built once per store and key, then reused: SQLAlchemy then
+        skips construction and the cache-key walk, most of the Python cost of a statement."""
+        found = self.statements.get(key)
+        if found is None:
+            found = self.statements[key] = build()
+        return found
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
