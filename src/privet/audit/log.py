@@ -49,30 +49,31 @@ def record(
     tenant: str | None = None,
     target: str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEntry:
+) -> None:
     """Append one entry in the caller's transaction (it commits with the change it records)."""
-    dialect = session.get_bind().dialect.name
+    # Plain statements on the session's connection: the entry is written, never loaded back.
+    conn = session.connection()
+    dialect = conn.dialect.name
     if dialect == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(727274)"))
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(727274)"))
     last_stmt = sa.select(AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     if dialect in ("mysql", "mariadb"):
         last_stmt = last_stmt.with_for_update()
-    prev = session.execute(last_stmt).scalar() or GENESIS
+    prev = conn.execute(last_stmt).scalar() or GENESIS
     at = utcnow().replace(microsecond=0)  # every backend keeps whole seconds
     text = json.dumps(details or {}, sort_keys=True, separators=(",", ":"), default=str)
-    entry = AuditEntry(
-        at=at,
-        actor=actor,
-        action=action,
-        tenant=tenant,
-        target=target,
-        details=text,
-        prev_hash=prev,
-        hash=_digest(prev, at, actor, action, tenant, target, text),
+    conn.execute(
+        sa.insert(AuditEntry).values(
+            at=at,
+            actor=actor,
+            action=action,
+            tenant=tenant,
+            target=target,
+            details=text,
+            prev_hash=prev,
+            hash=_digest(prev, at, actor, action, tenant, target, text),
+        )
     )
-    session.add(entry)
-    session.flush()
-    return entry
 
 
 @dataclass(frozen=True, slots=True)

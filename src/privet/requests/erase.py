@@ -293,8 +293,8 @@ def _execute(
     with db.session() as s:
         if held_rows:
             s.connection().execute(sa.insert(HeldRow), held_rows)
-        s.add(
-            Certificate(
+        s.connection().execute(
+            sa.insert(Certificate).values(
                 id=cert,
                 subject_digest=digest,
                 at=utcnow(),
