@@ -134,11 +134,18 @@ def _rows(stores: Stores, dm: DataMap, person: Person, q: Query) -> Iterator[dic
     sel = q.sel
     cond = q.cond if q.cond is not None else sa.false()
     last: Any = None
-    with stores.sql[sel.store].read() as conn:
+    store = stores.sql[sel.store]
+    # The first page's statement is built once per table and condition (the condition itself is
+    # cached in the store, so its id names it for as long as it lives).
+    first = store.cached(
+        ("first_page", sel.ref, id(q.cond) if q.cond is not None else None),
+        lambda: sa.select(sel.table).where(cond).order_by(sel.pk).limit(PAGE_ROWS),
+    )
+    with store.read() as conn:
         while True:
             # Pages keyed by primary key: one round trip for a typical person, flat memory for a big one.
-            page = sa.select(sel.table).where(cond, *([sel.pk > last] if last is not None else []))
-            rows = conn.execute(page.order_by(sel.pk).limit(PAGE_ROWS), sel.params).all()
+            page = first if last is None else first.where(sel.pk > last)
+            rows = conn.execute(page, sel.params).all()
             for row in rows:
                 data = dict(row._mapping)
                 if not keep_row(dm, person, q, data):
