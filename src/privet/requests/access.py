@@ -30,8 +30,14 @@ from privet.detection.operators import mentions
 from privet.errors import AmbiguousSubject
 from privet.identity import Identity
 from privet.requests.erase import as_identity, person_identities
-from privet.requests.execute import mention_select
-from privet.requests.matching import equals_identity, identity_params, identity_shape
+from privet.requests.execute import _as_text
+from privet.requests.matching import (
+    Shape,
+    equals_identity,
+    identity_params,
+    identity_shape,
+    mention_filter_bound,
+)
 from privet.requests.resolve import Person, Resolution, normalized_identity, resolve, resolve_many
 from privet.requests.select import Query, Selection, chunks, keep_row, table_query
 from privet.settings import Settings
@@ -51,6 +57,8 @@ RIGHTS = (
 PAGE_ROWS = 5000
 # A table with fewer of the person's rows is written from memory in one go; more are streamed.
 SMALL_TABLE = 1000
+# People searched for mentions in one statement by a batch export.
+MENTION_CHUNK = 50
 
 
 @dataclass
@@ -233,12 +241,18 @@ def _write_small_table(
     return len(rows), files
 
 
-def _mention_fragments(
-    dm: DataMap, stores: Stores, ids: set[Identity], own: dict[str, set[Any]]
-) -> list[dict[str, Any]]:
-    """Only the mentioning fragments of other people's rows, never the rest of their text."""
-    out: list[dict[str, Any]] = []
-    shape, params = identity_shape(ids), identity_params(ids)
+def _mention_fragments_of_group(
+    dm: DataMap, stores: Stores, people: list[tuple[set[Identity], dict[str, set[Any]]]]
+) -> list[list[dict[str, Any]]]:
+    """The mention pass for several people at once (each with their identities and own rows):
+    per free-text column one statement for up to ``MENTION_CHUNK`` people, a UNION ALL of each
+    person's indexed search (an OR of everyone's patterns would defeat the index). Fragments
+    per person, in the order of the map's tables and columns, rows by primary key."""
+    out: list[list[dict[str, Any]]] = [[] for _ in people]
+    groups = [
+        list(range(i, min(i + MENTION_CHUNK, len(people)))) for i in range(0, len(people), MENTION_CHUNK)
+    ]
+    shapes = [identity_shape(ids) for ids, _own in people]
     for ref, spec in dm.tables.items():
         store_name, table_name = split_ref(ref)
         store = stores.sql.get(store_name)
@@ -248,16 +262,42 @@ def _mention_fragments(
         table = store.table(table_name)
         with store.read() as conn:
             for col in free:
-                stmt = mention_select(table, col, shape)
-                if stmt is None:
-                    continue
-                for key, text in conn.execute(stmt, params):
-                    if key in own.get(ref, set()) or not text:
+                for group in groups:
+                    stmt = _mention_union(table, col, tuple(shapes[n] for n in group))
+                    if stmt is None:
                         continue
-                    for f in mentions(str(text), ids, region=dm.default_region):
-                        s, e = max(0, f.start - 40), min(len(text), f.end + 40)
-                        out.append({"table": ref, "column": col, "fragment": str(text)[s:e], "type": f.type})
+                    params: dict[str, Any] = {}
+                    for j, n in enumerate(group):
+                        params |= identity_params(people[n][0], prefix=f"p{j}_")
+                    for j, key, text in sorted(conn.execute(stmt, params).all(), key=lambda r: (r[0], r[1])):
+                        ids, own = people[group[j]]
+                        if not text or key in own.get(ref, set()):
+                            continue
+                        value = str(text)
+                        for f in mentions(value, ids, region=dm.default_region):
+                            a, b = max(0, f.start - 40), min(len(value), f.end + 40)
+                            fragment = {"table": ref, "column": col, "fragment": value[a:b], "type": f.type}
+                            out[group[j]].append(fragment)
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _mention_union(
+    table: sa.Table, col: str, shapes: tuple[Shape, ...]
+) -> sa.Select[Any] | sa.CompoundSelect[Any] | None:
+    """``(person, key, text)`` of rows whose free text may mention one of the people (one branch
+    per person, parameters prefixed ``p<n>_``); built once per table, column and shapes."""
+    pks = list(table.primary_key.columns)
+    if len(pks) != 1:
+        return None
+    branches = []
+    for j, shape in enumerate(shapes):
+        cond = mention_filter_bound(table, col, shape, f"p{j}_")
+        if cond is not None:
+            branches.append(sa.select(sa.literal(j).label("who"), pks[0], _as_text(table.c[col])).where(cond))
+    if not branches:
+        return None
+    return branches[0] if len(branches) == 1 else sa.union_all(*branches)
 
 
 def _collect(
@@ -302,15 +342,18 @@ def _files_and_mentions(
     ids: set[Identity],
     own: dict[str, set[Any]],
     file_refs: list[tuple[str, str]],
+    fragments: list[dict[str, Any]] | None = None,
 ) -> None:
+    """The person's files and the mentions of them (``fragments`` when a batch found them)."""
     for store_name, ref in file_refs:
         fs = stores.files.get(store_name)
         if fs is not None and fs.exists(ref):
             archive.write_stream(f"files/{store_name}/{ref.lstrip('/')}", fs.open_chunks(ref))
             result.files += 1
-    started = time.perf_counter()
-    fragments = _mention_fragments(dm, stores, ids, own)
-    result.mention_ms = round((time.perf_counter() - started) * 1000, 2)
+    if fragments is None:
+        started = time.perf_counter()
+        fragments = _mention_fragments_of_group(dm, stores, [(ids, own)])[0]
+        result.mention_ms = round((time.perf_counter() - started) * 1000, 2)
     result.mentions = len(fragments)
     archive.write_text("mentions.json", json.dumps(fragments, ensure_ascii=False, indent=1))
 
@@ -601,11 +644,20 @@ def _export_group(
                         n, refs = _write_table(ex.archive, ref, spec, iter(mine))
                         ex.add(ref, n, [r[pk.name] for r in mine], refs)
                 lap("write_ms")
-        for ex in exports:
-            if ex.people:
-                ids = person_identities(dm, stores, Resolution(ex.identity, ex.people))
-                _files_and_mentions(dm, stores, ex.archive, ex.result, ids, ex.own, ex.file_refs)
-                stats["mentions_ms"] = stats.get("mentions_ms", 0.0) + ex.result.mention_ms
+        found = [ex for ex in exports if ex.people]
+        ids = [person_identities(dm, stores, Resolution(ex.identity, ex.people)) for ex in found]
+        # One mention pass for the whole group, its time shared out among the exports.
+        started = time.perf_counter()
+        fragments = _mention_fragments_of_group(
+            dm, stores, [(i, ex.own) for i, ex in zip(ids, found, strict=True)]
+        )
+        mention_ms = (time.perf_counter() - started) * 1000
+        stats["mentions_ms"] = round(stats.get("mentions_ms", 0.0) + mention_ms, 2)
+        for ex, its_ids, its_fragments in zip(found, ids, fragments, strict=True):
+            ex.result.mention_ms = round(mention_ms / len(found), 2)
+            _files_and_mentions(
+                dm, stores, ex.archive, ex.result, its_ids, ex.own, ex.file_refs, its_fragments
+            )
         lap("files_and_mentions_ms")
         for ex in exports:
             _seal(dm, ex.archive, ex.identity, ex.result, {p.kind for p in ex.people})

@@ -77,20 +77,21 @@ def identity_shape(identities: Iterable[Identity]) -> Shape:
     return tuple(sorted(counts.items()))
 
 
-def identity_params(identities: Iterable[Identity]) -> dict[str, str]:
-    """The values for the named parameters of ``equals_bound`` and ``contains_bound``."""
+def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[str, str]:
+    """The values for the named parameters of ``equals_bound`` and ``contains_bound`` (names
+    start with ``prefix`` when several people's conditions share a statement)."""
     by_kind: dict[str, list[str]] = {}
     for i in identities:
         by_kind.setdefault(i.kind, []).append(i.value)
     params: dict[str, str] = {}
     for kind, values in by_kind.items():
         for n, v in enumerate(sorted(values)):
-            params[f"{kind}_{n}"] = v
-            params[f"{kind}_in_{n}"] = f"%{v.lower()}%"
+            params[f"{prefix}{kind}_{n}"] = v
+            params[f"{prefix}{kind}_in_{n}"] = f"%{v.lower()}%"
             if kind == "phone":
-                params[f"phone_rev_{n}"] = f"{phone_tail(v)[::-1]}%"
-                params[f"phone_end_{n}"] = f"%{phone_tail(v)}"
-                params[f"phone_in_{n}"] = f"%{phone_tail(v, 7)}%"
+                params[f"{prefix}phone_rev_{n}"] = f"{phone_tail(v)[::-1]}%"
+                params[f"{prefix}phone_end_{n}"] = f"%{phone_tail(v)}"
+                params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, 7)}%"
     return params
 
 
@@ -111,15 +112,17 @@ def equals_bound(
     return sa.cast(col, sa.String(200)).in_([_bp(f"{kind}_{i}") for i in range(n)])
 
 
-def contains_bound(col: sa.ColumnElement[Any], kind: str, n: int) -> sa.ColumnElement[bool]:
+def contains_bound(col: sa.ColumnElement[Any], kind: str, n: int, prefix: str = "") -> sa.ColumnElement[bool]:
     """A prefilter for free text that mentions one of ``n`` identities of the kind (named parameters)."""
     if kind == "phone":
-        return sa.or_(*(digits_only(col).like(_bp(f"phone_in_{i}")) for i in range(n)))
-    return sa.or_(*(sa.func.lower(col).like(_bp(f"{kind}_in_{i}")) for i in range(n)))
+        return sa.or_(*(digits_only(col).like(_bp(f"{prefix}phone_in_{i}")) for i in range(n)))
+    return sa.or_(*(sa.func.lower(col).like(_bp(f"{prefix}{kind}_in_{i}")) for i in range(n)))
 
 
 @functools.lru_cache(maxsize=4096)
-def mention_filter_bound(table: sa.Table, col: str, shape: Shape) -> sa.ColumnElement[bool] | None:
+def mention_filter_bound(
+    table: sa.Table, col: str, shape: Shape, prefix: str = ""
+) -> sa.ColumnElement[bool] | None:
     """A SQL prefilter for free text that may mention identities of the given shape (built once per
     table, column and shape; values come from ``identity_params``)."""
     counts = dict(shape)
@@ -127,6 +130,8 @@ def mention_filter_bound(table: sa.Table, col: str, shape: Shape) -> sa.ColumnEl
     if not isinstance(column.type, sa.String | sa.Text):
         column = sa.cast(column, sa.Text)
     conds = [
-        contains_bound(column, kind, counts[kind]) for kind in ("email", "phone", "name") if counts.get(kind)
+        contains_bound(column, kind, counts[kind], prefix)
+        for kind in ("email", "phone", "name")
+        if counts.get(kind)
     ]
     return sa.or_(*conds) if conds else None
