@@ -41,6 +41,12 @@ def _digest(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+# Built once: the statements every entry runs.
+_LAST = sa.select(AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+_LAST_LOCKED = _LAST.with_for_update()
+_INSERT = sa.insert(AuditEntry)
+
+
 def record(
     session: Session,
     action: str,
@@ -56,23 +62,22 @@ def record(
     dialect = conn.dialect.name
     if dialect == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(727274)"))
-    last_stmt = sa.select(AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    if dialect in ("mysql", "mariadb"):
-        last_stmt = last_stmt.with_for_update()
+    last_stmt = _LAST_LOCKED if dialect in ("mysql", "mariadb") else _LAST
     prev = conn.execute(last_stmt).scalar() or GENESIS
     at = utcnow().replace(microsecond=0)  # every backend keeps whole seconds
     text = json.dumps(details or {}, sort_keys=True, separators=(",", ":"), default=str)
     conn.execute(
-        sa.insert(AuditEntry).values(
-            at=at,
-            actor=actor,
-            action=action,
-            tenant=tenant,
-            target=target,
-            details=text,
-            prev_hash=prev,
-            hash=_digest(prev, at, actor, action, tenant, target, text),
-        )
+        _INSERT,
+        {
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "tenant": tenant,
+            "target": target,
+            "details": text,
+            "prev_hash": prev,
+            "hash": _digest(prev, at, actor, action, tenant, target, text),
+        },
     )
 
 

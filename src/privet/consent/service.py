@@ -81,6 +81,18 @@ def _lookup() -> sa.Select[Any]:
 _LOOKUP = _lookup()
 
 
+# The erasure of a person's consent records, built once.
+_FORGET_EVENTS = sa.delete(ConsentEvent).where(
+    ConsentEvent.subject.in_(sa.bindparam("digests", expanding=True))
+)
+_FORGET_STATE = sa.delete(ConsentState).where(
+    ConsentState.subject.in_(sa.bindparam("digests", expanding=True))
+)
+_FORGET_PREFERENCES = sa.delete(Preference).where(
+    Preference.subject.in_(sa.bindparam("digests", expanding=True))
+)
+
+
 class ConsentService:
     """Record, withdraw and check consent; preferences; proof; the projection."""
 
@@ -400,9 +412,9 @@ class ConsentService:
         if not digests:
             return 0
         conn = session.connection()  # plain statements: no ORM bookkeeping for rows never loaded
-        res = conn.execute(sa.delete(ConsentEvent).where(ConsentEvent.subject.in_(digests)))
-        conn.execute(sa.delete(ConsentState).where(ConsentState.subject.in_(digests)))
-        conn.execute(sa.delete(Preference).where(Preference.subject.in_(digests)))
+        res = conn.execute(_FORGET_EVENTS, {"digests": digests})
+        conn.execute(_FORGET_STATE, {"digests": digests})
+        conn.execute(_FORGET_PREFERENCES, {"digests": digests})
         gone = set(digests)
         self._cache = {k: v for k, v in self._cache.items() if k[0] not in gone}
         return int(res.rowcount or 0)

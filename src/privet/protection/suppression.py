@@ -33,21 +33,25 @@ def add(session: Session, identity: Identity, key: bytes, reason: str = "erasure
     return True
 
 
+_KNOWN = sa.select(SuppressionEntry.digest).where(
+    SuppressionEntry.digest.in_(sa.bindparam("digests", expanding=True))
+)
+_INSERT = sa.insert(SuppressionEntry)
+
+
 def add_many(session: Session, identities: list[Identity], key: bytes, reason: str = "erasure") -> int:
     """Suppress several identities with one lookup and one insert; returns how many were new."""
     entries = {digest(i, key): i.kind for i in identities}
     if not entries:
         return 0
     conn = session.connection()  # plain statements: no ORM bookkeeping
-    known = set(
-        conn.execute(sa.select(SuppressionEntry.digest).where(SuppressionEntry.digest.in_(entries))).scalars()
-    )
+    known = set(conn.execute(_KNOWN, {"digests": list(entries)}).scalars())
     now = utcnow()
     new = [
         {"digest": d, "kind": k, "reason": reason, "at": now} for d, k in entries.items() if d not in known
     ]
     if new:
-        conn.execute(sa.insert(SuppressionEntry), new)
+        conn.execute(_INSERT, new)
     return len(new)
 
 

@@ -31,6 +31,10 @@ from privet.stores import Stores
 _ACTION_ORDER = ("retain", "pseudonymize", "tombstone", "delete_row", "cut_link", "erase", "redact")
 
 
+_INSERT_CERTIFICATE = sa.insert(Certificate)
+_INSERT_HELD = sa.insert(HeldRow)
+
+
 @dataclass
 class ErasureResult:
     subject: str
@@ -292,15 +296,16 @@ def _execute(
     # person in the same commit.
     with db.session() as s:
         if held_rows:
-            s.connection().execute(sa.insert(HeldRow), held_rows)
+            s.connection().execute(_INSERT_HELD, held_rows)
         s.connection().execute(
-            sa.insert(Certificate).values(
-                id=cert,
-                subject_digest=digest,
-                at=utcnow(),
-                summary=json.dumps(summary, default=str),
-                verified=result.verified,
-            )
+            _INSERT_CERTIFICATE,
+            {
+                "id": cert,
+                "subject_digest": digest,
+                "at": utcnow(),
+                "summary": json.dumps(summary, default=str),
+                "verified": result.verified,
+            },
         )
         suppression.add_many(s, [i for i in ids if i.kind in ("email", "phone")], sup_key, reason="erasure")
         audit.record(

@@ -13,9 +13,9 @@ import functools
 import json
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -28,6 +28,8 @@ from privet.legal import hold_until
 from privet.requests.matching import Shape, identity_params, identity_shape, mention_filter_bound
 from privet.requests.select import Selection, chunks
 from privet.stores import SqlStore, TableInfo
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -258,6 +260,15 @@ def _cut_shared(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[
     ctx.outcome.count(sel.ref, "cut_link", len(keys))
 
 
+# The parameter of statements on a list of primary keys (an expanding IN), built once per store.
+_KEYS = "privet_keys"
+
+
+def _keyed(ctx: EraseContext, key: tuple[Any, ...], build: Callable[[Any], T]) -> T:
+    """A statement on a list of keys, built once per store (``{_KEYS: chunk}`` when executed)."""
+    return ctx.store.cached(("keyed", *key), lambda: build(sa.bindparam(_KEYS, expanding=True)))
+
+
 def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any]) -> int:
     protected: set[Any] = set()
     for other, column in _referencing(ctx, sel):
@@ -267,13 +278,21 @@ def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, ke
         col = y.c[column]
         held = ctx.dm.tables.get(f"{split_ref(sel.ref)[0]}.{other}")
         is_held = held is not None and held.legal_hold is not None
+        cut = bool(col.nullable) and not is_held
+
+        def on_keys(k: Any, y: sa.Table = y, col: sa.Column[Any] = col, cut: bool = cut) -> Any:
+            if cut:
+                return sa.update(y).where(col.in_(k)).values({col.name: None})
+            return sa.select(col).where(col.in_(k)).distinct()
+
+        stmt = _keyed(ctx, ("cut" if cut else "referenced", other, column), on_keys)
         for chunk in chunks(keys):
-            if col.nullable and not is_held:
+            if cut:
                 # Another row (of another person or kind) points here: cut that link.
-                res = conn.execute(sa.update(y).where(col.in_(chunk)).values({col.name: None}))
+                res = conn.execute(stmt, {_KEYS: chunk})
                 ctx.outcome.count(f"{split_ref(sel.ref)[0]}.{other}", "cut_link", res.rowcount or 0)
             else:
-                protected.update(r[0] for r in conn.execute(sa.select(col).where(col.in_(chunk)).distinct()))
+                protected.update(r[0] for r in conn.execute(stmt, {_KEYS: chunk}))
     doomed = [k for k in keys if k not in protected]
     stones = [k for k in keys if k in protected]
     if stones:
@@ -283,8 +302,9 @@ def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, ke
         files = [(c, s) for c, s in _personal_columns(sel).items() if s.file_store]
         _journal_files(conn, ctx, sel, doomed, files)
         n = 0
+        delete = _keyed(ctx, ("delete", sel.ref), lambda k: sa.delete(sel.table).where(sel.pk.in_(k)))
         for chunk in chunks(doomed):
-            n += conn.execute(sa.delete(sel.table).where(sel.pk.in_(chunk))).rowcount or 0
+            n += conn.execute(delete, {_KEYS: chunk}).rowcount or 0
         ctx.outcome.count(sel.ref, "delete_row", n)
     return len(stones)
 
@@ -293,9 +313,14 @@ def _journal_files(
     conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any], files: list[tuple[str, ColumnSpec]]
 ) -> None:
     for col, spec in files:
+        column = sel.table.c[col]
+
+        def named(k: Any, column: sa.Column[Any] = column) -> Any:
+            return sa.select(column).where(sel.pk.in_(k), column.is_not(None))
+
+        stmt = _keyed(ctx, ("files", sel.ref, col), named)
         for chunk in chunks(keys):
-            stmt = sa.select(sel.table.c[col]).where(sel.pk.in_(chunk), sel.table.c[col].is_not(None))
-            for (ref,) in conn.execute(stmt):
+            for (ref,) in conn.execute(stmt, {_KEYS: chunk}):
                 ctx.outcome.files.append((spec.file_store or "", f"{sel.ref}.{col}", str(ref)))
 
 
@@ -326,13 +351,21 @@ def _erase_values(
             pseudo.append(c)
         else:
             nulls.append(c)
+    null_stmt = _keyed(
+        ctx,
+        ("nulls", sel.ref, tuple(nulls)),
+        lambda k: sa.update(sel.table).where(sel.pk.in_(k)).values({c: None for c in nulls}),
+    )
+    read_stmt = _keyed(
+        ctx,
+        ("read", sel.ref, tuple(pseudo)),
+        lambda k: sa.select(sel.pk, *(sel.table.c[c] for c in pseudo)).where(sel.pk.in_(k)),
+    )
     for chunk in chunks(keys):
         if nulls and not pseudo:
-            conn.execute(sa.update(sel.table).where(sel.pk.in_(chunk)).values({c: None for c in nulls}))
+            conn.execute(null_stmt, {_KEYS: chunk})
         if pseudo:
-            rows = conn.execute(
-                sa.select(sel.pk, *(sel.table.c[c] for c in pseudo)).where(sel.pk.in_(chunk))
-            ).all()
+            rows = conn.execute(read_stmt, {_KEYS: chunk}).all()
             updates = []
             for r in rows:
                 vals = {}
@@ -341,10 +374,13 @@ def _erase_values(
                     vals[f"v_{c}"] = None if v is None else Pseudonymize(ctx.pseudo_key, kind).apply(str(v))
                 updates.append({"k": r[0], **vals})
             if updates:
-                stmt = (
-                    sa.update(sel.table)
-                    .where(sel.pk == sa.bindparam("k"))
-                    .values({**{c: None for c in nulls}, **{c: sa.bindparam(f"v_{c}") for c in pseudo}})
+                stmt = ctx.store.cached(
+                    ("pseudonymize", sel.ref, tuple(nulls), tuple(pseudo)),
+                    lambda: (
+                        sa.update(sel.table)
+                        .where(sel.pk == sa.bindparam("k"))
+                        .values({**{c: None for c in nulls}, **{c: sa.bindparam(f"v_{c}") for c in pseudo}})
+                    ),
                 )
                 conn.execute(stmt, updates)
     ctx.outcome.count(sel.ref, "erase", len(keys) if (nulls or pseudo) else 0)
