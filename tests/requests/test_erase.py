@@ -10,9 +10,10 @@ import sqlalchemy as sa
 
 from privet.datamap import ColumnSpec, parse_map
 from privet.errors import AmbiguousSubject, StoreError, UnknownName
-from privet.requests import erase, is_restricted
+from privet.requests import access, erase, is_restricted
 from privet.settings import Settings
 from privet.state import open_state
+from privet.stores import Stores
 from tests.requests.shop import build_shop, shop_map, snapshot
 
 
@@ -315,3 +316,29 @@ def test_when_tables_outside_the_map_point_at_her_rows_then_links_are_cut_or_row
     assert "anna" not in str(_rows(db_url, "SELECT email FROM users WHERE id = 1"))
     assert result.tables["app.orders"]["detail"] == {"tombstone": 1, "erase": 1, "delete_row": 2}
     assert result.tables["app.reviews"] == {"action": "cut_link", "rows": 1}
+
+
+def test_when_one_set_of_connections_serves_many_requests_then_each_touches_only_its_person(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    """Statements are built once per store and reused with each person's values: a long-lived
+    service's requests must still find exactly their own person."""
+    url, rec = shop
+    dm = shop_map(url, rec)
+    before = snapshot(url)
+    with Stores(dm) as stores:
+        bob = access(dm, settings, "email=bob@example.com", out=tmp_path / "bob1.zip", stores=stores)
+        result = erase(dm, settings, "phone=0176 123 4567", stores=stores)
+        assert result.verified and result.tables["shop.orders"]["rows"] == 2
+        after = snapshot(url)
+        for table, rows in before.items():
+            assert [r for r in after[table] if not _is_annas(table, r)] == [
+                r for r in rows if not _is_annas(table, r)
+            ], table
+        again = access(dm, settings, "email=bob@example.com", out=tmp_path / "bob2.zip", stores=stores)
+        assert again.tables == bob.tables and again.rows == bob.rows
+        carl = erase(dm, settings, "email=carl@example.org", stores=stores)
+        assert carl.verified
+    assert _rows(url, "SELECT id FROM orders ORDER BY id") == [(12,)], "Bob's order stays"
+    assert _rows(url, "SELECT email FROM users WHERE id = 2") == [("bob@example.com",)]
+    assert access(dm, settings, "email=bob@example.com", out=tmp_path / "bob3.zip").tables == bob.tables
