@@ -30,13 +30,10 @@ from privet.detection.operators import mentions
 from privet.errors import AmbiguousSubject
 from privet.identity import Identity
 from privet.requests.erase import as_identity, person_identities
-from privet.requests.execute import _as_text
+from privet.requests.execute import mention_params, mention_select
 from privet.requests.matching import (
-    Shape,
     equals_identity,
-    identity_params,
     identity_shape,
-    mention_filter_bound,
 )
 from privet.requests.resolve import Person, Resolution, normalized_identity, resolve, resolve_many
 from privet.requests.select import Query, Selection, chunks, keep_row, table_query
@@ -263,12 +260,10 @@ def _mention_fragments_of_group(
         with store.read() as conn:
             for col in free:
                 for group in groups:
-                    stmt = _mention_union(table, col, tuple(shapes[n] for n in group))
+                    stmt = mention_select(table, col, tuple(shapes[n] for n in group))
                     if stmt is None:
                         continue
-                    params: dict[str, Any] = {}
-                    for j, n in enumerate(group):
-                        params |= identity_params(people[n][0], prefix=f"p{j}_")
+                    params = mention_params([people[n][0] for n in group])
                     for j, key, text in sorted(conn.execute(stmt, params).all(), key=lambda r: (r[0], r[1])):
                         ids, own = people[group[j]]
                         if not text or key in own.get(ref, set()):
@@ -279,25 +274,6 @@ def _mention_fragments_of_group(
                             fragment = {"table": ref, "column": col, "fragment": value[a:b], "type": f.type}
                             out[group[j]].append(fragment)
     return out
-
-
-@functools.lru_cache(maxsize=256)
-def _mention_union(
-    table: sa.Table, col: str, shapes: tuple[Shape, ...]
-) -> sa.Select[Any] | sa.CompoundSelect[Any] | None:
-    """``(person, key, text)`` of rows whose free text may mention one of the people (one branch
-    per person, parameters prefixed ``p<n>_``); built once per table, column and shapes."""
-    pks = list(table.primary_key.columns)
-    if len(pks) != 1:
-        return None
-    branches = []
-    for j, shape in enumerate(shapes):
-        cond = mention_filter_bound(table, col, shape, f"p{j}_")
-        if cond is not None:
-            branches.append(sa.select(sa.literal(j).label("who"), pks[0], _as_text(table.c[col])).where(cond))
-    if not branches:
-        return None
-    return branches[0] if len(branches) == 1 else sa.union_all(*branches)
 
 
 def _collect(

@@ -440,22 +440,39 @@ def _as_text(col: sa.Column[Any]) -> sa.ColumnElement[Any]:
     return sa.cast(col, sa.Text) if isinstance(col.type, sa.JSON) else col
 
 
-@functools.lru_cache(maxsize=4096)
-def mention_select(table: sa.Table, col: str, shape: Shape) -> sa.Select[Any] | None:
-    """``SELECT pk, text`` of rows whose free text may mention identities of the given shape
-    (parameters from ``identity_params``); None when the table has no single-column key or
-    nothing can be searched. Built once per table, column and shape."""
+@functools.lru_cache(maxsize=1024)
+def mention_select(
+    table: sa.Table, col: str, shapes: tuple[Shape, ...]
+) -> sa.Select[Any] | sa.CompoundSelect[Any] | None:
+    """``(person, key, text)`` of rows whose free text may mention one of several people: one
+    indexed search per person (an OR of everyone's patterns would defeat the index), parameters
+    from ``mention_params``. None when the table has no single-column key or nothing can be
+    searched. Built once per table, column and shapes."""
     pks = list(table.primary_key.columns)
-    cond = mention_filter_bound(table, col, shape)
-    if len(pks) != 1 or cond is None:
+    if len(pks) != 1:
         return None
-    return sa.select(pks[0], _as_text(table.c[col])).where(cond)
+    branches = []
+    for j, shape in enumerate(shapes):
+        cond = mention_filter_bound(table, col, shape, f"p{j}_")
+        if cond is not None:
+            branches.append(sa.select(sa.literal(j).label("who"), pks[0], _as_text(table.c[col])).where(cond))
+    if not branches:
+        return None
+    return branches[0] if len(branches) == 1 else sa.union_all(*branches)
+
+
+def mention_params(people: list[set[Identity]]) -> dict[str, Any]:
+    """The parameters of ``mention_select`` for these people, in the same order as its shapes."""
+    params: dict[str, Any] = {}
+    for j, ids in enumerate(people):
+        params |= identity_params(ids, prefix=f"p{j}_")
+    return params
 
 
 def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
     """Free text in other people's rows that mentions the person: redact only the mentions."""
     store_name = ctx.store.name
-    shape, params = identity_shape(ctx.identities), identity_params(ctx.identities)
+    shapes, params = (identity_shape(ctx.identities),), mention_params([ctx.identities])
     for ref, spec in ctx.dm.tables_of(store_name).items():
         table_name = split_ref(ref)[1]
         if table_name not in ctx.schema:
@@ -465,9 +482,9 @@ def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
             continue
         table = ctx.store.table(table_name)
         for col in free:
-            stmt = mention_select(table, col, shape)
+            stmt = mention_select(table, col, shapes)
             if stmt is None:
                 continue
-            rows = conn.execute(stmt, params).all()
+            rows = [(key, text) for _who, key, text in conn.execute(stmt, params)]
             n = _write_redactions(conn, ctx, table, table.primary_key.columns[0], col, rows)
             ctx.outcome.count(ref, "redact", n)
