@@ -25,12 +25,7 @@ def digest(identity: Identity, key: bytes) -> str:
 
 def add(session: Session, identity: Identity, key: bytes, reason: str = "erasure") -> bool:
     """Suppress an identity; False when it was already on the list (adding twice is harmless)."""
-    d = digest(identity, key)
-    if session.get(SuppressionEntry, d) is not None:
-        return False
-    session.add(SuppressionEntry(digest=d, kind=identity.kind, reason=reason, at=utcnow()))
-    session.flush()
-    return True
+    return add_many(session, [identity], key, reason) == 1
 
 
 _KNOWN = sa.select(SuppressionEntry.digest).where(

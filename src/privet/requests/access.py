@@ -140,10 +140,9 @@ def _rows(stores: Stores, dm: DataMap, person: Person, q: Query) -> Iterator[dic
     cond = q.cond if q.cond is not None else sa.false()
     last: Any = None
     store = stores.sql[sel.store]
-    # The first page's statement is built once per table and condition (the condition itself is
-    # cached in the store, so its id names it for as long as it lives).
+    # The first page's statement is built once per table and condition.
     first = store.cached(
-        ("first_page", sel.ref, id(q.cond) if q.cond is not None else None),
+        ("first_page", sel.ref, sel.cond_key),
         lambda: sa.select(sel.table).where(cond).order_by(sel.pk).limit(PAGE_ROWS),
     )
     with store.read() as conn:
@@ -292,7 +291,7 @@ def _collect(
         result.message = f"nobody in the map's stores has {identity}; the export is empty"
         return kinds
     result.found = True
-    ids = person_identities(dm, stores, res)
+    ids = person_identities(res)
     own: dict[str, set[Any]] = {}
     file_refs: list[tuple[str, str]] = []
     for person in res.people:
@@ -621,7 +620,7 @@ def _export_group(
                         ex.add(ref, n, [r[pk.name] for r in mine], refs)
                 lap("write_ms")
         found = [ex for ex in exports if ex.people]
-        ids = [person_identities(dm, stores, Resolution(ex.identity, ex.people)) for ex in found]
+        ids = [person_identities(Resolution(ex.identity, ex.people)) for ex in found]
         # One mention pass for the whole group, its time shared out among the exports.
         started = time.perf_counter()
         fragments = _mention_fragments_of_group(

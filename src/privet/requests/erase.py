@@ -72,7 +72,7 @@ def as_identity(dm: DataMap, subject: str | Identity) -> Identity:
     return subject if isinstance(subject, Identity) else parse_subject(subject, dm.default_region)
 
 
-def person_identities(dm: DataMap, stores: Stores, res: Resolution) -> set[Identity]:
+def person_identities(res: Resolution) -> set[Identity]:
     """Every identifier to erase and to look for: identities of all matched roots, plus full names."""
     ids = res.identities()
     for person in res.people:
@@ -160,7 +160,7 @@ def _erase(
         result.message = f"nobody in the map's stores has {identity}; nothing to erase"
         return
     result.found = True
-    ids = person_identities(dm, stores, res)
+    ids = person_identities(res)
     selections = plan(dm, stores, res, defer=not dry_run)
     _lap(result, "plan", started)
     if dry_run:

@@ -143,13 +143,19 @@ def _already_emptied(ctx: EraseContext, sel: Selection, other: str, column: str)
     return tail is not None and (other, column, sel.ref, tail) in ctx.emptied
 
 
+def _set_based_now(ctx: EraseContext, sel: Selection) -> bool:
+    """Whether the table's rows can go on their selecting condition: nothing left in the store
+    points at them."""
+    return sel.bulk and all(_already_emptied(ctx, sel, o, c) for o, c in _referencing(ctx, sel))
+
+
 def _delete_set_based(conn: Connection, ctx: EraseContext, sel: Selection) -> bool:
     """Delete the person's rows of a table in one statement on its selecting condition, when
     nothing left in the store points at them; False (nothing done) otherwise."""
-    if sel.cond is None or any(not _already_emptied(ctx, sel, o, c) for o, c in _referencing(ctx, sel)):
+    cond = sel.cond
+    if cond is None or not _set_based_now(ctx, sel):
         return False
-    cond = sel.cond  # a path condition, itself cached in the store: its id names it for as long as it lives
-    stmt = ctx.store.cached(("delete", sel.ref, id(cond)), lambda: sa.delete(sel.table).where(cond))
+    stmt = ctx.store.cached(("delete", *sel.cond_key), lambda: sa.delete(sel.table).where(cond))
     n = conn.execute(stmt, sel.params).rowcount or 0
     ctx.outcome.count(sel.ref, "delete_row", n)
     _mark_emptied(ctx, sel)
@@ -162,11 +168,7 @@ def _delete_set_based_at_once(conn: Connection, ctx: EraseContext, ordered: list
     and parents go together). Returns the ids of the selections done."""
     batch: list[Selection] = []
     for sel in ordered:
-        if (
-            sel.bulk
-            and (not batch or sel.params == batch[0].params)
-            and all(_already_emptied(ctx, sel, o, c) for o, c in _referencing(ctx, sel))
-        ):
+        if (not batch or sel.params == batch[0].params) and _set_based_now(ctx, sel):
             batch.append(sel)
             _mark_emptied(ctx, sel)  # the next tables may rely on it: the statement runs them together
     if not batch:
@@ -180,8 +182,7 @@ def _delete_set_based_at_once(conn: Connection, ctx: EraseContext, ordered: list
         ]
         return sa.select(*(sa.select(sa.func.count()).select_from(c).scalar_subquery() for c in ctes))
 
-    # The conditions are cached in the store: their ids name the statement for as long as they live.
-    stmt = ctx.store.cached(("delete_at_once", *(id(sel.cond) for sel in batch)), build)
+    stmt = ctx.store.cached(("delete_at_once", *(sel.cond_key for sel in batch)), build)
     counts = conn.execute(stmt, batch[0].params).one()
     for sel, n in zip(batch, counts, strict=True):
         ctx.outcome.count(sel.ref, "delete_row", int(n))
@@ -203,19 +204,9 @@ def _hold(conn: Connection, ctx: EraseContext, sel: Selection) -> None:
         return
     _erase_values(conn, ctx, sel, sel.keys, {c: s for c, s in cols.items() if c not in retain})
     country = hold.country or ctx.dm.default_region
-    date_col = sel.table.c[hold.from_] if hold.from_ and hold.from_ in sel.table.c else None
-    if date_col is None:
-        dates: list[tuple[Any, Any]] = [(k, None) for k in sel.keys]
-    elif all(k in sel.hold_from for k in sel.keys):
-        dates = [(k, sel.hold_from[k]) for k in sel.keys]
-    else:
-        dates = []
-        for chunk in chunks(sel.keys):
-            dates += [
-                (r[0], r[1]) for r in conn.execute(sa.select(sel.pk, date_col).where(sel.pk.in_(chunk)))
-            ]
-    for key, issued in dates:
-        issued_date = _as_date(issued) or dt.date.today()
+    for key in sel.keys:
+        # The date the hold runs from was read with the keys (today when the map names none).
+        issued_date = _as_date(sel.hold_from.get(key)) or dt.date.today()
         ctx.outcome.held.append(
             {
                 "table": sel.ref,
@@ -351,39 +342,44 @@ def _erase_values(
             pseudo.append(c)
         else:
             nulls.append(c)
-    null_stmt = _keyed(
-        ctx,
-        ("nulls", sel.ref, tuple(nulls)),
-        lambda k: sa.update(sel.table).where(sel.pk.in_(k)).values({c: None for c in nulls}),
-    )
+    if not pseudo:
+        # Only nulls: one update per chunk of keys.
+        if nulls:
+            null_stmt = _keyed(
+                ctx,
+                ("nulls", sel.ref, tuple(nulls)),
+                lambda k: sa.update(sel.table).where(sel.pk.in_(k)).values({c: None for c in nulls}),
+            )
+            for chunk in chunks(keys):
+                conn.execute(null_stmt, {_KEYS: chunk})
+        ctx.outcome.count(sel.ref, "erase", len(keys) if nulls else 0)
+        return
+    # Pseudonyms are computed from the stored values; the nulls go in the same update.
     read_stmt = _keyed(
         ctx,
         ("read", sel.ref, tuple(pseudo)),
         lambda k: sa.select(sel.pk, *(sel.table.c[c] for c in pseudo)).where(sel.pk.in_(k)),
     )
     for chunk in chunks(keys):
-        if nulls and not pseudo:
-            conn.execute(null_stmt, {_KEYS: chunk})
-        if pseudo:
-            rows = conn.execute(read_stmt, {_KEYS: chunk}).all()
-            updates = []
-            for r in rows:
-                vals = {}
-                for c, v in zip(pseudo, r[1:], strict=True):
-                    kind = "email" if cols[c].cat.identity == "email" else cols[c].cat.name.rsplit(".", 1)[-1]
-                    vals[f"v_{c}"] = None if v is None else Pseudonymize(ctx.pseudo_key, kind).apply(str(v))
-                updates.append({"k": r[0], **vals})
-            if updates:
-                stmt = ctx.store.cached(
-                    ("pseudonymize", sel.ref, tuple(nulls), tuple(pseudo)),
-                    lambda: (
-                        sa.update(sel.table)
-                        .where(sel.pk == sa.bindparam("k"))
-                        .values({**{c: None for c in nulls}, **{c: sa.bindparam(f"v_{c}") for c in pseudo}})
-                    ),
-                )
-                conn.execute(stmt, updates)
-    ctx.outcome.count(sel.ref, "erase", len(keys) if (nulls or pseudo) else 0)
+        rows = conn.execute(read_stmt, {_KEYS: chunk}).all()
+        updates = []
+        for r in rows:
+            vals = {}
+            for c, v in zip(pseudo, r[1:], strict=True):
+                kind = "email" if cols[c].cat.identity == "email" else cols[c].cat.name.rsplit(".", 1)[-1]
+                vals[f"v_{c}"] = None if v is None else Pseudonymize(ctx.pseudo_key, kind).apply(str(v))
+            updates.append({"k": r[0], **vals})
+        if updates:
+            stmt = ctx.store.cached(
+                ("pseudonymize", sel.ref, tuple(nulls), tuple(pseudo)),
+                lambda: (
+                    sa.update(sel.table)
+                    .where(sel.pk == sa.bindparam("k"))
+                    .values({**{c: None for c in nulls}, **{c: sa.bindparam(f"v_{c}") for c in pseudo}})
+                ),
+            )
+            conn.execute(stmt, updates)
+    ctx.outcome.count(sel.ref, "erase", len(keys))
 
 
 def _redact_rows(

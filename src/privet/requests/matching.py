@@ -38,17 +38,10 @@ def phone_key(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 def equals_identity(
     col: sa.ColumnElement[Any], kind: str, values: Iterable[str], dialect: str = "default"
 ) -> sa.ColumnElement[bool]:
-    """A prefilter for stored values equal to one of the identities (phones are re-checked in Python).
-    On PostgreSQL a phone is matched by the prefix of its reversed digits (indexable); elsewhere
-    by the tail of its digits."""
-    vals = sorted(set(values))
-    if kind == "email":
-        return sa.func.lower(col).in_(vals)
-    if kind == "phone" and dialect == "postgresql":
-        return sa.or_(*(phone_key(col).like(f"{phone_tail(v)[::-1]}%") for v in vals))
-    if kind == "phone":
-        return sa.or_(*(digits_only(col).like(f"%{phone_tail(v)}") for v in vals))
-    return sa.cast(col, sa.String(200)).in_(vals)
+    """A prefilter for stored values equal to one of the identities (phones are re-checked in Python),
+    with the values bound: ``equals_bound`` for a one-off statement."""
+    idents = {Identity(kind, v) for v in values}
+    return equals_bound(col, kind, len(idents), dialect).params(identity_params(idents))
 
 
 def value_matches(kind: str, stored: Any, values: set[str], region: str) -> bool:
@@ -102,7 +95,9 @@ def _bp(name: str) -> sa.BindParameter[str]:
 def equals_bound(
     col: sa.ColumnElement[Any], kind: str, n: int, dialect: str = "default"
 ) -> sa.ColumnElement[bool]:
-    """``equals_identity`` for ``n`` identities of the kind, as named parameters (``identity_params``)."""
+    """A prefilter for stored values equal to one of ``n`` identities of the kind, as named parameters
+    (``identity_params``); phones are re-checked in Python. On PostgreSQL a phone is matched by the
+    prefix of its reversed digits (indexable); elsewhere by the tail of its digits."""
     if kind == "email":
         return sa.func.lower(col).in_([_bp(f"email_{i}") for i in range(n)])
     if kind == "phone" and dialect == "postgresql":

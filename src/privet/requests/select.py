@@ -28,6 +28,9 @@ class Selection:
     via: str = "path"
     # The values of the condition's parameters (the person's root key), for every execution.
     params: dict[str, Any] = field(default_factory=dict)
+    # What names the selecting condition in the store's statement cache: statements built on it
+    # are cached under it too.
+    cond_key: tuple[Any, ...] = ()
     # Set for a table whose rows are erased in one set-based statement inside the store's
     # transaction: the condition selecting them, and no keys read beforehand.
     cond: sa.ColumnElement[bool] | None = None
@@ -99,16 +102,15 @@ def table_query(dm: DataMap, stores: Stores, person: Person, ref: str, spec: Tab
     sel = Selection(ref, spec, table, pk)
     if ref == person.root:
         sel.via = "root"
-        sel.params = {SUBJECT: person.key}
-        return Query(sel, store.cached(("root", ref), lambda: pk == subject_param(pk)))
+        sel.params, sel.cond_key = {SUBJECT: person.key}, ("root", ref)
+        return Query(sel, store.cached(sel.cond_key, lambda: pk == subject_param(pk)))
     paths = [p for p in spec.paths if split_ref(p[-1].table)[0] == store_name and p[-1].table == person.root]
     if paths:
-        sel.params = {SUBJECT: person.key}
+        sel.params, sel.cond_key = {SUBJECT: person.key}, ("path", ref, person.root)
         q = Query(
             sel,
             store.cached(
-                ("path", ref, person.root),
-                lambda: sa.or_(*(path_condition(stores, table, p, person) for p in paths)),
+                sel.cond_key, lambda: sa.or_(*(path_condition(stores, table, p, person) for p in paths))
             ),
         )
         if len(paths) > 1:
@@ -130,8 +132,8 @@ def table_query(dm: DataMap, stores: Stores, person: Person, ref: str, spec: Tab
             ]
             return sa.or_(*conds) if conds else None
 
-        sel.params = identity_params(idents)
-        return Query(sel, store.cached(("match", ref, shape), build), match_cols=list(match))
+        sel.params, sel.cond_key = identity_params(idents), ("match", ref, shape)
+        return Query(sel, store.cached(sel.cond_key, build), match_cols=list(match))
     return Query(sel, None)
 
 
@@ -198,7 +200,7 @@ def select_rows(
     def build() -> sa.Select[Any]:
         return sa.select(*dict.fromkeys(cols)).where(cond)
 
-    stmt = store.cached(("select_rows", ref, person.root, id(cond)), build)
+    stmt = store.cached(("select_rows", *sel.cond_key), build)
     with store.read() as conn:
         for r in conn.execute(stmt, sel.params):
             m = r._mapping

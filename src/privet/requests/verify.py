@@ -27,13 +27,16 @@ _Piece = tuple[str, str, str | None]
 
 def _search(
     dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int
-) -> tuple[sa.Select[Any], list[_Piece]] | None:
+) -> tuple[sa.Select[Any] | sa.CompoundSelect[Any], list[_Piece]] | None:
     """One UNION ALL over every searched column of the store (each part keeps its own LIMIT in a
-    subquery, portable to SQLite, PostgreSQL and MariaDB), built once per map and shape."""
-    key = ("verify", id(dm), shape, limit)
-    cached = store.statements.get(key)
-    if cached is not None and cached[0] is dm:
-        return cached[1]  # type: ignore[no-any-return]
+    subquery, portable to SQLite, PostgreSQL and MariaDB), built once per store (a store serves
+    one map) and shape."""
+    return store.cached(("verify", shape, limit), lambda: _build_search(dm, store_name, store, shape, limit))
+
+
+def _build_search(
+    dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int
+) -> tuple[sa.Select[Any] | sa.CompoundSelect[Any], list[_Piece]] | None:
     counts = dict(shape)
     pieces: list[_Piece] = []
     parts: list[sa.Select[Any]] = []
@@ -61,9 +64,7 @@ def _search(
                 ).where(cond)
                 parts.append(sa.select(piece.limit(limit).subquery(f"s{len(pieces)}")))
                 pieces.append((ref, col, kind))
-    built = None if not parts else (parts[0] if len(parts) == 1 else sa.union_all(*parts), pieces)
-    store.statements[key] = (dm, built)
-    return built  # type: ignore[return-value]
+    return None if not parts else (parts[0] if len(parts) == 1 else sa.union_all(*parts), pieces)
 
 
 def leftovers(
