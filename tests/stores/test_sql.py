@@ -105,3 +105,49 @@ def test_when_server_is_down_then_store_unreachable_names_the_store() -> None:
     store = SqlStore("billing", "postgresql+psycopg://postgres@127.0.0.1:1/x?connect_timeout=2")
     with pytest.raises(StoreUnreachable, match="store 'billing'"):
         store.connect()
+
+
+def test_when_several_reads_are_fetched_together_then_each_gives_what_it_gives_alone(db_url: str) -> None:
+    """fetch_many (one pipeline on PostgreSQL) returns, per statement and in order, the same
+    column names and values as running it alone: numbers, dates, NULLs, no rows, literals."""
+    _schema(db_url)
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE users SET created_at = :t WHERE id <= 3"), {"t": "2024-05-06 07:08:09"})
+    engine.dispose()
+    store = SqlStore("app", db_url)
+    users, orders = store.table("users"), store.table("orders")
+    uid = sa.bindparam("uid", type_=sa.Integer, required=True)
+    statements = [
+        sa.select(users).where(users.c.id <= uid).order_by(users.c.id),
+        sa.select(orders.c.id, orders.c.total).where(orders.c.user_id == uid).order_by(orders.c.id),
+        sa.select(sa.literal(7).label("who"), users.c.email).where(users.c.email.like(sa.bindparam("pat"))),
+        sa.select(users.c.id).where(users.c.id > 1000 + uid),
+    ]
+    params = {"uid": 3, "pat": "%u2@%"}
+    with store.read() as conn:
+        got = store.fetch_many(conn, [(s, params) for s in statements])
+        alone = []
+        for s in statements:
+            result = conn.execute(s, params)
+            alone.append((list(result.keys()), [tuple(r) for r in result]))
+        # Twice: the second run reuses the compiled statements.
+        again = store.fetch_many(conn, [(s, params) for s in statements])
+    assert got == alone == again
+    assert [len(rows) for _names, rows in got] == [3, 2, 1, 0]
+    assert got[2][1] == [(7, "u2@example.com")]
+    store.dispose()
+
+
+def test_when_one_of_several_reads_fails_then_a_database_error_names_it_and_the_store_stays_usable(
+    db_url: str,
+) -> None:
+    _schema(db_url)
+    store = SqlStore("app", db_url)
+    users = store.table("users")
+    bad = sa.select(sa.column("no_such_column")).select_from(users)
+    with store.read() as conn, pytest.raises(sa.exc.DBAPIError, match="no_such_column"):
+        store.fetch_many(conn, [(sa.select(users.c.id), {}), (bad, {})])
+    with store.read() as conn:
+        assert store.fetch_many(conn, [(sa.select(sa.func.count()).select_from(users), {})])[0][1] == [(50,)]
+    store.dispose()

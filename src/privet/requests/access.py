@@ -133,25 +133,40 @@ def _visible_columns(sel: Selection, key_links: set[str]) -> list[str]:
     return out
 
 
-def _rows(stores: Stores, dm: DataMap, person: Person, q: Query) -> Iterator[dict[str, Any]]:
-    """The person's full rows of one table in one streamed statement; in a shared row only the
-    columns that are theirs."""
+def _first_page(stores: Stores, q: Query) -> sa.Select[Any]:
+    """The statement of the first page of a table's rows for the query's condition (built once)."""
     sel = q.sel
     cond = q.cond if q.cond is not None else sa.false()
-    last: Any = None
-    store = stores.sql[sel.store]
-    # The first page's statement is built once per table and condition.
-    first = store.cached(
+    return stores.sql[sel.store].cached(
         ("first_page", sel.ref, sel.cond_key),
         lambda: sa.select(sel.table).where(cond).order_by(sel.pk).limit(PAGE_ROWS),
     )
+
+
+def _rows(
+    stores: Stores,
+    dm: DataMap,
+    person: Person,
+    q: Query,
+    first_page: tuple[list[str], list[tuple[Any, ...]]] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The person's full rows of one table, page by page (``first_page`` when already read with
+    other tables'); in a shared row only the columns that are theirs."""
+    sel = q.sel
+    last: Any = None
+    store = stores.sql[sel.store]
+    first = _first_page(stores, q)
     with store.read() as conn:
         while True:
             # Pages keyed by primary key: one round trip for a typical person, flat memory for a big one.
-            page = first if last is None else first.where(sel.pk > last)
-            rows = conn.execute(page, sel.params).all()
+            if last is None and first_page is not None:
+                names, rows = first_page
+            else:
+                result = conn.execute(first if last is None else first.where(sel.pk > last), sel.params)
+                names, rows = list(result.keys()), [tuple(r) for r in result]
+            data: dict[str, Any] = {}
             for row in rows:
-                data = dict(row._mapping)
+                data = dict(zip(names, row, strict=True))
                 if not keep_row(dm, person, q, data):
                     continue
                 key = data[sel.pk.name]
@@ -161,14 +176,19 @@ def _rows(stores: Stores, dm: DataMap, person: Person, q: Query) -> Iterator[dic
                 yield data
             if len(rows) < PAGE_ROWS:
                 return
-            last = rows[-1]._mapping[sel.pk.name]
+            last = dict(zip(names, rows[-1], strict=True))[sel.pk.name]
 
 
 def _table_entries(
-    archive: _Archive, stores: Stores, dm: DataMap, person: Person, q: Query
+    archive: _Archive,
+    stores: Stores,
+    dm: DataMap,
+    person: Person,
+    q: Query,
+    first_page: tuple[list[str], list[tuple[Any, ...]]] | None = None,
 ) -> tuple[int, list[tuple[str, str]]]:
     """The person's rows of one table into the archive; returns rows and file references."""
-    return _write_table(archive, q.sel.ref, q.sel.spec, _rows(stores, dm, person, q))
+    return _write_table(archive, q.sel.ref, q.sel.spec, _rows(stores, dm, person, q, first_page))
 
 
 def _write_table(
@@ -249,6 +269,8 @@ def _mention_fragments_of_group(
         list(range(i, min(i + MENTION_CHUNK, len(people)))) for i in range(0, len(people), MENTION_CHUNK)
     ]
     shapes = [identity_shape(ids) for ids, _own in people]
+    # Per store, every search (table, column, group of people) in one go: one round trip on PostgreSQL.
+    searches: dict[str, list[tuple[str, str, list[int], Any, dict[str, Any]]]] = {}
     for ref, spec in dm.tables.items():
         store_name, table_name = split_ref(ref)
         store = stores.sql.get(store_name)
@@ -256,22 +278,26 @@ def _mention_fragments_of_group(
         if store is None or not free:
             continue
         table = store.table(table_name)
-        with store.read() as conn:
-            for col in free:
-                for group in groups:
-                    stmt = mention_select(table, col, tuple(shapes[n] for n in group))
-                    if stmt is None:
-                        continue
+        for col in free:
+            for group in groups:
+                stmt = mention_select(table, col, tuple(shapes[n] for n in group))
+                if stmt is not None:
                     params = mention_params([people[n][0] for n in group])
-                    for j, key, text in sorted(conn.execute(stmt, params).all(), key=lambda r: (r[0], r[1])):
-                        ids, own = people[group[j]]
-                        if not text or key in own.get(ref, set()):
-                            continue
-                        value = str(text)
-                        for f in mentions(value, ids, region=dm.default_region):
-                            a, b = max(0, f.start - 40), min(len(value), f.end + 40)
-                            fragment = {"table": ref, "column": col, "fragment": value[a:b], "type": f.type}
-                            out[group[j]].append(fragment)
+                    searches.setdefault(store_name, []).append((ref, col, group, stmt, params))
+    for store_name, items in searches.items():
+        store = stores.sql[store_name]
+        with store.read() as conn:
+            found = store.fetch_many(conn, [(stmt, params) for _r, _c, _g, stmt, params in items])
+        for (ref, col, group, _stmt, _params), (_names, rows) in zip(items, found, strict=True):
+            for j, key, text in sorted(rows, key=lambda r: (r[0], r[1])):
+                ids, own = people[group[j]]
+                if not text or key in own.get(ref, set()):
+                    continue
+                value = str(text)
+                for f in mentions(value, ids, region=dm.default_region):
+                    a, b = max(0, f.start - 40), min(len(value), f.end + 40)
+                    fragment = {"table": ref, "column": col, "fragment": value[a:b], "type": f.type}
+                    out[group[j]].append(fragment)
     return out
 
 
@@ -295,11 +321,24 @@ def _collect(
     own: dict[str, set[Any]] = {}
     file_refs: list[tuple[str, str]] = []
     for person in res.people:
-        for ref, spec in dm.tables.items():
-            q = table_query(dm, stores, person, ref, spec)
-            if q is None or q.cond is None:
-                continue
-            n, refs = _table_entries(archive, stores, dm, person, q)
+        queries = [
+            q
+            for ref, spec in dm.tables.items()
+            if (q := table_query(dm, stores, person, ref, spec)) is not None and q.cond is not None
+        ]
+        # The first page of every table of a store in one go (one round trip on PostgreSQL).
+        pages: dict[int, tuple[list[str], list[tuple[Any, ...]]]] = {}
+        for store_name in dict.fromkeys(q.sel.store for q in queries):
+            mine = [i for i, q in enumerate(queries) if q.sel.store == store_name]
+            store = stores.sql[store_name]
+            with store.read() as conn:
+                got = store.fetch_many(
+                    conn, [(_first_page(stores, queries[i]), queries[i].sel.params) for i in mine]
+                )
+            pages.update(zip(mine, got, strict=True))
+        for i, q in enumerate(queries):
+            ref = q.sel.ref
+            n, refs = _table_entries(archive, stores, dm, person, q, pages[i])
             if n:
                 own.setdefault(ref, set()).update(q.sel.keys)
                 result.tables[ref] = result.tables.get(ref, 0) + n

@@ -20,7 +20,7 @@ from privet.requests import journal
 from privet.requests.execute import EraseContext, StoreOutcome, erase_in_store
 from privet.requests.models import Certificate, HeldRow
 from privet.requests.resolve import Resolution, resolve
-from privet.requests.select import Selection, select_rows
+from privet.requests.select import Selection, select_all
 from privet.requests.verify import leftovers
 from privet.settings import Settings
 from privet.state import StateDB, open_state
@@ -105,8 +105,7 @@ def plan(dm: DataMap, stores: Stores, res: Resolution, *, defer: bool = False) -
     set-based statement keep their condition and are read only inside the store's transaction."""
     by_store: dict[str, list[Selection]] = {}
     for person in res.people:
-        for ref, spec in dm.tables.items():
-            sel = select_rows(dm, stores, person, ref, spec, defer=defer)
+        for sel in select_all(dm, stores, person, list(dm.tables.items()), defer=defer):
             if sel is not None:
                 by_store.setdefault(sel.store, []).append(sel)
     return by_store

@@ -469,18 +469,20 @@ def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
     """Free text in other people's rows that mentions the person: redact only the mentions."""
     store_name = ctx.store.name
     shapes, params = (identity_shape(ctx.identities),), mention_params([ctx.identities])
+    searches: list[tuple[str, sa.Table, str, Any]] = []
     for ref, spec in ctx.dm.tables_of(store_name).items():
         table_name = split_ref(ref)[1]
         if table_name not in ctx.schema:
             continue
-        free = [c for c, s in spec.columns.items() if s.cat.free_text]
-        if not free:
-            continue
         table = ctx.store.table(table_name)
-        for col in free:
+        for col in (c for c, s in spec.columns.items() if s.cat.free_text):
             stmt = mention_select(table, col, shapes)
-            if stmt is None:
-                continue
-            rows = [(key, text) for _who, key, text in conn.execute(stmt, params)]
-            n = _write_redactions(conn, ctx, table, table.primary_key.columns[0], col, rows)
-            ctx.outcome.count(ref, "redact", n)
+            if stmt is not None:
+                searches.append((ref, table, col, stmt))
+    # Every search in one go (one round trip on PostgreSQL), then the redactions.
+    found = ctx.store.fetch_many(conn, [(stmt, params) for *_rest, stmt in searches])
+    for (ref, table, col, _stmt), (_names, rows) in zip(searches, found, strict=True):
+        n = _write_redactions(
+            conn, ctx, table, table.primary_key.columns[0], col, [(k, t) for _w, k, t in rows]
+        )
+        ctx.outcome.count(ref, "redact", n)

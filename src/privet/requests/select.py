@@ -169,23 +169,38 @@ def set_based(q: Query) -> bool:
     )
 
 
-def select_rows(
-    dm: DataMap, stores: Stores, person: Person, ref: str, spec: TableSpec, *, defer: bool = False
-) -> Selection | None:
-    """The person's rows of one table, keys only (None when the table is not about this subject).
-    With ``defer``, tables that can be erased set-based keep their condition instead of keys."""
+@dataclass
+class _KeyRead:
+    """The statement reading one table's keys for a selection, and how to take its rows in."""
+
+    q: Query
+    stmt: sa.Select[Any]
+    date_col: str | None
+
+    def take(self, dm: DataMap, person: Person, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+        sel = self.q.sel
+        for r in rows:
+            m = dict(zip(names, r, strict=True))
+            if keep_row(dm, person, self.q, m) and self.date_col:
+                sel.hold_from[m[sel.pk.name]] = m[self.date_col]
+
+
+def _prepare_rows(
+    dm: DataMap, stores: Stores, person: Person, ref: str, spec: TableSpec, defer: bool
+) -> tuple[Selection | None, _KeyRead | None]:
+    """The selection of one table and, when its keys are to be read, the read to run."""
     q = table_query(dm, stores, person, ref, spec)
     if q is None:
-        return None
+        return None, None
     sel = q.sel
     if sel.via == "root":
         sel.keys = [person.key]
-        return sel
+        return sel, None
     if q.cond is None:
-        return sel
+        return sel, None
     if defer and set_based(q):
         sel.cond = q.cond
-        return sel
+        return sel, None
     hold = spec.legal_hold
     date_col = hold.from_ if hold is not None and hold.from_ and hold.from_ in sel.table.c else None
     cols = [
@@ -194,19 +209,40 @@ def select_rows(
         *(sel.table.c[c] for c in q.match_cols),
         *([sel.table.c[date_col]] if date_col else []),
     ]
-    store = stores.sql[sel.store]
     cond = q.cond
 
     def build() -> sa.Select[Any]:
         return sa.select(*dict.fromkeys(cols)).where(cond)
 
-    stmt = store.cached(("select_rows", *sel.cond_key), build)
-    with store.read() as conn:
-        for r in conn.execute(stmt, sel.params):
-            m = r._mapping
-            if keep_row(dm, person, q, m) and date_col:
-                sel.hold_from[m[sel.pk.name]] = m[date_col]
-    return sel
+    stmt = stores.sql[sel.store].cached(("select_rows", *sel.cond_key), build)
+    return sel, _KeyRead(q, stmt, date_col)
+
+
+def select_rows(
+    dm: DataMap, stores: Stores, person: Person, ref: str, spec: TableSpec, *, defer: bool = False
+) -> Selection | None:
+    """The person's rows of one table, keys only (None when the table is not about this subject).
+    With ``defer``, tables that can be erased set-based keep their condition instead of keys."""
+    return select_all(dm, stores, person, [(ref, spec)], defer=defer)[0]
+
+
+def select_all(
+    dm: DataMap, stores: Stores, person: Person, tables: list[tuple[str, TableSpec]], *, defer: bool = False
+) -> list[Selection | None]:
+    """``select_rows`` for several tables, the keys of each store's tables read in one go (one
+    round trip on PostgreSQL)."""
+    prepared = [_prepare_rows(dm, stores, person, ref, spec, defer) for ref, spec in tables]
+    by_store: dict[str, list[_KeyRead]] = {}
+    for sel, read in prepared:
+        if sel is not None and read is not None:
+            by_store.setdefault(sel.store, []).append(read)
+    for store_name, reads in by_store.items():
+        store = stores.sql[store_name]
+        with store.read() as conn:
+            found = store.fetch_many(conn, [(r.stmt, r.q.sel.params) for r in reads])
+        for read, (names, rows) in zip(reads, found, strict=True):
+            read.take(dm, person, names, rows)
+    return [sel for sel, _read in prepared]
 
 
 def chunks(keys: list[Any], size: int = 5000) -> list[list[Any]]:
