@@ -6,7 +6,8 @@ work as hand-written statements in one transaction; the ratio is library time
 over reference time, measured in the same run on the same data. Setup runs
 ``privet map check`` first and prints the lookup and search columns it finds
 without an index, then creates the indexes it advises (what a user does).
-The mention pass (other people's free text) is timed apart.
+The mention pass (other people's free text) is timed apart. The database is vacuumed after
+loading and every subject's pages are read once before timing: warm cache, as in a running service.
 """
 
 from __future__ import annotations
@@ -281,6 +282,12 @@ def run() -> dict[str, Any]:
     rows = int(os.environ.get("PRIVET_BENCH_ROWS", "10000000"))
     url, total = _setup(rows)
     warned, still = _advised_indexes(url)
+    # What autovacuum has long done on a live database: visibility map and hint bits set, fresh
+    # statistics. Without it the first reads of every page also write, which hides the work measured.
+    vacuum = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with vacuum.connect() as conn:
+        conn.execute(sa.text("VACUUM ANALYZE"))
+    vacuum.dispose()
     dm = parse_map(MAP % {"url": url})
     tmp = Path(tempfile.mkdtemp())
     settings = Settings(home=tmp / ".privet")
@@ -299,6 +306,8 @@ def run() -> dict[str, Any]:
     erase_mentions: list[float] = []
     phases: dict[str, list[float]] = {}
     for uid in subjects[:10]:
+        # The subject's pages read once, unmeasured: both sides then run on a warm cache.
+        ref(REF_ACCESS, uid)
         ref_access.append(_time(lambda uid=uid: ref(REF_ACCESS, uid)))
         t = time.perf_counter()
         got = access(dm, settings, f"email=user{uid}@example.com", out=tmp / f"a{uid}.zip", stores=stores)

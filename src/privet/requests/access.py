@@ -24,6 +24,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.dialects import postgresql
 
 from privet.datamap import DataMap, TableSpec, split_ref
 from privet.detection.operators import mentions
@@ -36,7 +37,7 @@ from privet.requests.matching import (
     identity_shape,
 )
 from privet.requests.resolve import Person, Resolution, normalized_identity, resolve, resolve_many
-from privet.requests.select import Query, Selection, chunks, keep_row, table_query
+from privet.requests.select import Query, Selection, keep_row, table_query
 from privet.settings import Settings
 from privet.stores import Stores
 
@@ -234,12 +235,22 @@ def _write_table(
     return count, files
 
 
+# Values written to CSV as they are (the csv module formats them); the rest through _json_default.
+_CSV_AS_IS = frozenset({str, int, float, bool})
+
+
 def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: _json_default(v) if v is not None else "" for k, v in row.items()}
+    return {
+        k: v if type(v) in _CSV_AS_IS else ("" if v is None else _json_default(v)) for k, v in row.items()
+    }
+
+
+# One encoder for every row (``json.dumps`` with options builds a new one per call).
+_ROW_ENCODER = json.JSONEncoder(default=_json_default, ensure_ascii=False)
 
 
 def _json_row(row: dict[str, Any]) -> str:
-    return json.dumps(row, default=_json_default, ensure_ascii=False) + "\n"
+    return _ROW_ENCODER.encode(row) + "\n"
 
 
 def _write_small_table(
@@ -551,6 +562,62 @@ def _value_linked(
     return out
 
 
+_OWNERS = "privet_owners"
+
+
+def _owned_read(dm: DataMap, stores: Stores, ref: str, spec: TableSpec) -> tuple[str, sa.Select[Any]] | None:
+    """For a table reached by one key path: its primary key's name and the statement reading the
+    rows of a list of owners (parameter ``privet_owners``), ordered by owner then key, the owner
+    last in each row. None for the other tables. Built once per store and table."""
+    store = stores.sql[split_ref(ref)[0]]
+
+    def build() -> tuple[str, sa.Select[Any]] | None:
+        subject = dm.subjects.get(spec.subject or "")
+        shaped = _owner_select(dm, stores, ref, spec, subject.root) if subject else None
+        if shaped is None:
+            return None
+        table, stmt = shaped
+        pk = next(iter(table.primary_key.columns))
+        owner = stmt.selected_columns["__owner"]
+        if store.dialect == "postgresql":
+            # One array parameter: the statement's text is the same for any number of owners.
+            cond = owner == sa.any_(sa.bindparam(_OWNERS, type_=postgresql.ARRAY(owner.type)))
+        else:
+            cond = owner.in_(sa.bindparam(_OWNERS, expanding=True))
+        return pk.name, stmt.where(cond).order_by(owner, pk)
+
+    return store.cached(("batch_owned", ref), build)
+
+
+def _read_owned(
+    dm: DataMap, stores: Stores, owners_of: dict[str, dict[Any, list[tuple[_Export, Person]]]]
+) -> dict[str, tuple[str, list[str], list[tuple[Any, ...]]]]:
+    """The rows of the group's owners in every table reached by one key path: per table its
+    primary key's name, column names and rows (``_owned_read``). Each store's tables are read
+    together, on lists of at most 1,000 owners (one round trip per list on PostgreSQL)."""
+    reads: dict[str, list[tuple[str, str, sa.Select[Any], list[Any]]]] = {}
+    for ref, owners in owners_of.items():
+        store_name = split_ref(ref)[0]
+        if store_name not in stores.sql:
+            continue
+        built = _owned_read(dm, stores, ref, dm.tables[ref])
+        if built is not None:
+            reads.setdefault(store_name, []).append((ref, built[0], built[1], list(owners)))
+    out: dict[str, tuple[str, list[str], list[tuple[Any, ...]]]] = {}
+    for store_name, items in reads.items():
+        store = stores.sql[store_name]
+        longest = max(len(keys) for *_rest, keys in items)
+        for n in range(0, longest, 1000):
+            part = [
+                (ref, pk, stmt, keys[n : n + 1000]) for ref, pk, stmt, keys in items if keys[n : n + 1000]
+            ]
+            with store.read() as conn:
+                found = store.fetch_many(conn, [(stmt, {_OWNERS: keys}) for _r, _p, stmt, keys in part])
+            for (ref, pk, _stmt, _keys), (names, rows) in zip(part, found, strict=True):
+                out.setdefault(ref, (pk, names[:-1], []))[2].extend(rows)
+    return out
+
+
 def access_batch(
     dm: DataMap,
     settings: Settings,
@@ -613,18 +680,34 @@ def _export_group(
             if not res.found:
                 ex.result.message = f"nobody in the map's stores has {identity}; the export is empty"
         lap("resolve_ms")
+        owners_of: dict[str, dict[Any, list[tuple[_Export, Person]]]] = {}
         for ref, spec in dm.tables.items():
             # A person may be asked for twice in one batch (by email, by phone): each export gets the rows.
             owners: dict[Any, list[tuple[_Export, Person]]] = {}
-            root = dm.subjects[spec.subject].root if spec.subject in dm.subjects else None
             for ex in exports:
                 for person in ex.people:
                     if person.kind == spec.subject:
                         owners.setdefault(person.key, []).append((ex, person))
-            if not owners or root is None:
+            if owners and spec.subject in dm.subjects:
+                owners_of[ref] = owners
+        # Tables reached by one key path: every such table of a store read for the whole group in
+        # one go (one round trip on PostgreSQL), rows ordered by owner.
+        owned = _read_owned(dm, stores, owners_of)
+        lap("read_ms")
+        for ref, spec in dm.tables.items():
+            owners = owners_of.get(ref, {})
+            if not owners:
                 continue
-            shaped = _owner_select(dm, stores, ref, spec, root)
-            if shaped is None and spec.match and not spec.paths:
+            if ref in owned:
+                pk_name, names, rows = owned[ref]
+                for key, grouped in itertools.groupby(rows, key=lambda r: r[-1]):
+                    mine = [dict(zip(names, r, strict=False)) for r in grouped]
+                    for ex, _person in owners.get(key, []):
+                        n, refs = _write_table(ex.archive, ref, spec, iter(mine))
+                        ex.add(ref, n, [r[pk_name] for r in mine], refs)
+                lap("write_ms")
+                continue
+            if spec.match and not spec.paths:
                 table = stores.sql[split_ref(ref)[0]].table(split_ref(ref)[1])
                 pk = next(iter(table.primary_key.columns))
                 for key, mine in _value_linked(dm, stores, ref, spec, owners).items():
@@ -633,31 +716,13 @@ def _export_group(
                         ex.add(ref, n, [r[pk.name] for r in mine], refs)
                 lap("value_linked_ms")
                 continue
-            if shaped is None:
-                for pairs in owners.values():
-                    for ex, person in pairs:
-                        q = table_query(dm, stores, person, ref, spec)
-                        if q is not None and q.cond is not None:
-                            q_rows, refs = _table_entries(ex.archive, stores, dm, person, q)
-                            ex.add(ref, q_rows, q.sel.keys, refs)
-                lap("per_person_tables_ms")
-                continue
-            table, stmt = shaped
-            pk = next(iter(table.primary_key.columns))
-            store = stores.sql[split_ref(ref)[0]]
-            owner_col = stmt.selected_columns["__owner"]
-            for keys in chunks(list(owners), 1000):
-                query = stmt.where(owner_col.in_(keys)).order_by(owner_col, pk)
-                with store.read() as conn:
-                    rows = conn.execute(query).all()
-                lap("read_ms")
-                names = [c for c in rows[0]._fields if c != "__owner"] if rows else []
-                for key, grouped in itertools.groupby(rows, key=lambda r: r[-1]):
-                    mine = [dict(zip(names, r[:-1], strict=True)) for r in grouped]
-                    for ex, _person in owners[key]:
-                        n, refs = _write_table(ex.archive, ref, spec, iter(mine))
-                        ex.add(ref, n, [r[pk.name] for r in mine], refs)
-                lap("write_ms")
+            for pairs in owners.values():
+                for ex, person in pairs:
+                    q = table_query(dm, stores, person, ref, spec)
+                    if q is not None and q.cond is not None:
+                        q_rows, refs = _table_entries(ex.archive, stores, dm, person, q)
+                        ex.add(ref, q_rows, q.sel.keys, refs)
+            lap("per_person_tables_ms")
         found = [ex for ex in exports if ex.people]
         ids = [person_identities(Resolution(ex.identity, ex.people)) for ex in found]
         # One mention pass for the whole group, its time shared out among the exports.

@@ -150,7 +150,7 @@ class SqlStore:
                     assert p is not None
                     current = p.sql
                     cur = driver.cursor()  # type: ignore[union-attr]
-                    cur.execute(p.sql, p.compiled.construct_params(dict(params)))
+                    cur.execute(p.sql, p.params(params))
                     cursors.append(cur)
                 pipeline.sync()
                 out = []
@@ -170,13 +170,8 @@ class SqlStore:
             return found[1]
         compiled: Any = stmt.compile(dialect=conn.dialect)  # type: ignore[attr-defined]
         piped = None
-        # List parameters are expanded only at execution, and values SQLAlchemy would convert
-        # before sending (none of the keys, strings and numbers requests bind) need its path.
-        if (
-            not compiled.post_compile_params
-            and not compiled.literal_execute_params
-            and not getattr(compiled, "_bind_processors", None)
-        ):
+        # List parameters (``IN`` on a list) are expanded only at execution: SQLAlchemy's path.
+        if not compiled.post_compile_params and not compiled.literal_execute_params:
             piped = _Piped(compiled.string, compiled, list(getattr(stmt, "selected_columns", ())))
         # Kept with the statement, so its id is not reused while the entry lives; bounded for
         # callers that pass statements built per call.
@@ -421,6 +416,15 @@ class _Piped:
         self.compiled = compiled
         self.columns = columns
         self.converters: list[Any] | None = None
+        # What SQLAlchemy converts before sending (arrays, for one), applied the same way.
+        self.bind_converters: dict[str, Any] = dict(getattr(compiled, "_bind_processors", None) or {})
+
+    def params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = self.compiled.construct_params(dict(given))
+        for name, convert in self.bind_converters.items():
+            if name in values and values[name] is not None:
+                values[name] = convert(values[name])
+        return values
 
     def rows(self, dialect: Any, cur: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
         description = cur.description or ()
