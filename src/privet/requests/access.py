@@ -6,7 +6,6 @@ in it is listed with its sha256 in ``manifest.json``.
 
 from __future__ import annotations
 
-import concurrent.futures
 import csv
 import datetime as dt
 import decimal
@@ -16,7 +15,6 @@ import io
 import itertools
 import json
 import tempfile
-import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -41,7 +39,7 @@ from privet.requests.matching import (
 from privet.requests.resolve import Person, Resolution, normalized_identity, resolve, resolve_many
 from privet.requests.select import Query, Selection, keep_row, table_query
 from privet.settings import Settings
-from privet.stores import SqlStore, Stores
+from privet.stores import Stores
 
 RIGHTS = (
     "access (Art. 15)",
@@ -270,92 +268,48 @@ def _write_small_table(
     return len(rows), files
 
 
-# (table ref, column, people of the statement by index, statement, parameters)
-_Search = tuple[str, str, list[int], Any, dict[str, Any]]
-
-# Mention searches of exports run here while the exports' own rows are read and written.
-_BACKGROUND: concurrent.futures.ThreadPoolExecutor | None = None
-_BACKGROUND_LOCK = threading.Lock()
-
-
-def _background() -> concurrent.futures.ThreadPoolExecutor:
-    global _BACKGROUND
-    with _BACKGROUND_LOCK:
-        if _BACKGROUND is None:
-            _BACKGROUND = concurrent.futures.ThreadPoolExecutor(
-                max_workers=4, thread_name_prefix="privet-mentions"
-            )
-        return _BACKGROUND
-
-
-class _Mentions:
-    """The mention pass for one or several people: per free-text column one statement for up to
-    ``MENTION_CHUNK`` people, a UNION ALL of each person's indexed search (an OR of everyone's
-    patterns would defeat the index). The statements are built when the pass is created (in the
-    calling thread, which reflects the tables); on a database server they then run on their own
-    connection while the caller goes on with the people's own rows. ``fragments`` waits for them
-    and keeps what mentions each person outside their own rows."""
-
-    def __init__(self, dm: DataMap, stores: Stores, people: list[set[Identity]]) -> None:
-        self.dm = dm
-        self.people = people
-        self.waited_ms = 0.0
-        groups = [
-            list(range(i, min(i + MENTION_CHUNK, len(people)))) for i in range(0, len(people), MENTION_CHUNK)
-        ]
-        shapes = [identity_shape(ids) for ids in people]
-        self.searches: dict[str, list[_Search]] = {}
-        for ref, spec in dm.tables.items():
-            store_name, table_name = split_ref(ref)
-            store = stores.sql.get(store_name)
-            free = [c for c, s in spec.columns.items() if s.cat.free_text]
-            if store is None or not free:
-                continue
-            table = store.table(table_name)
-            for col in free:
-                for group in groups:
-                    stmt = mention_select(table, col, tuple(shapes[n] for n in group))
-                    if stmt is not None:
-                        params = mention_params([people[n] for n in group])
-                        self.searches.setdefault(store_name, []).append((ref, col, group, stmt, params))
-        self.results: dict[str, concurrent.futures.Future[list[tuple[list[str], list[tuple[Any, ...]]]]]] = {}
-        self.inline: dict[str, list[tuple[list[str], list[tuple[Any, ...]]]]] = {}
-        for store_name, items in self.searches.items():
-            store = stores.sql[store_name]
-            if store.dialect == "sqlite":
-                continue  # in-process: nothing to overlap, run when the fragments are asked for
-            self.results[store_name] = _background().submit(_run_searches, store, items)
-        self.stores = stores
-
-    def fragments(self, owns: list[dict[str, set[Any]]]) -> list[list[dict[str, Any]]]:
-        """Per person (with their own rows, ``owns``), the fragments of other rows that mention
-        them, in the order of the map's tables and columns, rows by primary key."""
-        started = time.perf_counter()
-        out: list[list[dict[str, Any]]] = [[] for _ in self.people]
-        for store_name, items in self.searches.items():
-            future = self.results.get(store_name)
-            found = future.result() if future else _run_searches(self.stores.sql[store_name], items)
-            for (ref, col, group, _stmt, _params), (_names, rows) in zip(items, found, strict=True):
-                for j, key, text in sorted(rows, key=lambda r: (r[0], r[1])):
-                    n = group[j]
-                    if not text or key in owns[n].get(ref, set()):
-                        continue
-                    value = str(text)
-                    for f in mentions(value, self.people[n], region=self.dm.default_region):
-                        a, b = max(0, f.start - 40), min(len(value), f.end + 40)
-                        out[n].append({"table": ref, "column": col, "fragment": value[a:b], "type": f.type})
-        self.waited_ms = (time.perf_counter() - started) * 1000
-        return out
-
-    def cancel(self) -> None:
-        for future in self.results.values():
-            future.cancel()
-
-
-def _run_searches(store: SqlStore, items: list[_Search]) -> list[tuple[list[str], list[tuple[Any, ...]]]]:
-    """A store's mention searches in one go (one round trip on PostgreSQL)."""
-    with store.read() as conn:
-        return store.fetch_many(conn, [(stmt, params) for _r, _c, _g, stmt, params in items])
+def _mention_fragments_of_group(
+    dm: DataMap, stores: Stores, people: list[tuple[set[Identity], dict[str, set[Any]]]]
+) -> list[list[dict[str, Any]]]:
+    """The mention pass for several people at once (each with their identities and own rows):
+    per free-text column one statement for up to ``MENTION_CHUNK`` people, a UNION ALL of each
+    person's indexed search (an OR of everyone's patterns would defeat the index). Fragments
+    per person, in the order of the map's tables and columns, rows by primary key."""
+    out: list[list[dict[str, Any]]] = [[] for _ in people]
+    groups = [
+        list(range(i, min(i + MENTION_CHUNK, len(people)))) for i in range(0, len(people), MENTION_CHUNK)
+    ]
+    shapes = [identity_shape(ids) for ids, _own in people]
+    # Per store, every search (table, column, group of people) in one go: one round trip on PostgreSQL.
+    searches: dict[str, list[tuple[str, str, list[int], Any, dict[str, Any]]]] = {}
+    for ref, spec in dm.tables.items():
+        store_name, table_name = split_ref(ref)
+        store = stores.sql.get(store_name)
+        free = [c for c, s in spec.columns.items() if s.cat.free_text]
+        if store is None or not free:
+            continue
+        table = store.table(table_name)
+        for col in free:
+            for group in groups:
+                stmt = mention_select(table, col, tuple(shapes[n] for n in group))
+                if stmt is not None:
+                    params = mention_params([people[n][0] for n in group])
+                    searches.setdefault(store_name, []).append((ref, col, group, stmt, params))
+    for store_name, items in searches.items():
+        store = stores.sql[store_name]
+        with store.read() as conn:
+            found = store.fetch_many(conn, [(stmt, params) for _r, _c, _g, stmt, params in items])
+        for (ref, col, group, _stmt, _params), (_names, rows) in zip(items, found, strict=True):
+            for j, key, text in sorted(rows, key=lambda r: (r[0], r[1])):
+                ids, own = people[group[j]]
+                if not text or key in own.get(ref, set()):
+                    continue
+                value = str(text)
+                for f in mentions(value, ids, region=dm.default_region):
+                    a, b = max(0, f.start - 40), min(len(value), f.end + 40)
+                    fragment = {"table": ref, "column": col, "fragment": value[a:b], "type": f.type}
+                    out[group[j]].append(fragment)
+    return out
 
 
 def _collect(
@@ -375,59 +329,56 @@ def _collect(
         return kinds
     result.found = True
     ids = person_identities(res)
-    # The search for mentions of the person runs alongside the reading of their own rows.
-    search = _Mentions(dm, stores, [ids])
     own: dict[str, set[Any]] = {}
     file_refs: list[tuple[str, str]] = []
-    try:
-        for person in res.people:
-            queries = [
-                q
-                for ref, spec in dm.tables.items()
-                if (q := table_query(dm, stores, person, ref, spec)) is not None and q.cond is not None
-            ]
-            # The first page of every table of a store in one go (one round trip on PostgreSQL).
-            pages: dict[int, tuple[list[str], list[tuple[Any, ...]]]] = {}
-            for store_name in dict.fromkeys(q.sel.store for q in queries):
-                mine = [i for i, q in enumerate(queries) if q.sel.store == store_name]
-                store = stores.sql[store_name]
-                with store.read() as conn:
-                    got = store.fetch_many(
-                        conn, [(_first_page(stores, queries[i]), queries[i].sel.params) for i in mine]
-                    )
-                pages.update(zip(mine, got, strict=True))
-            for i, q in enumerate(queries):
-                ref = q.sel.ref
-                n, refs = _table_entries(archive, stores, dm, person, q, pages[i])
-                if n:
-                    own.setdefault(ref, set()).update(q.sel.keys)
-                    result.tables[ref] = result.tables.get(ref, 0) + n
-                    result.rows += n
-                    file_refs += refs
-        fragments = search.fragments([own])[0]
-    except BaseException:
-        search.cancel()
-        raise
-    # What the mention pass added to the export's time: the wait for its search and the check of
-    # what it found.
-    result.mention_ms = round(search.waited_ms, 2)
-    _files_and_mentions(stores, archive, result, file_refs, fragments)
+    for person in res.people:
+        queries = [
+            q
+            for ref, spec in dm.tables.items()
+            if (q := table_query(dm, stores, person, ref, spec)) is not None and q.cond is not None
+        ]
+        # The first page of every table of a store in one go (one round trip on PostgreSQL).
+        pages: dict[int, tuple[list[str], list[tuple[Any, ...]]]] = {}
+        for store_name in dict.fromkeys(q.sel.store for q in queries):
+            mine = [i for i, q in enumerate(queries) if q.sel.store == store_name]
+            store = stores.sql[store_name]
+            with store.read() as conn:
+                got = store.fetch_many(
+                    conn, [(_first_page(stores, queries[i]), queries[i].sel.params) for i in mine]
+                )
+            pages.update(zip(mine, got, strict=True))
+        for i, q in enumerate(queries):
+            ref = q.sel.ref
+            n, refs = _table_entries(archive, stores, dm, person, q, pages[i])
+            if n:
+                own.setdefault(ref, set()).update(q.sel.keys)
+                result.tables[ref] = result.tables.get(ref, 0) + n
+                result.rows += n
+                file_refs += refs
+    _files_and_mentions(dm, stores, archive, result, ids, own, file_refs)
     return kinds
 
 
 def _files_and_mentions(
+    dm: DataMap,
     stores: Stores,
     archive: _Archive,
     result: AccessResult,
+    ids: set[Identity],
+    own: dict[str, set[Any]],
     file_refs: list[tuple[str, str]],
-    fragments: list[dict[str, Any]],
+    fragments: list[dict[str, Any]] | None = None,
 ) -> None:
-    """The person's files and the mentions of them."""
+    """The person's files and the mentions of them (``fragments`` when a batch found them)."""
     for store_name, ref in file_refs:
         fs = stores.files.get(store_name)
         if fs is not None and fs.exists(ref):
             archive.write_stream(f"files/{store_name}/{ref.lstrip('/')}", fs.open_chunks(ref))
             result.files += 1
+    if fragments is None:
+        started = time.perf_counter()
+        fragments = _mention_fragments_of_group(dm, stores, [(ids, own)])[0]
+        result.mention_ms = round((time.perf_counter() - started) * 1000, 2)
     result.mentions = len(fragments)
     archive.write_text("mentions.json", json.dumps(fragments, ensure_ascii=False, indent=1))
 
@@ -712,7 +663,6 @@ def _export_group(
     stats: dict[str, float],
 ) -> list[AccessResult]:
     exports: list[_Export] = []
-    search: _Mentions | None = None
     lap = _Laps(stats)
     try:
         resolved = resolve_many(dm, stores, identities, tenant=tenant)
@@ -729,11 +679,6 @@ def _export_group(
             ex.result.found = res.found
             if not res.found:
                 ex.result.message = f"nobody in the map's stores has {identity}; the export is empty"
-        # One mention pass for the whole group, searching while the group's rows are read and written.
-        found = [ex for ex in exports if ex.people]
-        search = _Mentions(
-            dm, stores, [person_identities(Resolution(ex.identity, ex.people)) for ex in found]
-        )
         lap("resolve_ms")
         owners_of: dict[str, dict[Any, list[tuple[_Export, Person]]]] = {}
         for ref, spec in dm.tables.items():
@@ -778,19 +723,25 @@ def _export_group(
                         q_rows, refs = _table_entries(ex.archive, stores, dm, person, q)
                         ex.add(ref, q_rows, q.sel.keys, refs)
             lap("per_person_tables_ms")
-        fragments = search.fragments([ex.own for ex in found])
-        # The time the group waited for its mention pass, shared out among the exports.
-        stats["mentions_ms"] = round(stats.get("mentions_ms", 0.0) + search.waited_ms, 2)
-        for ex, its_fragments in zip(found, fragments, strict=True):
-            ex.result.mention_ms = round(search.waited_ms / len(found), 2)
-            _files_and_mentions(stores, ex.archive, ex.result, ex.file_refs, its_fragments)
+        found = [ex for ex in exports if ex.people]
+        ids = [person_identities(Resolution(ex.identity, ex.people)) for ex in found]
+        # One mention pass for the whole group, its time shared out among the exports.
+        started = time.perf_counter()
+        fragments = _mention_fragments_of_group(
+            dm, stores, [(i, ex.own) for i, ex in zip(ids, found, strict=True)]
+        )
+        mention_ms = (time.perf_counter() - started) * 1000
+        stats["mentions_ms"] = round(stats.get("mentions_ms", 0.0) + mention_ms, 2)
+        for ex, its_ids, its_fragments in zip(found, ids, fragments, strict=True):
+            ex.result.mention_ms = round(mention_ms / len(found), 2)
+            _files_and_mentions(
+                dm, stores, ex.archive, ex.result, its_ids, ex.own, ex.file_refs, its_fragments
+            )
         lap("files_and_mentions_ms")
         for ex in exports:
             _seal(dm, ex.archive, ex.identity, ex.result, {p.kind for p in ex.people})
         lap("seal_ms")
     except BaseException:
-        if search is not None:
-            search.cancel()
         for ex in exports:
             ex.archive.close()
             ex.tmp.unlink(missing_ok=True)
