@@ -178,3 +178,13 @@ def test_when_the_subjects_file_has_a_bad_line_then_exit_2_names_the_line_and_no
     assert not (demo / "none").exists()
     code, doc, _ = privet("access", "--json", cwd=demo)
     assert code == 2 and "--subject" in doc["message"]
+
+
+def test_when_an_objection_is_recorded_then_marketing_is_withdrawn_and_a_bad_purpose_exits_2(
+    demo: Path,
+) -> None:
+    email = sqlite3.connect(demo / "demo.db").execute("SELECT email FROM users WHERE id = 5").fetchone()[0]
+    code, _, err = privet("object", "--subject", f"email={email}", "--purpose", "nope", cwd=demo)
+    assert code == 2 and "nope" in err and "marketing_email" in err
+    code, doc, _ = privet("object", "--subject", f"email={email}", "--json", cwd=demo)
+    assert code == 0 and doc["objection"] and doc["withdrawn"] == ["marketing_email", "product_news"]

@@ -153,13 +153,37 @@ def register(app: typer.Typer) -> None:
         "Example: privet restrict --subject email=anna@example.com",
         "processing of {subject} is restricted",
     )
-    _mark(
-        "object",
-        object_to,
-        "Record an objection (Art. 21): marketing stops, the subject joins the suppression list.\n\n"
-        "Example: privet object --subject email=anna@example.com",
-        "objection of {subject} recorded; marketing suppressed",
-    )
+
+    @app.command("object")
+    def object_cmd(
+        ctx: typer.Context,
+        subject: SubjectOption,
+        purposes: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--purpose",
+                "-p",
+                help="A purpose of the map objected to (repeat for several); default: every marketing "
+                "purpose of the map.",
+            ),
+        ] = None,
+        map_path: MapOption = None,
+        tenant: TenantOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Record an objection (Art. 21): consent to marketing is withdrawn, the subject joins the
+        suppression list.
+
+        Example: privet object --subject email=anna@example.com
+        """
+        st = state(ctx)
+        report = object_to(
+            st.load_map(map_path), st.settings, subject, purposes=purposes or None, tenant=tenant
+        )
+        withdrawn = ", ".join(report["withdrawn"]) or "none (the map has no marketing purpose)"
+        emit(
+            report, as_json, f"objection of {report['subject']} recorded; withdrawn: {withdrawn}; suppressed"
+        )
 
 
 def _subjects_from(dm: DataMap, path: Path) -> list[Identity]:

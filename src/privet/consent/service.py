@@ -3,7 +3,8 @@
 People are stored as a keyed hash of their normalized identity, so the ledger
 proves decisions without holding addresses, and an erasure leaves only the
 suppression hash behind. Checks are answered from an in-process cache of the
-projection (each answer already takes the suppression list into account); this
+projection (each answer for a marketing or sale-or-share purpose already takes the
+suppression list into account); this
 process's own writes update it at once, other processes' writes and erasures
 are seen after ``cache_seconds``. A cache miss reads two rows by primary key.
 
@@ -256,7 +257,9 @@ class ConsentService:
                     "suppressed": suppression.digest(identity, self._suppression_key),
                 },
             ).one()
-        if row.suppressed:
+        if row.suppressed and (spec.is_marketing or spec.sale_or_share):
+            # The suppression list (erasure, objection) stops marketing whatever the ledger says;
+            # a purpose of another kind (call recording) follows the person's own decisions.
             decision = _NOBODY
         elif row.granted is None:
             decision = Decision(spec.basis != "consent", None, None)

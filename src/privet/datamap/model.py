@@ -236,6 +236,14 @@ class PurposeSpec(_Model):
     ] = "consent"
     opt_in: bool = True
     sale_or_share: bool = False
+    # Direct marketing (newsletters, offers): an objection (Art. 21(2)) ends it, and the
+    # suppression list stops it. Unset, a purpose that needs consent counts as marketing.
+    marketing: bool | None = None
+
+    @property
+    def is_marketing(self) -> bool:
+        return self.marketing if self.marketing is not None else self.basis == "consent"
+
     notices: list[Notice] = Field(default_factory=list)
     roles: list[str] | None = None
 
@@ -259,14 +267,17 @@ def default_purposes() -> dict[str, PurposeSpec]:
         "marketing_email": PurposeSpec(
             description="Marketing emails about offers and events",
             sale_or_share=False,
+            marketing=True,
             notices=[Notice(version="1", text="Send me marketing emails. I can withdraw at any time.")],
         ),
         "product_news": PurposeSpec(
             description="News about product changes and new features",
+            marketing=True,
             notices=[Notice(version="1", text="Send me product news. I can withdraw at any time.")],
         ),
         "call_recording": PurposeSpec(
             description="Recording of calls for quality and training",
+            marketing=False,
             notices=[Notice(version="1", text="Calls may be recorded for quality and training.")],
         ),
     }

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from privet import audit
 from privet.datamap import DataMap, split_ref
-from privet.errors import BadInput, NotFound
+from privet.errors import BadInput, NotFound, UnknownName
 from privet.identity import Identity, normalize
 from privet.protection import derive_key, suppression
 from privet.requests.erase import as_identity, plan
@@ -126,8 +126,12 @@ def _record(
     reason: str,
     tenant: str | None,
     state: StateDB | None,
+    purposes: list[str] | None = None,
 ) -> dict[str, Any]:
     identity = as_identity(dm, subject)
+    withdrawn: list[str] = []
+    if kind == "objection":
+        withdrawn = _objected_purposes(dm, purposes)
     with Stores(dm) as stores:
         res = resolve(dm, stores, identity, tenant=tenant)
     ids = res.identities() if res.found else {identity}
@@ -144,20 +148,46 @@ def _record(
         from privet.consent import ConsentService
 
         consent = ConsentService(db, dm, settings.master_key())
-        for name, purpose in sorted(dm.purposes.items()):
-            if purpose.basis in ("consent", "legitimate_interests"):
-                consent.withdraw(identity, name, source="objection", tenant=tenant)
+        for name in withdrawn:
+            consent.withdraw(identity, name, source="objection", tenant=tenant)
     with db.session() as s:
         audit.record(
             s,
             f"subject.{kind}",
             tenant=tenant,
             target=f"subject:{_digests(settings, {identity})[0]}",
-            details={"identities": len(ids), "found": res.found},
+            details={
+                "identities": len(ids),
+                "found": res.found,
+                **({"purposes": withdrawn} if withdrawn else {}),
+            },
         )
     if state is None:
         db.dispose()
-    return {"subject": str(identity), "found": res.found, kind: True, "identities": len(ids)}
+    report: dict[str, Any] = {
+        "subject": str(identity),
+        "found": res.found,
+        kind: True,
+        "identities": len(ids),
+    }
+    if kind == "objection":
+        report["withdrawn"] = withdrawn
+    return report
+
+
+def _objected_purposes(dm: DataMap, named: list[str] | None) -> list[str]:
+    """The purposes an objection ends: those named (each must be in the map), else every marketing
+    purpose of the map (Art. 21(2): direct marketing stops on objection)."""
+    if not named:
+        return sorted(name for name, p in dm.purposes.items() if p.is_marketing)
+    unknown = sorted(set(named) - set(dm.purposes))
+    if unknown:
+        raise UnknownName(
+            f"purpose(s) {', '.join(unknown)} not in the map",
+            value=unknown,
+            hint=f"the map's purposes: {', '.join(sorted(dm.purposes)) or 'none'}",
+        )
+    return sorted(set(named))
 
 
 def restrict(
@@ -179,11 +209,15 @@ def object_to(
     subject: str | Identity,
     *,
     reason: str = "objection to marketing",
+    purposes: list[str] | None = None,
     tenant: str | None = None,
     state: StateDB | None = None,
 ) -> dict[str, Any]:
-    """Record an objection (Art. 21): marketing stops and the identities join the suppression list."""
-    return _record(dm, settings, subject, "objection", reason, tenant, state)
+    """Record an objection (Art. 21): consent to the map's marketing purposes (or to ``purposes``,
+    when named) is withdrawn in the consent ledger and the identities join the suppression list;
+    the report lists the purposes withdrawn. Purposes of other kinds (call recording, say) stay
+    as they are."""
+    return _record(dm, settings, subject, "objection", reason, tenant, state, purposes)
 
 
 def is_restricted(

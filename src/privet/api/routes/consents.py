@@ -237,6 +237,7 @@ def purposes(
             "purpose": name,
             "description": p.description,
             "sale_or_share": p.sale_or_share,
+            "marketing": p.is_marketing,
             "notice_version": notice.version if notice else None,
             "language": notice.language if notice else None,
             "text": notice.text if notice else "",
