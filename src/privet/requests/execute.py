@@ -183,7 +183,8 @@ def _delete_set_based_at_once(conn: Connection, ctx: EraseContext, ordered: list
         return sa.select(*(sa.select(sa.func.count()).select_from(c).scalar_subquery() for c in ctes))
 
     stmt = ctx.store.cached(("delete_at_once", *(sel.cond_key for sel in batch)), build)
-    counts = conn.execute(stmt, batch[0].params).one()
+    # Through the pipeline: the transaction's BEGIN travels with the statement (one round trip).
+    counts = ctx.store.fetch_many(conn, [(stmt, batch[0].params)])[0][1][0]
     for sel, n in zip(batch, counts, strict=True):
         ctx.outcome.count(sel.ref, "delete_row", int(n))
     return {id(sel) for sel in batch}

@@ -40,16 +40,17 @@ def mark_committed(db: StateDB, ids: list[int]) -> None:
             s.execute(sa.update(FileJournal).where(FileJournal.id.in_(ids)).values(state="committed"))
 
 
+# Entries a run may have left unfinished (built once: every erasure asks first).
+_OPEN = sa.select(
+    FileJournal.id, FileJournal.store, FileJournal.source, FileJournal.ref, FileJournal.state
+).where(FileJournal.state.in_(("pending", "committed")))
+
+
 def finish(db: StateDB, stores: Stores) -> int:
     """Delete the files of committed entries, settle pending ones; returns files deleted."""
     deleted = 0
-    open_states = ("pending", "committed")
     with db.engine.connect() as conn:  # a plain read: most runs find nothing to finish
-        entries = conn.execute(
-            sa.select(
-                FileJournal.id, FileJournal.store, FileJournal.source, FileJournal.ref, FileJournal.state
-            ).where(FileJournal.state.in_(open_states))
-        ).all()
+        entries = conn.execute(_OPEN).all()
     settled: dict[str, list[int]] = {"done": [], "dropped": []}
     for e in entries:
         files = stores.files.get(e.store)
