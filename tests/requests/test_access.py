@@ -148,3 +148,52 @@ def test_when_a_batch_holds_a_malformed_subject_then_nothing_is_written(
             out_dir=tmp_path / "b",
         )
     assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())
+
+
+TEXT_KEYS_MAP = """
+version: 1
+stores: {shop: {url: "%s"}}
+subjects:
+  customer: {root: shop.users, identities: {email: email, id: id}}
+tables:
+  shop.users: {subject: customer, columns: {email: {category: contact.email}}}
+  shop.orders: {subject: customer, path: user_id -> shop.users, columns: {note: {category: content.private}}}
+"""
+
+
+def test_when_links_spell_a_text_key_differently_then_a_batch_export_holds_what_access_gives(
+    db_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """Text keys: where the database compares them without case (MariaDB's default collation), an
+    order linked to 'ANNA' belongs to the customer 'anna'; the batch export must hold it too."""
+    import sqlalchemy as sa
+
+    from privet.datamap import parse_map
+
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE users (id VARCHAR(20) PRIMARY KEY, email VARCHAR(100))"))
+        conn.execute(
+            sa.text(
+                "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id VARCHAR(20) NOT NULL, "
+                "note VARCHAR(50), FOREIGN KEY (user_id) REFERENCES users(id))"
+            )
+        )
+        conn.execute(
+            sa.text("INSERT INTO users VALUES ('anna', 'anna@example.com'), ('bob', 'bob@example.com')")
+        )
+        spelled = "ANNA" if engine.dialect.name in ("mysql", "mariadb") else "anna"
+        conn.execute(
+            sa.text("INSERT INTO orders VALUES (1, 'anna', 'a1'), (2, :spelled, 'a2'), (3, 'bob', 'b1')"),
+            {"spelled": spelled},
+        )
+    engine.dispose()
+    dm = parse_map(TEXT_KEYS_MAP % db_url)
+    subjects = ["email=anna@example.com", "email=bob@example.com", "id=anna"]
+    batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch")
+    for subject, got in zip(subjects, batch, strict=True):
+        alone = access(dm, settings, subject, out=tmp_path / "alone.zip")
+        assert got.tables == alone.tables
+        assert got.out is not None and alone.out is not None
+        assert _contents(got.out) == _contents(alone.out)
+    assert batch[0].tables["shop.orders"] == 2 and batch[1].tables["shop.orders"] == 1

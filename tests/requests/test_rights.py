@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from privet.consent import ConsentService
+from privet.datamap.model import PurposeSpec
 from privet.errors import UnknownName
 from privet.protection import derive_key, suppression
 from privet.requests import erase, is_restricted, journal, object_to, restrict
@@ -76,6 +77,29 @@ def test_when_anna_objects_then_marketing_consent_ends_call_recording_stays_and_
     # An objection that names a purpose ends that one too.
     report = object_to(dm, settings, "email=anna@example.com", purposes=["call_recording"], state=db)
     assert report["withdrawn"] == ["call_recording"]
+    consent = ConsentService(db, dm, settings.master_key())
+    assert not consent.check("email=anna@example.com", "call_recording").allowed
+    db.dispose()
+
+
+def test_when_an_objection_comes_by_phone_then_every_identity_of_hers_stops_and_offers_by_post_too(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    """Decisions recorded under her email end when she objects by phone; a purpose based on
+    legitimate interests without a marketing flag (offers by post) counts as direct marketing."""
+    url, rec = shop
+    dm = shop_map(url, rec)
+    dm.purposes["postal_offers"] = PurposeSpec(basis="legitimate_interests", description="Offers by post")
+    db = open_state(settings.resolved_state_url)
+    consent = ConsentService(db, dm, settings.master_key())
+    consent.record("email=anna@example.com", "call_recording", True, source="signup")
+    assert consent.check("email=anna@example.com", "postal_offers").allowed  # legitimate interests
+    report = object_to(dm, settings, "phone=0176 1234567", state=db)
+    assert report["withdrawn"] == ["marketing_email", "postal_offers", "product_news"]
+    consent = ConsentService(db, dm, settings.master_key())
+    assert not consent.check("email=anna@example.com", "postal_offers").allowed
+    assert consent.check("email=anna@example.com", "call_recording").allowed
+    object_to(dm, settings, "phone=0176 1234567", purposes=["call_recording"], state=db)
     consent = ConsentService(db, dm, settings.master_key())
     assert not consent.check("email=anna@example.com", "call_recording").allowed
     db.dispose()

@@ -236,13 +236,16 @@ class PurposeSpec(_Model):
     ] = "consent"
     opt_in: bool = True
     sale_or_share: bool = False
-    # Direct marketing (newsletters, offers): an objection (Art. 21(2)) ends it, and the
-    # suppression list stops it. Unset, a purpose that needs consent counts as marketing.
+    # Direct marketing (newsletters, offers by post): an objection (Art. 21(2)) ends it, and the
+    # suppression list stops it. Unset, a purpose based on consent or on legitimate interests
+    # (the two bases direct marketing rests on) counts as marketing.
     marketing: bool | None = None
 
     @property
     def is_marketing(self) -> bool:
-        return self.marketing if self.marketing is not None else self.basis == "consent"
+        if self.marketing is not None:
+            return self.marketing
+        return self.basis in ("consent", "legitimate_interests")
 
     notices: list[Notice] = Field(default_factory=list)
     roles: list[str] | None = None

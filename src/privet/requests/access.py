@@ -524,6 +524,16 @@ def _owner_select(
         alias = hop_table.alias(f"privet_hop{i}")
         joined = joined.join(alias, owner == alias.c[pks[0].name])
         owner = alias.c[hops[i + 1].column]
+    if store.dialect in ("mysql", "mariadb"):
+        # Comparisons follow the column's collation there ('ANNA' = 'anna'): the owner is the
+        # root's own key, as resolution read it, not the link's spelling of it.
+        root_table = store.table(split_ref(root)[1])
+        root_pks = list(root_table.primary_key.columns)
+        if len(root_pks) != 1:
+            return None
+        root_alias = root_table.alias("privet_root")
+        joined = joined.join(root_alias, owner == root_alias.c[root_pks[0].name])
+        owner = root_alias.c[root_pks[0].name]
     return table, sa.select(table, owner.label("__owner")).select_from(joined)
 
 
@@ -547,6 +557,7 @@ def _value_linked(
         if values:
             conds.append(equals_identity(table.c[col], kind, values, store.dialect))
     out: dict[Any, list[dict[str, Any]]] = {}
+    seen: dict[tuple[str, Any], str | None] = {}
     if not conds:
         return out
     with store.read() as conn:
@@ -554,7 +565,10 @@ def _value_linked(
             data = dict(row._mapping)
             keys: set[Any] = set()
             for col, kind in match.items():
-                norm = normalized_identity(kind, data[col], dm.default_region)
+                raw = data[col]
+                if (kind, raw) not in seen:  # a number stored in several rows is parsed once
+                    seen[(kind, raw)] = normalized_identity(kind, raw, dm.default_region)
+                norm = seen[(kind, raw)]
                 if norm:
                     keys |= by_value.get((kind, norm), set())
             for key in keys:
@@ -702,7 +716,9 @@ def _export_group(
                 pk_name, names, rows = owned[ref]
                 for key, grouped in itertools.groupby(rows, key=lambda r: r[-1]):
                     mine = [dict(zip(names, r, strict=False)) for r in grouped]
-                    for ex, _person in owners.get(key, []):
+                    if key not in owners:
+                        raise RuntimeError(f"{ref}: rows of owner {key!r} that the batch did not ask for")
+                    for ex, _person in owners[key]:
                         n, refs = _write_table(ex.archive, ref, spec, iter(mine))
                         ex.add(ref, n, [r[pk_name] for r in mine], refs)
                 lap("write_ms")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,19 +178,7 @@ def _single_pk(table: sa.Table) -> sa.Column[Any]:
 
 
 def normalized_identity(kind: str, value: Any, region: str) -> str | None:
-    """The matching form of a stored value (None when it is not one of the kind); phone numbers,
-    the costly ones to parse, are remembered by their written form."""
-    if kind == "phone" and isinstance(value, str):
-        return _normalized_phone(value, region)
-    return _normalized(kind, value, region)
-
-
-@functools.lru_cache(maxsize=65536)
-def _normalized_phone(value: str, region: str) -> str | None:
-    return _normalized("phone", value, region)
-
-
-def _normalized(kind: str, value: Any, region: str) -> str | None:
+    """The matching form of a stored value (None when it is not one of the kind)."""
     if value is None or str(value).strip() == "":
         return None
     if kind == "email":

@@ -148,8 +148,11 @@ def _record(
         from privet.consent import ConsentService
 
         consent = ConsentService(db, dm, settings.master_key())
-        for name in withdrawn:
-            consent.withdraw(identity, name, source="objection", tenant=tenant)
+        # The ledger keeps decisions per identity: each of the person's identities objects.
+        for i in sorted(ids, key=str):
+            if i.kind in ("email", "phone", "id"):
+                for name in withdrawn:
+                    consent.withdraw(i, name, source="objection", tenant=tenant)
     with db.session() as s:
         audit.record(
             s,

@@ -7,6 +7,7 @@ validated map and are quoted by SQLAlchemy.
 
 from __future__ import annotations
 
+import functools
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -131,36 +132,42 @@ class SqlStore:
         """The rows (column names, tuples) of several reads, in order. On PostgreSQL with psycopg
         they travel in one pipeline: every statement is sent before the first result is awaited,
         so n reads cost about one round trip instead of n. Elsewhere, and for a statement with
-        list parameters, they run one after the other on ``conn``. Statements should be long-lived
-        (built with ``cached``): their compiled form is kept with them."""
+        list parameters or a connection with a schema translation, they run one after the other on
+        ``conn``. Statements should be long-lived (built with ``cached``): their compiled form is
+        kept with them."""
         driver = conn.connection.driver_connection if self.dialect == "postgresql" else None
-        piped = [self._piped(conn, stmt) for stmt, _ in items] if hasattr(driver, "pipeline") else []
+        usable = (
+            hasattr(driver, "pipeline")
+            and _pipeline_supported()
+            and not conn.get_execution_options().get("schema_translate_map")
+        )
+        piped = [self._piped(conn, stmt) for stmt, _ in items] if usable else []
         if not piped or any(p is None for p in piped):
             out = []
             for stmt, params in items:
                 result = conn.execute(stmt, dict(params))
                 out.append((list(result.keys()), [tuple(r) for r in result]))
             return out
+        assert driver is not None
+        if not driver.autocommit and not conn.in_transaction():
+            conn.begin()  # what SQLAlchemy's autobegin does: its commit() then ends the transaction
         dbapi_error = conn.dialect.loaded_dbapi.Error
-        current = ""
         try:
-            with driver.pipeline() as pipeline:  # type: ignore[union-attr]
+            with driver.pipeline() as pipeline:
                 cursors = []
                 for p, (_stmt, params) in zip(piped, items, strict=True):
                     assert p is not None
-                    current = p.sql
-                    cur = driver.cursor()  # type: ignore[union-attr]
+                    cur = driver.cursor()
                     cur.execute(p.sql, p.params(params))
                     cursors.append(cur)
                 pipeline.sync()
-                out = []
-                for p, cur in zip(piped, cursors, strict=True):
-                    assert p is not None
-                    current = p.sql
-                    out.append(p.rows(conn.dialect, cur))
-                return out
+                return [p.rows(conn.dialect, cur) for p, cur in zip(piped, cursors, strict=True) if p]
         except dbapi_error as exc:
-            raise sa_exc.DBAPIError.instance(current, None, exc, dbapi_error) from exc
+            if getattr(driver, "broken", False):
+                conn.invalidate(exc)  # the server went away: the pool must not hand it out again
+            # The pipeline reports its first failure; the statements it may come from are named.
+            sent = "\n;\n".join(p.sql for p in piped if p)
+            raise sa_exc.DBAPIError.instance(sent, None, exc, dbapi_error) from exc
 
     def _piped(self, conn: Connection, stmt: sa.Executable) -> _Piped | None:
         """The statement compiled once for a pipeline; None when it cannot go in one."""
@@ -420,11 +427,13 @@ class _Piped:
         self.bind_converters: dict[str, Any] = dict(getattr(compiled, "_bind_processors", None) or {})
 
     def params(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        values: dict[str, Any] = self.compiled.construct_params(dict(given))
+        values: dict[str, Any] = self.compiled.construct_params(dict(given), escape_names=False)
         for name, convert in self.bind_converters.items():
-            if name in values and values[name] is not None:
+            if name in values:
                 values[name] = convert(values[name])
-        return values
+        # Names the SQL spells differently (spaces, brackets) go by their escaped form.
+        escaped = self.compiled.escaped_bind_names
+        return {escaped.get(k, k): v for k, v in values.items()} if escaped else values
 
     def rows(self, dialect: Any, cur: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
         description = cur.description or ()
@@ -440,6 +449,16 @@ class _Piped:
             conv = self.converters
             rows = [tuple(f(v) if f else v for f, v in zip(conv, r, strict=False)) for r in rows]
         return [d.name for d in description], rows
+
+
+@functools.cache
+def _pipeline_supported() -> bool:
+    """Whether the installed psycopg and libpq can pipeline (libpq 14 or newer)."""
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    return bool(psycopg.Pipeline.is_supported())
 
 
 def _is_json(t: Any) -> bool:
