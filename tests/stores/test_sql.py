@@ -151,3 +151,34 @@ def test_when_one_of_several_reads_fails_then_a_database_error_names_it_and_the_
     with store.read() as conn:
         assert store.fetch_many(conn, [(sa.select(sa.func.count()).select_from(users), {})])[0][1] == [(50,)]
     store.dispose()
+
+
+class _NoneAsZero(sa.types.TypeDecorator[int]):
+    """A parameter type SQLAlchemy converts before sending (None becomes 0)."""
+
+    impl = sa.Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: sa.Dialect) -> int:
+        return 0 if value is None else value
+
+
+def test_when_parameters_need_converting_or_escaping_then_fetch_many_sends_what_sqlalchemy_sends(
+    db_url: str,
+) -> None:
+    _schema(db_url)
+    store = SqlStore("app", db_url)
+    users = store.table("users")
+    # A name with a space (escaped in the SQL) and a converter that also applies to None.
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(users)
+        .where(users.c.id > sa.bindparam("min id", type_=_NoneAsZero))
+    )
+    with store.connect() as conn:
+        got = store.fetch_many(conn, [(stmt, {"min id": None}), (stmt, {"min id": 45})])
+        assert [rows for _names, rows in got] == [[(50,)], [(5,)]]
+        # Read without begin(): the connection is in a transaction SQLAlchemy knows about.
+        assert conn.in_transaction()
+        conn.rollback()
+    store.dispose()
