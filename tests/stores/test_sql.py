@@ -182,3 +182,31 @@ def test_when_parameters_need_converting_or_escaping_then_fetch_many_sends_what_
         assert conn.in_transaction()
         conn.rollback()
     store.dispose()
+
+
+def test_when_statements_for_many_people_run_then_postgresql_compiles_nothing_and_the_session_is_restored(
+    pg_url: str,
+) -> None:
+    """Large request statements run without JIT (compiling a long UNION costs more than running
+    it); the session's own setting is back afterwards, also after a failed statement."""
+    _schema(pg_url)
+    store = SqlStore("app", pg_url)
+    users = store.table("users")
+    setting = sa.select(sa.func.current_setting("jit"))
+    bad = sa.select(sa.literal(1) / sa.bindparam("z", type_=sa.Integer))
+    with store.read() as conn:
+        before = conn.execute(setting).scalar_one()
+        assert store.fetch_many(conn, [(setting, {})], large=True)[0][1] == [("off",)]
+        assert store.fetch_many(conn, [(setting, {})])[0][1] == [(before,)]
+        assert conn.execute(setting).scalar_one() == before
+        with store.without_jit(conn):
+            assert conn.execute(setting).scalar_one() == "off"
+        assert conn.execute(setting).scalar_one() == before
+        with pytest.raises(sa.exc.DBAPIError, match="division by zero"):
+            store.fetch_many(conn, [(sa.select(users.c.id), {}), (bad, {"z": 0})], large=True)
+        assert conn.execute(setting).scalar_one() == before
+    with store.begin() as conn, pytest.raises(sa.exc.DBAPIError):
+        store.fetch_many(conn, [(bad, {"z": 0})], large=True)
+    with store.read() as conn:
+        assert conn.execute(setting).scalar_one() == before
+    store.dispose()

@@ -298,7 +298,9 @@ def _mention_fragments_of_group(
     for store_name, items in searches.items():
         store = stores.sql[store_name]
         with store.read() as conn:
-            found = store.fetch_many(conn, [(stmt, params) for _r, _c, _g, stmt, params in items])
+            found = store.fetch_many(
+                conn, [(stmt, params) for _r, _c, _g, stmt, params in items], large=len(people) > 1
+            )
         for (ref, col, group, _stmt, _params), (_names, rows) in zip(items, found, strict=True):
             for j, key, text in sorted(rows, key=lambda r: (r[0], r[1])):
                 ids, own = people[group[j]]
@@ -560,7 +562,7 @@ def _value_linked(
     seen: dict[tuple[str, Any], str | None] = {}
     if not conds:
         return out
-    with store.read() as conn:
+    with store.read() as conn, store.without_jit(conn):
         for row in conn.execute(sa.select(table).where(sa.or_(*conds)).order_by(pk)):
             data = dict(row._mapping)
             keys: set[Any] = set()
@@ -626,7 +628,9 @@ def _read_owned(
                 (ref, pk, stmt, keys[n : n + 1000]) for ref, pk, stmt, keys in items if keys[n : n + 1000]
             ]
             with store.read() as conn:
-                found = store.fetch_many(conn, [(stmt, {_OWNERS: keys}) for _r, _p, stmt, keys in part])
+                found = store.fetch_many(
+                    conn, [(stmt, {_OWNERS: keys}) for _r, _p, stmt, keys in part], large=True
+                )
             for (ref, pk, _stmt, _keys), (names, rows) in zip(part, found, strict=True):
                 out.setdefault(ref, (pk, names[:-1], []))[2].extend(rows)
     return out

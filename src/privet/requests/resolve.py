@@ -116,7 +116,7 @@ def _resolve_part(
     for n, i in wanted:
         by_value.setdefault(i.value, []).append(n)
     with store.read() as conn:
-        rows = conn.execute(stmt, params).all()
+        rows = store.fetch_many(conn, [(stmt, params)], large=len(idents) > 1)[0][1]
     matched: dict[int, list[Any]] = {}
     for r in rows:
         # The exact check after the SQL prefilter: the stored value, normalized, is the identity.

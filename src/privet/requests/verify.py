@@ -86,7 +86,8 @@ def leftovers(
         union, pieces = search
         counts: dict[int, int] = defaultdict(int)
         with store.read() as conn:
-            for q, value in conn.execute(union, params):
+            _names, rows = store.fetch_many(conn, [(union, params)])[0]
+            for q, value in rows:
                 ref, col, kind = pieces[q]
                 if value is None:
                     continue
