@@ -101,11 +101,12 @@ def preflight(dm: DataMap, stores: Stores) -> None:
 
 
 def plan(dm: DataMap, stores: Stores, res: Resolution, *, defer: bool = False) -> dict[str, list[Selection]]:
-    """The person's rows in every table, grouped by store; with ``defer``, tables erased by one
-    set-based statement keep their condition and are read only inside the store's transaction."""
+    """The person's rows in every table, grouped by store; with ``defer`` nothing is read yet: tables
+    erased by one set-based statement keep their condition, the others the read of their keys,
+    and the store's transaction runs them (so what it changes is what it read)."""
     by_store: dict[str, list[Selection]] = {}
     for person in res.people:
-        for sel in select_all(dm, stores, person, list(dm.tables.items()), defer=defer):
+        for sel in select_all(dm, stores, person, list(dm.tables.items()), defer=defer, read=not defer):
             if sel is not None:
                 by_store.setdefault(sel.store, []).append(sel)
     return by_store

@@ -79,7 +79,7 @@ def order_children_first(selections: list[Selection], schema: dict[str, TableInf
 def erase_in_store(conn: Connection, ctx: EraseContext, selections: list[Selection]) -> None:
     """Everything for one store; the caller owns the transaction."""
     ordered = order_children_first(selections, ctx.schema)
-    done = _delete_set_based_at_once(conn, ctx, ordered) if ctx.store.dialect == "postgresql" else set()
+    done = _read_keys_and_delete_set_based(conn, ctx, ordered)
     for sel in ordered:
         if id(sel) in done:
             continue
@@ -162,31 +162,47 @@ def _delete_set_based(conn: Connection, ctx: EraseContext, sel: Selection) -> bo
     return True
 
 
-def _delete_set_based_at_once(conn: Connection, ctx: EraseContext, ordered: list[Selection]) -> set[int]:
-    """PostgreSQL: every table that can go set-based before the rest, in one statement (one
-    data-modifying CTE per table; foreign keys are checked when the statement ends, so children
-    and parents go together). Returns the ids of the selections done."""
+def _read_keys_and_delete_set_based(
+    conn: Connection, ctx: EraseContext, ordered: list[Selection]
+) -> set[int]:
+    """The first statements of the transaction, sent together (one round trip on PostgreSQL, with
+    its BEGIN): the keys of the tables decided row by row (``Selection.pending``), then, on
+    PostgreSQL, every table that can go set-based, in one statement (one data-modifying CTE per
+    table; foreign keys are checked when the statement ends, so children and parents go
+    together). Returns the ids of the selections deleted set-based."""
+    pending = [sel for sel in ordered if sel.pending is not None]
     batch: list[Selection] = []
-    for sel in ordered:
-        if (not batch or sel.params == batch[0].params) and _set_based_now(ctx, sel):
-            batch.append(sel)
-            _mark_emptied(ctx, sel)  # the next tables may rely on it: the statement runs them together
-    if not batch:
+    if ctx.store.dialect == "postgresql":
+        for sel in ordered:
+            if (not batch or sel.params == batch[0].params) and _set_based_now(ctx, sel):
+                batch.append(sel)
+                _mark_emptied(ctx, sel)  # the next tables may rely on it: the statement runs them together
+    items: list[tuple[Any, dict[str, Any]]] = [
+        (sel.pending.stmt, sel.params) for sel in pending if sel.pending
+    ]
+    if batch:
+
+        def build() -> sa.Select[Any]:
+            ctes = [
+                sa.delete(sel.table).where(sa.and_(sel.cond)).returning(sel.pk).cte(f"privet_d{i}")
+                for i, sel in enumerate(batch)
+                if sel.cond is not None
+            ]
+            return sa.select(*(sa.select(sa.func.count()).select_from(c).scalar_subquery() for c in ctes))
+
+        stmt = ctx.store.cached(("delete_at_once", *(sel.cond_key for sel in batch)), build)
+        items.append((stmt, batch[0].params))
+    if not items:
         return set()
-
-    def build() -> sa.Select[Any]:
-        ctes = [
-            sa.delete(sel.table).where(sa.and_(sel.cond)).returning(sel.pk).cte(f"privet_d{i}")
-            for i, sel in enumerate(batch)
-            if sel.cond is not None
-        ]
-        return sa.select(*(sa.select(sa.func.count()).select_from(c).scalar_subquery() for c in ctes))
-
-    stmt = ctx.store.cached(("delete_at_once", *(sel.cond_key for sel in batch)), build)
-    # Through the pipeline: the transaction's BEGIN travels with the statement (one round trip).
-    counts = ctx.store.fetch_many(conn, [(stmt, batch[0].params)])[0][1][0]
-    for sel, n in zip(batch, counts, strict=True):
-        ctx.outcome.count(sel.ref, "delete_row", int(n))
+    found = ctx.store.fetch_many(conn, items)
+    for sel, (names, rows) in zip(pending, found, strict=False):
+        assert sel.pending is not None
+        sel.pending.take(ctx.dm, names, rows)
+        sel.pending = None
+    if batch:
+        counts = found[-1][1][0]
+        for sel, n in zip(batch, counts, strict=True):
+            ctx.outcome.count(sel.ref, "delete_row", int(n))
     return {id(sel) for sel in batch}
 
 

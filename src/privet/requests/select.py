@@ -36,6 +36,8 @@ class Selection:
     cond: sa.ColumnElement[bool] | None = None
     # Hold tables: key -> the date the hold runs from (read with the keys).
     hold_from: dict[Any, Any] = field(default_factory=dict)
+    # The read of the keys when it is left to the store's transaction (``select_all(read=False)``).
+    pending: KeyRead | None = None
 
     @property
     def bulk(self) -> bool:
@@ -170,15 +172,17 @@ def set_based(q: Query) -> bool:
 
 
 @dataclass
-class _KeyRead:
+class KeyRead:
     """The statement reading one table's keys for a selection, and how to take its rows in."""
 
     q: Query
+    person: Person
     stmt: sa.Select[Any]
     date_col: str | None
 
-    def take(self, dm: DataMap, person: Person, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+    def take(self, dm: DataMap, names: list[str], rows: list[tuple[Any, ...]]) -> None:
         sel = self.q.sel
+        person = self.person
         for r in rows:
             m = dict(zip(names, r, strict=True))
             if keep_row(dm, person, self.q, m) and self.date_col:
@@ -187,7 +191,7 @@ class _KeyRead:
 
 def _prepare_rows(
     dm: DataMap, stores: Stores, person: Person, ref: str, spec: TableSpec, defer: bool
-) -> tuple[Selection | None, _KeyRead | None]:
+) -> tuple[Selection | None, KeyRead | None]:
     """The selection of one table and, when its keys are to be read, the read to run."""
     q = table_query(dm, stores, person, ref, spec)
     if q is None:
@@ -215,7 +219,7 @@ def _prepare_rows(
         return sa.select(*dict.fromkeys(cols)).where(cond)
 
     stmt = stores.sql[sel.store].cached(("select_rows", *sel.cond_key), build)
-    return sel, _KeyRead(q, stmt, date_col)
+    return sel, KeyRead(q, person, stmt, date_col)
 
 
 def select_rows(
@@ -227,21 +231,31 @@ def select_rows(
 
 
 def select_all(
-    dm: DataMap, stores: Stores, person: Person, tables: list[tuple[str, TableSpec]], *, defer: bool = False
+    dm: DataMap,
+    stores: Stores,
+    person: Person,
+    tables: list[tuple[str, TableSpec]],
+    *,
+    defer: bool = False,
+    read: bool = True,
 ) -> list[Selection | None]:
     """``select_rows`` for several tables, the keys of each store's tables read in one go (one
-    round trip on PostgreSQL)."""
+    round trip on PostgreSQL); with ``read=False`` each selection keeps its read (``pending``)
+    for the store's transaction to run."""
     prepared = [_prepare_rows(dm, stores, person, ref, spec, defer) for ref, spec in tables]
-    by_store: dict[str, list[_KeyRead]] = {}
-    for sel, read in prepared:
-        if sel is not None and read is not None:
-            by_store.setdefault(sel.store, []).append(read)
+    by_store: dict[str, list[KeyRead]] = {}
+    for sel, key_read in prepared:
+        if sel is not None and key_read is not None:
+            if not read:
+                sel.pending = key_read
+                continue
+            by_store.setdefault(sel.store, []).append(key_read)
     for store_name, reads in by_store.items():
         store = stores.sql[store_name]
         with store.read() as conn:
             found = store.fetch_many(conn, [(r.stmt, r.q.sel.params) for r in reads])
-        for read, (names, rows) in zip(reads, found, strict=True):
-            read.take(dm, person, names, rows)
+        for key_read, (names, rows) in zip(reads, found, strict=True):
+            key_read.take(dm, names, rows)
     return [sel for sel, _read in prepared]
 
 
