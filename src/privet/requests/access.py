@@ -562,9 +562,12 @@ def _value_linked(
     seen: dict[tuple[str, Any], str | None] = {}
     if not conds:
         return out
-    with store.read() as conn, store.without_jit(conn):
-        for row in conn.execute(sa.select(table).where(sa.or_(*conds)).order_by(pk)):
-            data = dict(row._mapping)
+    with store.read() as conn:
+        names, rows = store.fetch_many(
+            conn, [(sa.select(table).where(sa.or_(*conds)).order_by(pk), {})], large=True
+        )[0]
+        for row in rows:
+            data = dict(zip(names, row, strict=True))
             keys: set[Any] = set()
             for col, kind in match.items():
                 raw = data[col]

@@ -159,27 +159,33 @@ class SqlStore:
             conn.begin()  # what SQLAlchemy's autobegin does: its commit() then ends the transaction
         dbapi_error = conn.dialect.loaded_dbapi.Error
         jit = large and _has_jit(driver)
+        # In a transaction SET LOCAL ends with it; outside, the reset travels in the same pipeline.
+        local = not driver.autocommit
         try:
             with driver.pipeline() as pipeline:
                 if jit:
-                    driver.execute(_JIT_OFF)
+                    driver.execute(_JIT_OFF_LOCAL if local else _JIT_OFF)
                 cursors = []
                 for p, (_stmt, params) in zip(piped, items, strict=True):
                     assert p is not None
                     cur = driver.cursor()
                     cur.execute(p.sql, p.params(params))
                     cursors.append(cur)
-                if jit:
+                if jit and not local:
                     driver.execute(_JIT_RESET)
                 pipeline.sync()
                 return [p.rows(conn.dialect, cur) for p, cur in zip(piped, cursors, strict=True) if p]
-        except dbapi_error as exc:
-            if getattr(driver, "broken", False):
+        except BaseException as exc:
+            broken = bool(getattr(driver, "broken", False))
+            if broken and isinstance(exc, dbapi_error):
                 conn.invalidate(exc)  # the server went away: the pool must not hand it out again
-            elif jit and driver.autocommit:
-                # A failure skipped the reset; in a transaction the rollback undoes the SET itself.
-                with contextlib.suppress(dbapi_error):
+            elif jit and not local and not broken:
+                # Whatever stopped the pipeline (a failed statement, a bad parameter, an interrupt)
+                # skipped the reset: the connection goes back to the pool as it came.
+                with contextlib.suppress(Exception):
                     driver.execute(_JIT_RESET)
+            if not isinstance(exc, dbapi_error):
+                raise
             # The pipeline reports its first failure; the statements it may come from are named.
             sent = "\n;\n".join(p.sql for p in piped if p)
             raise sa_exc.DBAPIError.instance(sent, None, exc, dbapi_error) from exc
@@ -189,20 +195,24 @@ class SqlStore:
         """PostgreSQL: no just-in-time compilation for the statements run in the block. A request's
         statements touch few rows, but a long UNION or OR list can cost more than ``jit_above_cost``
         in the planner's estimate, and compiling it then takes longer than running it (measured:
-        a batch mention search over 50 people, 289 ms with JIT, 56 ms without)."""
+        a batch mention search over 50 people, 289 ms with JIT, 56 ms without). In a transaction
+        the setting ends with it (``SET LOCAL``); outside, it is reset when the block ends."""
         driver = conn.connection.driver_connection if self.dialect == "postgresql" else None
         if driver is None or not _has_jit(driver):
+            yield
+            return
+        if not driver.autocommit:
+            conn.exec_driver_sql(_JIT_OFF_LOCAL)
             yield
             return
         conn.exec_driver_sql(_JIT_OFF)
         try:
             yield
-        except BaseException:
-            if driver.autocommit:  # in a transaction, the rollback ahead undoes the SET
-                with contextlib.suppress(sa_exc.DBAPIError):
+        finally:
+            if not conn.invalidated:
+                # Best effort after a failure: the failure, not the reset, is what the caller sees.
+                with contextlib.suppress(Exception):
                     conn.exec_driver_sql(_JIT_RESET)
-            raise
-        conn.exec_driver_sql(_JIT_RESET)
 
     def _piped(self, conn: Connection, stmt: sa.Executable) -> _Piped | None:
         """The statement compiled once for a pipeline; None when it cannot go in one."""
@@ -488,6 +498,7 @@ class _Piped:
 
 # Session settings bracketing a request's statements (see ``SqlStore.without_jit``).
 _JIT_OFF = "SET jit = off"
+_JIT_OFF_LOCAL = "SET LOCAL jit = off"
 _JIT_RESET = "RESET jit"
 
 
