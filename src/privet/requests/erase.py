@@ -218,6 +218,10 @@ def _execute(
         # Files are journalled first; they go only after the store transaction commits.
         try:
             with store.begin() as conn:
+                if store.dialect == "sqlite":
+                    # pysqlite would begin only at the first write: the erasure's reads of keys
+                    # belong in the transaction too, and the write lock is taken at once.
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
                 erase_in_store(conn, ctx, selections.get(store_name, []))
                 probe = ctx.outcome
                 entry_ids = journal.add_pending(db, cert, probe.files)
