@@ -564,7 +564,7 @@ def _value_linked(
         return out
     with store.read() as conn:
         names, rows = store.fetch_many(
-            conn, [(sa.select(table).where(sa.or_(*conds)).order_by(pk), {})], large=True
+            conn, [(sa.select(table).where(sa.or_(*conds)).order_by(pk), {})], large=True, once=True
         )[0]
         for row in rows:
             data = dict(zip(names, row, strict=True))

@@ -133,20 +133,22 @@ class SqlStore:
         items: Sequence[tuple[sa.Executable, Mapping[str, Any]]],
         *,
         large: bool = False,
+        once: bool = False,
     ) -> list[tuple[list[str], list[tuple[Any, ...]]]]:
         """The rows (column names, tuples) of several reads, in order. On PostgreSQL with psycopg
         they travel in one pipeline: every statement is sent before the first result is awaited,
         so n reads cost about one round trip instead of n. Elsewhere, and for a statement with
         list parameters or a connection with a schema translation, they run one after the other on
         ``conn``. Statements should be long-lived (built with ``cached``): their compiled form is
-        kept with them. ``large``: statements for many people at once, run ``without_jit``."""
+        kept with them; ``once`` for statements built for this call only (compiled, not kept).
+        ``large``: statements for many people at once, run ``without_jit``."""
         driver = conn.connection.driver_connection if self.dialect == "postgresql" else None
         usable = (
             hasattr(driver, "pipeline")
             and _pipeline_supported()
             and not conn.get_execution_options().get("schema_translate_map")
         )
-        piped = [self._piped(conn, stmt) for stmt, _ in items] if usable else []
+        piped = [self._piped(conn, stmt, keep=not once) for stmt, _ in items] if usable else []
         if not piped or any(p is None for p in piped):
             out = []
             with self.without_jit(conn) if large else contextlib.nullcontext():
@@ -214,10 +216,11 @@ class SqlStore:
                 with contextlib.suppress(Exception):
                     conn.exec_driver_sql(_JIT_RESET)
 
-    def _piped(self, conn: Connection, stmt: sa.Executable) -> _Piped | None:
-        """The statement compiled once for a pipeline; None when it cannot go in one."""
+    def _piped(self, conn: Connection, stmt: sa.Executable, *, keep: bool = True) -> _Piped | None:
+        """The statement compiled once for a pipeline (kept with it when ``keep``); None when it
+        cannot go in one."""
         key = id(stmt)
-        found = self._piped_cache.get(key)
+        found = self._piped_cache.get(key) if keep else None
         if found is not None and found[0] is stmt:
             return found[1]
         compiled: Any = stmt.compile(dialect=conn.dialect)  # type: ignore[attr-defined]
@@ -225,6 +228,8 @@ class SqlStore:
         # List parameters (``IN`` on a list) are expanded only at execution: SQLAlchemy's path.
         if not compiled.post_compile_params and not compiled.literal_execute_params:
             piped = _Piped(compiled.string, compiled, list(getattr(stmt, "selected_columns", ())))
+        if not keep:
+            return piped
         # Kept with the statement, so its id is not reused while the entry lives; bounded for
         # callers that pass statements built per call.
         if len(self._piped_cache) >= 4096:
