@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
 
@@ -37,9 +39,24 @@ def _schema(url: str) -> None:
     engine.dispose()
 
 
-def test_when_schema_is_introspected_then_columns_keys_and_indexes_are_reported(db_url: str) -> None:
+@pytest.fixture
+def store(db_url: str) -> Iterator[SqlStore]:
+    """The store over the test schema, on each database in turn."""
     _schema(db_url)
-    store = SqlStore("app", db_url)
+    s = SqlStore("app", db_url)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def pg_store(pg_url: str) -> Iterator[SqlStore]:
+    _schema(pg_url)
+    s = SqlStore("app", pg_url)
+    yield s
+    s.dispose()
+
+
+def test_when_schema_is_introspected_then_columns_keys_and_indexes_are_reported(store: SqlStore) -> None:
     info = store.introspect()
     assert set(info.tables) == {"users", "orders"}
     users, orders = info.tables["users"], info.tables["orders"]
@@ -52,43 +69,30 @@ def test_when_schema_is_introspected_then_columns_keys_and_indexes_are_reported(
     assert orders.foreign_keys[0].ref_table == "users"
     assert orders.is_indexed("user_id") and users.is_indexed("email")
     assert not orders.is_indexed("total")
-    store.dispose()
 
 
-def test_when_column_is_sampled_then_at_most_limit_non_null_values_come_back(db_url: str) -> None:
-    _schema(db_url)
-    store = SqlStore("app", db_url)
+def test_when_column_is_sampled_then_at_most_limit_non_null_values_come_back(store: SqlStore) -> None:
     values = store.sample("users", "bio", limit=10)
     assert 0 < len(values) <= 10 and all(v == "hi" for v in values)
-    store.dispose()
 
 
-def test_when_table_is_streamed_then_every_row_arrives_once(db_url: str) -> None:
-    _schema(db_url)
-    store = SqlStore("app", db_url)
+def test_when_table_is_streamed_then_every_row_arrives_once(store: SqlStore) -> None:
     t = store.table("orders")
     rows = list(store.stream("orders", ["id", "user_id"], where=t.c.user_id == 2, batch=7))
     assert sorted(r["id"] for r in rows) == [1, 51]
     assert sum(1 for _ in store.stream("orders", batch=13)) == 100
-    store.dispose()
 
 
-def test_when_identity_looks_like_sql_then_it_is_only_a_bound_value(db_url: str) -> None:
-    _schema(db_url)
-    store = SqlStore("app", db_url)
+def test_when_identity_looks_like_sql_then_it_is_only_a_bound_value(store: SqlStore) -> None:
     t = store.table("users")
     evil = "x' OR '1'='1"
     assert list(store.stream("users", ["id"], where=t.c.email == evil)) == []
     assert len(list(store.stream("users", ["id"]))) == 50
-    store.dispose()
 
 
-def test_when_table_does_not_exist_then_unknown_name_says_how_to_check(db_url: str) -> None:
-    _schema(db_url)
-    store = SqlStore("app", db_url)
+def test_when_table_does_not_exist_then_unknown_name_says_how_to_check(store: SqlStore) -> None:
     with pytest.raises(UnknownName, match="privet map check"):
         store.table("nope")
-    store.dispose()
 
 
 def test_when_url_is_malformed_then_bad_input_shows_an_example() -> None:
@@ -107,15 +111,11 @@ def test_when_server_is_down_then_store_unreachable_names_the_store() -> None:
         store.connect()
 
 
-def test_when_several_reads_are_fetched_together_then_each_gives_what_it_gives_alone(db_url: str) -> None:
+def test_when_several_reads_are_fetched_together_then_each_gives_what_it_gives_alone(store: SqlStore) -> None:
     """fetch_many (one pipeline on PostgreSQL) returns, per statement and in order, the same
     column names and values as running it alone: numbers, dates, NULLs, no rows, literals."""
-    _schema(db_url)
-    engine = sa.create_engine(db_url)
-    with engine.begin() as conn:
+    with store.begin() as conn:
         conn.execute(sa.text("UPDATE users SET created_at = :t WHERE id <= 3"), {"t": "2024-05-06 07:08:09"})
-    engine.dispose()
-    store = SqlStore("app", db_url)
     users, orders = store.table("users"), store.table("orders")
     uid = sa.bindparam("uid", type_=sa.Integer, required=True)
     statements = [
@@ -136,21 +136,17 @@ def test_when_several_reads_are_fetched_together_then_each_gives_what_it_gives_a
     assert got == alone == again
     assert [len(rows) for _names, rows in got] == [3, 2, 1, 0]
     assert got[2][1] == [(7, "u2@example.com")]
-    store.dispose()
 
 
 def test_when_one_of_several_reads_fails_then_a_database_error_names_it_and_the_store_stays_usable(
-    db_url: str,
+    store: SqlStore,
 ) -> None:
-    _schema(db_url)
-    store = SqlStore("app", db_url)
     users = store.table("users")
     bad = sa.select(sa.column("no_such_column")).select_from(users)
     with store.read() as conn, pytest.raises(sa.exc.DBAPIError, match="no_such_column"):
         store.fetch_many(conn, [(sa.select(users.c.id), {}), (bad, {})])
     with store.read() as conn:
         assert store.fetch_many(conn, [(sa.select(sa.func.count()).select_from(users), {})])[0][1] == [(50,)]
-    store.dispose()
 
 
 class _NoneAsZero(sa.types.TypeDecorator[int]):
@@ -164,10 +160,8 @@ class _NoneAsZero(sa.types.TypeDecorator[int]):
 
 
 def test_when_parameters_need_converting_or_escaping_then_fetch_many_sends_what_sqlalchemy_sends(
-    db_url: str,
+    store: SqlStore,
 ) -> None:
-    _schema(db_url)
-    store = SqlStore("app", db_url)
     users = store.table("users")
     # A name with a space (escaped in the SQL) and a converter that also applies to None.
     stmt = (
@@ -181,16 +175,14 @@ def test_when_parameters_need_converting_or_escaping_then_fetch_many_sends_what_
         # Read without begin(): the connection is in a transaction SQLAlchemy knows about.
         assert conn.in_transaction()
         conn.rollback()
-    store.dispose()
 
 
 def test_when_statements_for_many_people_run_then_postgresql_compiles_nothing_and_the_session_is_restored(
-    pg_url: str,
+    pg_store: SqlStore,
 ) -> None:
     """Large request statements run without JIT (compiling a long UNION costs more than running
     it); the session's own setting is back afterwards, also after a failed statement."""
-    _schema(pg_url)
-    store = SqlStore("app", pg_url)
+    store = pg_store
     users = store.table("users")
     setting = sa.select(sa.func.current_setting("jit"))
     bad = sa.select(sa.literal(1) / sa.bindparam("z", type_=sa.Integer))
@@ -209,4 +201,3 @@ def test_when_statements_for_many_people_run_then_postgresql_compiles_nothing_an
         store.fetch_many(conn, [(bad, {"z": 0})], large=True)
     with store.read() as conn:
         assert conn.execute(setting).scalar_one() == before
-    store.dispose()

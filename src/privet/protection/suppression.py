@@ -24,7 +24,8 @@ def digest(identity: Identity, key: bytes) -> str:
 
 
 def add(session: Session, identity: Identity, key: bytes, reason: str = "erasure") -> bool:
-    """Suppress an identity; False when it was already on the list (adding twice is harmless)."""
+    """Suppress an email address or phone number; False when it was already on the list (adding
+    twice is harmless) or is of another kind."""
     return add_many(session, [identity], key, reason) == 1
 
 
@@ -34,9 +35,14 @@ _KNOWN = sa.select(SuppressionEntry.digest).where(
 _INSERT = sa.insert(SuppressionEntry)
 
 
+# The identities a suppression entry is kept for: the ones marketing reaches people by.
+KINDS = ("email", "phone")
+
+
 def add_many(session: Session, identities: list[Identity], key: bytes, reason: str = "erasure") -> int:
-    """Suppress several identities with one lookup and one insert; returns how many were new."""
-    entries = {digest(i, key): i.kind for i in identities}
+    """Suppress the email addresses and phone numbers among several identities (others are
+    skipped) with one lookup and one insert; returns how many were new."""
+    entries = {digest(i, key): i.kind for i in identities if i.kind in KINDS}
     if not entries:
         return 0
     conn = session.connection()  # plain statements: no ORM bookkeeping

@@ -165,7 +165,6 @@ def _rows(
             else:
                 result = conn.execute(first if last is None else first.where(sel.pk > last), sel.params)
                 names, rows = list(result.keys()), [tuple(r) for r in result]
-            data: dict[str, Any] = {}
             for row in rows:
                 data = dict(zip(names, row, strict=True))
                 if not keep_row(dm, person, q, data):
@@ -177,7 +176,7 @@ def _rows(
                 yield data
             if len(rows) < PAGE_ROWS:
                 return
-            last = dict(zip(names, rows[-1], strict=True))[sel.pk.name]
+            last = rows[-1][names.index(sel.pk.name)]
 
 
 def _table_entries(
@@ -357,30 +356,26 @@ def _collect(
                 result.tables[ref] = result.tables.get(ref, 0) + n
                 result.rows += n
                 file_refs += refs
-    _files_and_mentions(dm, stores, archive, result, ids, own, file_refs)
+    started = time.perf_counter()
+    fragments = _mention_fragments_of_group(dm, stores, [(ids, own)])[0]
+    result.mention_ms = round((time.perf_counter() - started) * 1000, 2)
+    _files_and_mentions(stores, archive, result, file_refs, fragments)
     return kinds
 
 
 def _files_and_mentions(
-    dm: DataMap,
     stores: Stores,
     archive: _Archive,
     result: AccessResult,
-    ids: set[Identity],
-    own: dict[str, set[Any]],
     file_refs: list[tuple[str, str]],
-    fragments: list[dict[str, Any]] | None = None,
+    fragments: list[dict[str, Any]],
 ) -> None:
-    """The person's files and the mentions of them (``fragments`` when a batch found them)."""
+    """The person's files and the fragments of other people's rows that mention them."""
     for store_name, ref in file_refs:
         fs = stores.files.get(store_name)
         if fs is not None and fs.exists(ref):
             archive.write_stream(f"files/{store_name}/{ref.lstrip('/')}", fs.open_chunks(ref))
             result.files += 1
-    if fragments is None:
-        started = time.perf_counter()
-        fragments = _mention_fragments_of_group(dm, stores, [(ids, own)])[0]
-        result.mention_ms = round((time.perf_counter() - started) * 1000, 2)
     result.mentions = len(fragments)
     archive.write_text("mentions.json", json.dumps(fragments, ensure_ascii=False, indent=1))
 
@@ -755,11 +750,9 @@ def _export_group(
         )
         mention_ms = (time.perf_counter() - started) * 1000
         stats["mentions_ms"] = round(stats.get("mentions_ms", 0.0) + mention_ms, 2)
-        for ex, its_ids, its_fragments in zip(found, ids, fragments, strict=True):
+        for ex, its_fragments in zip(found, fragments, strict=True):
             ex.result.mention_ms = round(mention_ms / len(found), 2)
-            _files_and_mentions(
-                dm, stores, ex.archive, ex.result, its_ids, ex.own, ex.file_refs, its_fragments
-            )
+            _files_and_mentions(stores, ex.archive, ex.result, ex.file_refs, its_fragments)
         lap("files_and_mentions_ms")
         for ex in exports:
             _seal(dm, ex.archive, ex.identity, ex.result, {p.kind for p in ex.people})

@@ -72,6 +72,10 @@ def as_identity(dm: DataMap, subject: str | Identity) -> Identity:
     return subject if isinstance(subject, Identity) else parse_subject(subject, dm.default_region)
 
 
+# The identity kinds the consent ledger keeps decisions under.
+CONSENT_KINDS = ("email", "phone", "id")
+
+
 def person_identities(res: Resolution) -> set[Identity]:
     """Every identifier to erase and to look for: identities of all matched roots, plus full names."""
     ids = res.identities()
@@ -106,7 +110,7 @@ def plan(dm: DataMap, stores: Stores, res: Resolution, *, defer: bool = False) -
     and the store's transaction runs them (so what it changes is what it read)."""
     by_store: dict[str, list[Selection]] = {}
     for person in res.people:
-        for sel in select_all(dm, stores, person, list(dm.tables.items()), defer=defer, read=not defer):
+        for sel in select_all(dm, stores, person, list(dm.tables.items()), defer=defer):
             if sel is not None:
                 by_store.setdefault(sel.store, []).append(sel)
     return by_store
@@ -311,7 +315,7 @@ def _execute(
                 "verified": result.verified,
             },
         )
-        suppression.add_many(s, [i for i in ids if i.kind in ("email", "phone")], sup_key, reason="erasure")
+        suppression.add_many(s, list(ids), sup_key, reason="erasure")
         audit.record(
             s,
             "subject.erased",
@@ -325,7 +329,7 @@ def _execute(
                 "verified": result.verified,
             },
         )
-        ConsentService(db, dm, master).forget_in(s, *(i for i in ids if i.kind in ("email", "phone", "id")))
+        ConsentService(db, dm, master).forget_in(s, *(i for i in ids if i.kind in CONSENT_KINDS))
     _lap(result, "record", started)
 
 

@@ -195,7 +195,7 @@ def _read_keys_and_delete_set_based(
     if not items:
         return set()
     found = ctx.store.fetch_many(conn, items)
-    for sel, (names, rows) in zip(pending, found, strict=False):
+    for sel, (names, rows) in zip(pending, found[: len(pending)], strict=True):
         assert sel.pending is not None
         sel.pending.take(ctx.dm, names, rows)
         sel.pending = None

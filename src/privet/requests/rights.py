@@ -12,7 +12,7 @@ from privet.datamap import DataMap, split_ref
 from privet.errors import BadInput, NotFound, UnknownName
 from privet.identity import Identity, normalize
 from privet.protection import derive_key, suppression
-from privet.requests.erase import as_identity, plan
+from privet.requests.erase import CONSENT_KINDS, as_identity, plan
 from privet.requests.matching import value_matches
 from privet.requests.models import HeldRow, Restriction
 from privet.requests.resolve import resolve
@@ -141,16 +141,14 @@ def _record(
         for digest in _digests(settings, ids):
             s.add(Restriction(subject_digest=digest, kind=kind, reason=reason, at=utcnow()))
         if kind == "objection":
-            for i in ids:
-                if i.kind in ("email", "phone"):
-                    suppression.add(s, i, key, reason="objection")
+            suppression.add_many(s, list(ids), key, reason="objection")
     if kind == "objection":
         from privet.consent import ConsentService
 
         consent = ConsentService(db, dm, settings.master_key())
         # The ledger keeps decisions per identity: each of the person's identities objects.
         for i in sorted(ids, key=str):
-            if i.kind in ("email", "phone", "id"):
+            if i.kind in CONSENT_KINDS:
                 for name in withdrawn:
                     consent.withdraw(i, name, source="objection", tenant=tenant)
     with db.session() as s:

@@ -36,7 +36,7 @@ class Selection:
     cond: sa.ColumnElement[bool] | None = None
     # Hold tables: key -> the date the hold runs from (read with the keys).
     hold_from: dict[Any, Any] = field(default_factory=dict)
-    # The read of the keys when it is left to the store's transaction (``select_all(read=False)``).
+    # The read of the keys when it is left to the store's transaction (``select_all(defer=True)``).
     pending: KeyRead | None = None
 
     @property
@@ -222,14 +222,6 @@ def _prepare_rows(
     return sel, KeyRead(q, person, stmt, date_col)
 
 
-def select_rows(
-    dm: DataMap, stores: Stores, person: Person, ref: str, spec: TableSpec, *, defer: bool = False
-) -> Selection | None:
-    """The person's rows of one table, keys only (None when the table is not about this subject).
-    With ``defer``, tables that can be erased set-based keep their condition instead of keys."""
-    return select_all(dm, stores, person, [(ref, spec)], defer=defer)[0]
-
-
 def select_all(
     dm: DataMap,
     stores: Stores,
@@ -237,16 +229,16 @@ def select_all(
     tables: list[tuple[str, TableSpec]],
     *,
     defer: bool = False,
-    read: bool = True,
 ) -> list[Selection | None]:
-    """``select_rows`` for several tables, the keys of each store's tables read in one go (one
-    round trip on PostgreSQL); with ``read=False`` each selection keeps its read (``pending``)
-    for the store's transaction to run."""
+    """The person's rows of each table, keys only (None for a table not about this subject), the
+    keys of each store's tables read in one go (one round trip on PostgreSQL). With ``defer``
+    nothing is read: a table that can be erased set-based keeps its condition, the others their
+    read (``pending``), for the store's transaction to run."""
     prepared = [_prepare_rows(dm, stores, person, ref, spec, defer) for ref, spec in tables]
     by_store: dict[str, list[KeyRead]] = {}
     for sel, key_read in prepared:
         if sel is not None and key_read is not None:
-            if not read:
+            if defer:
                 sel.pending = key_read
                 continue
             by_store.setdefault(sel.store, []).append(key_read)
