@@ -39,21 +39,22 @@ def _schema(url: str) -> None:
     engine.dispose()
 
 
+def _opened(url: str) -> Iterator[SqlStore]:
+    _schema(url)
+    s = SqlStore("app", url)
+    yield s
+    s.dispose()
+
+
 @pytest.fixture
 def store(db_url: str) -> Iterator[SqlStore]:
     """The store over the test schema, on each database in turn."""
-    _schema(db_url)
-    s = SqlStore("app", db_url)
-    yield s
-    s.dispose()
+    yield from _opened(db_url)
 
 
 @pytest.fixture
 def pg_store(pg_url: str) -> Iterator[SqlStore]:
-    _schema(pg_url)
-    s = SqlStore("app", pg_url)
-    yield s
-    s.dispose()
+    yield from _opened(pg_url)
 
 
 def test_when_schema_is_introspected_then_columns_keys_and_indexes_are_reported(store: SqlStore) -> None:
