@@ -14,16 +14,19 @@ import hashlib
 import io
 import itertools
 import json
+import shutil
 import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy.dialects import postgresql
 
 from privet.datamap import DataMap, TableSpec, split_ref
@@ -57,6 +60,10 @@ PAGE_ROWS = 5000
 SMALL_TABLE = 1000
 # People searched for mentions in one statement by a batch export.
 MENTION_CHUNK = 50
+# An export is built in memory up to this size, in a temporary file beyond.
+SPOOL_BYTES = 8 << 20
+# Zip entries smaller than this are stored, not deflated.
+STORE_BELOW = 1024
 
 
 @dataclass
@@ -95,11 +102,17 @@ def _json_default(v: Any) -> Any:
 
 
 class _Archive:
-    """A zip written entry by entry, remembering each entry's sha256 and size."""
+    """A zip written entry by entry, remembering each entry's sha256 and size.
 
-    def __init__(self, target: Path | IO[bytes]) -> None:
+    The zip is built in a spooled buffer (memory up to ``SPOOL_BYTES``, a temporary file beyond)
+    and copied to its target on close: zipfile seeks back over every entry's header, which on a
+    file on disk is a flush and a system call per entry."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed in close())
         # Level 1: most of the size gain of deflate at a fraction of its time (exports are mostly JSON).
-        self.zip = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.zip = zipfile.ZipFile(self.spool, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.entries: list[dict[str, Any]] = []
 
     def write_stream(self, name: str, chunks_: Iterator[bytes]) -> None:
@@ -112,14 +125,24 @@ class _Archive:
         self.entries.append({"path": name, "sha256": h.hexdigest(), "bytes": size})
 
     def write_bytes(self, name: str, data: bytes) -> None:
-        self.zip.writestr(name, data)
+        # A small entry is stored as it is: deflate's set-up would cost more than its few bytes saved.
+        small = len(data) < STORE_BELOW
+        self.zip.writestr(name, data, compress_type=zipfile.ZIP_STORED if small else None)
         self.entries.append({"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
 
     def write_text(self, name: str, text: str) -> None:
         self.write_bytes(name, text.encode("utf-8"))
 
-    def close(self) -> None:
-        self.zip.close()
+    def close(self, *, keep: bool = True) -> None:
+        """Finish the zip and, with ``keep``, write it to the target; the buffer is dropped either way."""
+        try:
+            self.zip.close()
+            if keep:
+                self.spool.seek(0)
+                with self.target.open("wb") as out:
+                    shutil.copyfileobj(self.spool, out, 1 << 20)
+        finally:
+            self.spool.close()
 
 
 def _visible_columns(sel: Selection, key_links: set[str]) -> list[str]:
@@ -207,21 +230,20 @@ def _write_table(
     first = head[0]
     rows = itertools.chain(head[1:], rows)
     with tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", newline="", encoding="utf-8") as spool:
-        writer: Any = None
+        writer = csv.writer(spool)
+        header = dict.fromkeys(first)
+        writer.writerow(header)
 
         def as_json() -> Iterator[bytes]:
-            nonlocal count, writer
+            nonlocal count
             yield b"[\n"
             for i, row in enumerate(itertools.chain([first], rows)):
                 count += 1
                 for c, fs in file_cols.items():
                     if row.get(c):
                         files.append((fs or "", str(row[c])))
-                if writer is None:
-                    writer = csv.DictWriter(spool, fieldnames=list(row), extrasaction="ignore")
-                    writer.writeheader()
-                writer.writerow(_csv_row(row))
-                yield (("," if i else "") + _json_row(row)).encode()
+                writer.writerow(_csv_values(row, header))
+                yield (b"," if i else b"") + _json_row(row)
             yield b"]\n"
 
         def as_csv() -> Iterator[bytes]:
@@ -234,22 +256,41 @@ def _write_table(
     return count, files
 
 
-# Values written to CSV as they are (the csv module formats them); the rest through _json_default.
-_CSV_AS_IS = frozenset({str, int, float, bool})
+# Values the csv module writes as an export shows them (str(Decimal), date.isoformat()); any
+# other type (datetime, time, bytes…) goes through _json_default first.
+_CSV_AS_IS = frozenset({str, int, float, bool, type(None), decimal.Decimal, dt.date})
 
 
-def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: v if type(v) in _CSV_AS_IS else ("" if v is None else _json_default(v)) for k, v in row.items()
-    }
+def _csv_values(row: dict[str, Any], header: dict[str, None]) -> list[Any]:
+    """The row's values in the header's order ("" for a column a shared row does not show; every
+    row's keys come in the table's column order)."""
+    values = list(row.values()) if row.keys() == header.keys() else [row.get(k) for k in header]
+    if _CSV_AS_IS.issuperset(map(type, values)):
+        return values
+    return [v if type(v) in _CSV_AS_IS else _json_default(v) for v in values]
 
 
-# One encoder for every row (``json.dumps`` with options builds a new one per call).
-_ROW_ENCODER = json.JSONEncoder(default=_json_default, ensure_ascii=False)
+# The standard library's encoder for what orjson refuses (a time with a time zone, an integer
+# beyond 64 bits): the same JSON, more slowly.
+_ROW_ENCODER = json.JSONEncoder(default=_json_default, ensure_ascii=False, separators=(",", ":"))
+_ROW_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
-def _json_row(row: dict[str, Any]) -> str:
-    return _ROW_ENCODER.encode(row) + "\n"
+def _json_row(row: dict[str, Any]) -> bytes:
+    """One row as a line of JSON (dates in ISO 8601, decimals as strings, binary as "<binary>")."""
+    try:
+        return orjson.dumps(row, default=_json_default, option=_ROW_OPTIONS)
+    except TypeError:
+        return (_ROW_ENCODER.encode(row) + "\n").encode()
+
+
+def _csv_text(rows: list[dict[str, Any]]) -> bytes:
+    header = dict.fromkeys(rows[0])
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows(_csv_values(r, header) for r in rows)
+    return buf.getvalue().encode("utf-8")
 
 
 def _write_small_table(
@@ -258,12 +299,8 @@ def _write_small_table(
     """``_write_table`` for rows already in hand: each entry built in memory and written at once
     (the same bytes as the streamed form)."""
     files = [(fs or "", str(row[c])) for row in rows for c, fs in file_cols.items() if row.get(c)]
-    archive.write_bytes(f"tables/{ref}.json", ("[\n" + ",".join(_json_row(r) for r in rows) + "]\n").encode())
-    buf = io.StringIO(newline="")
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(_csv_row(r) for r in rows)
-    archive.write_bytes(f"tables/{ref}.csv", buf.getvalue().encode("utf-8"))
+    archive.write_bytes(f"tables/{ref}.json", b"[\n" + b",".join(map(_json_row, rows)) + b"]\n")
+    archive.write_bytes(f"tables/{ref}.csv", _csv_text(rows))
     return len(rows), files
 
 
@@ -377,12 +414,26 @@ def _files_and_mentions(
             archive.write_stream(f"files/{store_name}/{ref.lstrip('/')}", fs.open_chunks(ref))
             result.files += 1
     result.mentions = len(fragments)
-    archive.write_text("mentions.json", json.dumps(fragments, ensure_ascii=False, indent=1))
+    archive.write_bytes("mentions.json", orjson.dumps(fragments, option=orjson.OPT_INDENT_2))
 
 
-def _seal(dm: DataMap, archive: _Archive, identity: Identity, result: AccessResult, kinds: set[str]) -> None:
-    """information.html and manifest.json: the last entries of an export."""
-    archive.write_text("information.html", _information(dm, kinds, result.tables))
+# Cache of information.html per set of subject kinds and generation time, with a marker where
+# the person's records per table go (the only part that differs between people of a batch).
+_Pages = dict[tuple[frozenset[str], str], str]
+_TABLE_ROWS = "\x00privet-table-rows\x00"
+
+
+def _seal(
+    dm: DataMap,
+    archive: _Archive,
+    identity: Identity,
+    result: AccessResult,
+    kinds: set[str],
+    pages: _Pages | None = None,
+) -> None:
+    """information.html and manifest.json: the last entries of an export (``pages`` shares the
+    rendering of information.html between the exports of a batch)."""
+    archive.write_text("information.html", _information(dm, kinds, result.tables, pages))
     manifest = {
         "subject": str(identity),
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -392,7 +443,7 @@ def _seal(dm: DataMap, archive: _Archive, identity: Identity, result: AccessResu
         "tables": result.tables,
         "files": archive.entries,
     }
-    archive.write_text("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+    archive.write_bytes("manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
 
 
 @functools.cache
@@ -400,8 +451,13 @@ def _templates() -> Environment:
     return Environment(loader=PackageLoader("privet.requests", "templates"), autoescape=select_autoescape())
 
 
-def _information(dm: DataMap, kinds: set[str], tables: dict[str, int]) -> str:
+def _information(dm: DataMap, kinds: set[str], tables: dict[str, int], pages: _Pages | None = None) -> str:
     env = _templates()
+    generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    rows = env.get_template("table_rows.html").render(tables=tables)
+    key = (frozenset(kinds), generated)
+    if pages is not None and key in pages:
+        return pages[key].replace(_TABLE_ROWS, rows, 1)
     categories: dict[str, str] = {}
     for _ref, spec in dm.tables.items():
         if spec.subject in kinds:
@@ -413,16 +469,21 @@ def _information(dm: DataMap, kinds: set[str], tables: dict[str, int]) -> str:
         for ref, s in dm.tables.items()
         if s.legal_hold and s.subject in kinds
     ]
-    return env.get_template("information.html").render(
+    page = env.get_template("information.html").render(
         purposes=dm.purposes,
         categories=sorted(categories.items()),
         recipients=dm.recipients,
         retention=retention,
         holds=holds,
         rights=RIGHTS,
-        tables=tables,
-        generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        table_rows=Markup(_TABLE_ROWS),
+        generated=generated,
     )
+    if pages is not None:
+        for stale in [k for k in pages if k[1] != generated]:
+            del pages[stale]
+        pages[key] = page
+    return page.replace(_TABLE_ROWS, rows, 1)
 
 
 def access(
@@ -447,7 +508,7 @@ def access(
             kinds = _collect(dm, stores, identity, tenant, archive, result)
         _seal(dm, archive, identity, result, kinds)
     except BaseException:
-        archive.close()
+        archive.close(keep=False)
         tmp.unlink(missing_ok=True)
         raise
     finally:
@@ -754,18 +815,19 @@ def _export_group(
             ex.result.mention_ms = round(mention_ms / len(found), 2)
             _files_and_mentions(stores, ex.archive, ex.result, ex.file_refs, its_fragments)
         lap("files_and_mentions_ms")
+        pages: _Pages = {}
         for ex in exports:
-            _seal(dm, ex.archive, ex.identity, ex.result, {p.kind for p in ex.people})
+            _seal(dm, ex.archive, ex.identity, ex.result, {p.kind for p in ex.people}, pages)
         lap("seal_ms")
     except BaseException:
         for ex in exports:
-            ex.archive.close()
+            ex.archive.close(keep=False)
             ex.tmp.unlink(missing_ok=True)
         raise
     for ex in exports:
-        ex.archive.close()
-        if ex.result.message.startswith("refused:"):
-            ex.tmp.unlink(missing_ok=True)
+        refused = ex.result.message.startswith("refused:")
+        ex.archive.close(keep=not refused)
+        if refused:
             continue
         ex.tmp.replace(ex.target)
         ex.result.out = str(ex.target)
