@@ -11,17 +11,18 @@ import datetime as dt
 import decimal
 import functools
 import hashlib
+import heapq
 import io
 import itertools
 import json
-import shutil
+import operator
 import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 import sqlalchemy as sa
@@ -35,10 +36,7 @@ from privet.errors import AmbiguousSubject
 from privet.identity import Identity
 from privet.requests.erase import as_identity, person_identities
 from privet.requests.execute import mention_params, mention_select
-from privet.requests.matching import (
-    equals_identity,
-    identity_shape,
-)
+from privet.requests.matching import equals_identity, equals_many_pg, identity_shape, many_params
 from privet.requests.resolve import Person, Resolution, normalized_identity, resolve, resolve_many
 from privet.requests.select import Query, Selection, keep_row, table_query
 from privet.settings import Settings
@@ -60,10 +58,9 @@ PAGE_ROWS = 5000
 SMALL_TABLE = 1000
 # People searched for mentions in one statement by a batch export.
 MENTION_CHUNK = 50
-# An export is built in memory up to this size, in a temporary file beyond.
-SPOOL_BYTES = 8 << 20
-# Zip entries smaller than this are stored, not deflated.
-STORE_BELOW = 1024
+# Zip entries smaller than this are stored, not deflated: setting up deflate (a quarter megabyte
+# of state) costs more than writing a few kilobytes as they are.
+STORE_BELOW = 16 << 10
 
 
 @dataclass
@@ -101,18 +98,28 @@ def _json_default(v: Any) -> Any:
     return str(v)
 
 
-class _Archive:
-    """A zip written entry by entry, remembering each entry's sha256 and size.
+class _AppendOnly:
+    """The export's file as zipfile sees it: written front to back, never sought. zipfile then
+    follows each entry with a data descriptor (standard zip, read by every unzip tool) instead of
+    seeking back to rewrite its header, which costs a flush, two system calls and a second header
+    per entry. Writes go straight to the buffered file (its methods bound, no wrapper call)."""
 
-    The zip is built in a spooled buffer (memory up to ``SPOOL_BYTES``, a temporary file beyond)
-    and copied to its target on close: zipfile seeks back over every entry's header, which on a
-    file on disk is a flush and a system call per entry."""
+    def __init__(self, f: IO[bytes]) -> None:
+        self.write, self.tell, self.flush = f.write, f.tell, f.flush
+
+    def seek(self, *_args: Any) -> int:
+        raise io.UnsupportedOperation("an export is written front to back")
+
+
+class _Archive:
+    """A zip written entry by entry, remembering each entry's sha256 and size."""
 
     def __init__(self, target: Path) -> None:
-        self.target = target
-        self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed in close())
+        self.file = target.open("wb", buffering=1 << 16)
         # Level 1: most of the size gain of deflate at a fraction of its time (exports are mostly JSON).
-        self.zip = zipfile.ZipFile(self.spool, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.zip = zipfile.ZipFile(
+            _AppendOnly(self.file), "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
+        )  # type: ignore[call-overload]
         self.entries: list[dict[str, Any]] = []
 
     def write_stream(self, name: str, chunks_: Iterator[bytes]) -> None:
@@ -133,16 +140,11 @@ class _Archive:
     def write_text(self, name: str, text: str) -> None:
         self.write_bytes(name, text.encode("utf-8"))
 
-    def close(self, *, keep: bool = True) -> None:
-        """Finish the zip and, with ``keep``, write it to the target; the buffer is dropped either way."""
+    def close(self) -> None:
         try:
             self.zip.close()
-            if keep:
-                self.spool.seek(0)
-                with self.target.open("wb") as out:
-                    shutil.copyfileobj(self.spool, out, 1 << 20)
         finally:
-            self.spool.close()
+            self.file.close()
 
 
 def _visible_columns(sel: Selection, key_links: set[str]) -> list[str]:
@@ -284,23 +286,33 @@ def _json_row(row: dict[str, Any]) -> bytes:
         return (_ROW_ENCODER.encode(row) + "\n").encode()
 
 
-def _csv_text(rows: list[dict[str, Any]]) -> bytes:
+def _csv_text(rows: list[dict[str, Any]], values: list[tuple[Any, ...]] | None = None) -> bytes:
+    """The CSV of the rows (``values``: the same rows as tuples in column order, when at hand)."""
     header = dict.fromkeys(rows[0])
+    if values is None:
+        values = [tuple(r.values()) if r.keys() == header.keys() else tuple(map(r.get, header)) for r in rows]
+    # One look at every value's type for the whole table: most tables need no conversion at all.
+    if not _CSV_AS_IS.issuperset(set(map(type, itertools.chain.from_iterable(values)))):
+        values = [tuple(v if type(v) in _CSV_AS_IS else _json_default(v) for v in t) for t in values]
     buf = io.StringIO(newline="")
     writer = csv.writer(buf)
     writer.writerow(header)
-    writer.writerows(_csv_values(r, header) for r in rows)
+    writer.writerows(values)
     return buf.getvalue().encode("utf-8")
 
 
 def _write_small_table(
-    archive: _Archive, ref: str, rows: list[dict[str, Any]], file_cols: dict[str, str]
+    archive: _Archive,
+    ref: str,
+    rows: list[dict[str, Any]],
+    file_cols: dict[str, str],
+    values: list[tuple[Any, ...]] | None = None,
 ) -> tuple[int, list[tuple[str, str]]]:
-    """``_write_table`` for rows already in hand: each entry built in memory and written at once
-    (the same bytes as the streamed form)."""
+    """``_write_table`` for rows already in hand (``values``: as tuples, when at hand): each entry
+    built in memory and written at once (the same bytes as the streamed form)."""
     files = [(fs or "", str(row[c])) for row in rows for c, fs in file_cols.items() if row.get(c)]
     archive.write_bytes(f"tables/{ref}.json", b"[\n" + b",".join(map(_json_row, rows)) + b"]\n")
-    archive.write_bytes(f"tables/{ref}.csv", _csv_text(rows))
+    archive.write_bytes(f"tables/{ref}.csv", _csv_text(rows, values))
     return len(rows), files
 
 
@@ -508,7 +520,7 @@ def access(
             kinds = _collect(dm, stores, identity, tenant, archive, result)
         _seal(dm, archive, identity, result, kinds)
     except BaseException:
-        archive.close(keep=False)
+        archive.close()
         tmp.unlink(missing_ok=True)
         raise
     finally:
@@ -609,31 +621,47 @@ def _value_linked(
         for kind in set(match.values()):
             for v in pairs[0][1].values(kind):
                 by_value.setdefault((kind, v), set()).add(key)
-    conds = []
-    for col, kind in match.items():
-        values = {v for k, v in by_value if k == kind}
-        if values:
-            conds.append(equals_identity(table.c[col], kind, values, store.dialect))
+    values_of = {kind: {v for k, v in by_value if k == kind} for kind in set(match.values())}
     out: dict[Any, list[dict[str, Any]]] = {}
     seen: dict[tuple[str, Any], str | None] = {}
-    if not conds:
+    if not any(values_of.values()):
         return out
+    if store.dialect == "postgresql":
+        # One statement per column, its text the same for any group (cached), every identity an
+        # index lookup; a row found twice (two columns, two people's tails) is taken once.
+        reads = [
+            (
+                store.cached(("value_linked", ref, col), functools.partial(equals_many_pg, table, col, kind)),
+                many_params(kind, values_of[kind]),
+            )
+            for col, kind in match.items()
+            if values_of[kind]
+        ]
+    else:
+        conds = [
+            equals_identity(table.c[col], kind, values_of[kind], store.dialect)
+            for col, kind in match.items()
+            if values_of[kind]
+        ]
+        reads = [(sa.select(table).where(sa.or_(*conds)).order_by(pk), {})]
     with store.read() as conn:
-        names, rows = store.fetch_many(
-            conn, [(sa.select(table).where(sa.or_(*conds)).order_by(pk), {})], large=True, once=True
-        )[0]
-        for row in rows:
-            data = dict(zip(names, row, strict=True))
-            keys: set[Any] = set()
-            for col, kind in match.items():
-                raw = data[col]
-                if (kind, raw) not in seen:  # a number stored in several rows is parsed once
-                    seen[(kind, raw)] = normalized_identity(kind, raw, dm.default_region)
-                norm = seen[(kind, raw)]
-                if norm:
-                    keys |= by_value.get((kind, norm), set())
-            for key in keys:
-                out.setdefault(key, []).append(data)
+        found = store.fetch_many(conn, reads, large=True, once=store.dialect != "postgresql")
+        names = found[0][0]
+        at = names.index(pk.name)
+        merged = heapq.merge(*(rows for _names, rows in found), key=operator.itemgetter(at))
+        rows = [next(same) for _key, same in itertools.groupby(merged, key=operator.itemgetter(at))]
+    for row in rows:
+        data = dict(zip(names, row, strict=True))
+        keys: set[Any] = set()
+        for col, kind in match.items():
+            raw = data[col]
+            if (kind, raw) not in seen:  # a number stored in several rows is parsed once
+                seen[(kind, raw)] = normalized_identity(kind, raw, dm.default_region)
+            norm = seen[(kind, raw)]
+            if norm:
+                keys |= by_value.get((kind, norm), set())
+        for key in keys:
+            out.setdefault(key, []).append(data)
     return out
 
 
@@ -777,13 +805,19 @@ def _export_group(
                 continue
             if ref in owned:
                 pk_name, names, rows = owned[ref]
-                for key, grouped in itertools.groupby(rows, key=lambda r: r[-1]):
-                    mine = [dict(zip(names, r, strict=False)) for r in grouped]
+                file_cols = {c: s.file_store or "" for c, s in spec.columns.items() if s.file_store}
+                at = names.index(pk_name)
+                for key, grouped in itertools.groupby(rows, key=operator.itemgetter(-1)):
+                    values = [r[:-1] for r in grouped]
+                    mine = [dict(zip(names, r, strict=True)) for r in values]
                     if key not in owners:
                         raise RuntimeError(f"{ref}: rows of owner {key!r} that the batch did not ask for")
                     for ex, _person in owners[key]:
-                        n, refs = _write_table(ex.archive, ref, spec, iter(mine))
-                        ex.add(ref, n, [r[pk_name] for r in mine], refs)
+                        if len(mine) < SMALL_TABLE:
+                            n, refs = _write_small_table(ex.archive, ref, mine, file_cols, values)
+                        else:
+                            n, refs = _write_table(ex.archive, ref, spec, iter(mine))
+                        ex.add(ref, n, [r[at] for r in values], refs)
                 lap("write_ms")
                 continue
             if spec.match and not spec.paths:
@@ -821,13 +855,13 @@ def _export_group(
         lap("seal_ms")
     except BaseException:
         for ex in exports:
-            ex.archive.close(keep=False)
+            ex.archive.close()
             ex.tmp.unlink(missing_ok=True)
         raise
     for ex in exports:
-        refused = ex.result.message.startswith("refused:")
-        ex.archive.close(keep=not refused)
-        if refused:
+        ex.archive.close()
+        if ex.result.message.startswith("refused:"):
+            ex.tmp.unlink(missing_ok=True)
             continue
         ex.tmp.replace(ex.target)
         ex.result.out = str(ex.target)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from privet.identity import Identity, try_normalize_phone
 
@@ -130,3 +131,37 @@ def mention_filter_bound(
         if counts.get(kind)
     ]
     return sa.or_(*conds) if conds else None
+
+
+def equals_many_pg(table: sa.Table, col: str, kind: str) -> sa.Select[Any]:
+    """PostgreSQL: the table's rows whose stored value may equal one of many identities of the kind,
+    the identities in one array parameter (``many_params``), so that the statement's text is the
+    same for any number of people and every identity is an index lookup. Phones: a range scan per
+    reversed tail (``phone_key``; a row may come once per matching tail). Ordered by primary key;
+    phones are re-checked in Python."""
+    column = table.c[col]
+    pk = next(iter(table.primary_key.columns))
+    if kind == "phone":
+        tails = (
+            sa.func.unnest(
+                sa.bindparam("privet_lo", type_=ARRAY(sa.Text())),
+                sa.bindparam("privet_hi", type_=ARRAY(sa.Text())),
+            )
+            .table_valued("lo", "hi")
+            .render_derived(name="privet_tails")
+        )
+        key = phone_key(column)
+        joined = tails.join(table, sa.and_(key.op("~>=~")(tails.c.lo), key.op("~<~")(tails.c.hi)))
+        return sa.select(table).select_from(joined).order_by(pk)
+    values = sa.bindparam("privet_values", type_=ARRAY(sa.Text()))
+    stored = sa.func.lower(column) if kind == "email" else sa.cast(column, sa.Text)
+    return sa.select(table).where(stored == sa.any_(values)).order_by(pk)
+
+
+def many_params(kind: str, values: Iterable[str]) -> dict[str, list[str]]:
+    """The parameters of ``equals_many_pg`` for these identities."""
+    if kind == "phone":
+        # The digits of a tail reversed, and the first string after every string starting with them.
+        low = sorted({t[::-1] for v in values if (t := phone_tail(v))})
+        return {"privet_lo": low, "privet_hi": [t[:-1] + chr(ord(t[-1]) + 1) for t in low]}
+    return {"privet_values": sorted({v.lower() if kind == "email" else v for v in values})}
