@@ -156,7 +156,9 @@ def test_when_a_file_of_subjects_is_exported_then_each_gets_its_own_zip(demo: Pa
     (demo / "people.txt").write_text(
         f"# people who asked\nemail={emails[0]}\n\nemail={emails[1]}\nemail=nobody@example.com\n"
     )
-    code, doc, err = privet("access", "--subjects-file", "people.txt", "--out-dir", "exp", "--json", cwd=demo)
+    code, doc, err = privet(
+        "access", "--subjects-file", "people.txt", "--out-dir", "exp", "--workers", "2", "--json", cwd=demo
+    )
     assert code == 0, err
     assert doc["subjects"] == 3 and doc["found"] == 2 and doc["rows"] > 10
     one, two, nobody = doc["results"]
@@ -178,6 +180,9 @@ def test_when_the_subjects_file_has_a_bad_line_then_exit_2_names_the_line_and_no
     assert not (demo / "none").exists()
     code, doc, _ = privet("access", "--json", cwd=demo)
     assert code == 2 and "--subject" in doc["message"]
+    (demo / "ok.txt").write_text("email=a@example.com\n")
+    code, doc, _ = privet("access", "--subjects-file", "ok.txt", "--workers", "0", "--json", cwd=demo)
+    assert code == 2 and "workers" in doc["message"]
 
 
 def test_when_an_objection_is_recorded_then_marketing_is_withdrawn_and_a_bad_purpose_exits_2(

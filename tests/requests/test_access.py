@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from privet.errors import BadSubject
+from privet.errors import BadInput, BadSubject
 from privet.requests import access, access_batch, rectify
 from privet.requests.erase import as_identity
 from privet.settings import Settings
@@ -134,6 +134,44 @@ def test_when_many_people_are_exported_in_a_batch_then_each_export_equals_their_
         assert _contents(got.out) == _contents(alone.out)
     assert batch[0].tables["shop.order_items"] >= 1  # a multi-hop table, read for the whole group at once
     assert not batch[3].found and "nobody" in batch[3].message
+
+
+def test_when_a_batch_runs_in_worker_processes_then_it_gives_the_same_exports_in_the_same_order(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    """Two worker processes, each with its own connections (one forked from open stores whose
+    schema is already reflected): the same results and the same zips as one process."""
+    from privet.stores import Stores
+
+    url, rec = shop
+    dm = shop_map(url, rec)
+    subjects: list[str] = ["email=bob@example.com", "phone=0176 123 4567", "email=nobody@example.com", "id=3"]
+    alone = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "one", group=1)
+    with Stores(dm) as stores:
+        access(dm, settings, subjects[0], out=tmp_path / "warm.zip", stores=stores)  # tables reflected
+        stats: dict[str, float] = {}
+        forked = access_batch(
+            dm,
+            settings,
+            list(subjects),
+            out_dir=tmp_path / "two",
+            group=1,
+            workers=2,
+            stores=stores,
+            stats=stats,
+        )
+        # The parent's own connections still work after its children have gone.
+        again = access(dm, settings, subjects[1], out=tmp_path / "after.zip", stores=stores)
+    assert again.rows == alone[1].rows
+    assert stats["read_ms"] > 0
+    assert [r.to_dict() | {"out": None} for r in forked] == [r.to_dict() | {"out": None} for r in alone]
+    for a, b in zip(alone, forked, strict=True):
+        assert (a.out is None) == (b.out is None)
+        if a.out is not None and b.out is not None:
+            assert Path(b.out).name == Path(a.out).name
+            assert _contents(b.out) == _contents(a.out)
+    with pytest.raises(BadInput, match="workers"):
+        access_batch(dm, settings, list(subjects), out_dir=tmp_path / "none", workers=0)
 
 
 def test_when_a_batch_holds_a_malformed_subject_then_nothing_is_written(

@@ -39,6 +39,13 @@ def register(app: typer.Typer) -> None:
         out_dir: Annotated[
             Path | None, typer.Option("--out-dir", help="Folder for the zips of --subjects-file (./exports).")
         ] = None,
+        workers: Annotated[
+            int,
+            typer.Option(
+                "--workers",
+                help="Processes for --subjects-file: groups of people exported side by side (one per core).",
+            ),
+        ] = 1,
         tenant: TenantOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -56,7 +63,9 @@ def register(app: typer.Typer) -> None:
         if subjects_file is not None:
             subjects = _subjects_from(dm, subjects_file)
             folder = out_dir or Path("exports")
-            results = access_batch(dm, st.settings, list(subjects), out_dir=folder, tenant=tenant)
+            results = access_batch(
+                dm, st.settings, list(subjects), out_dir=folder, tenant=tenant, workers=workers
+            )
             found = sum(r.found for r in results)
             doc = {
                 "subjects": len(results),

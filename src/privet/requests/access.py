@@ -15,12 +15,14 @@ import heapq
 import io
 import itertools
 import json
+import multiprocessing
 import operator
 import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,7 +34,7 @@ from sqlalchemy.dialects import postgresql
 
 from privet.datamap import DataMap, TableSpec, split_ref
 from privet.detection.operators import mentions
-from privet.errors import AmbiguousSubject
+from privet.errors import AmbiguousSubject, BadInput
 from privet.identity import Identity
 from privet.requests.erase import as_identity, person_identities
 from privet.requests.execute import mention_params, mention_select
@@ -732,16 +734,38 @@ def access_batch(
     tenant: str | None = None,
     stores: Stores | None = None,
     group: int = 200,
+    workers: int = 1,
     stats: dict[str, float] | None = None,
 ) -> list[AccessResult]:
     """Exports for many people at once, one zip each (``out_dir/access-000001.zip`` … in the
     order given): each table is read once per group of people instead of once per person,
     and every export holds exactly what :func:`access` gives for that person. A subject that
     names two people is refused in its result (no file); malformed subjects stop the batch
-    before anything is written. ``stats``, when given, is filled with milliseconds per phase
-    (resolve, read, write, per_person_tables, files_and_mentions of which mentions, seal)."""
+    before anything is written. ``workers`` > 1 shares the groups out among that many processes
+    (each with its own connections; ``stores`` then serves none of them). ``stats``, when given,
+    is filled with milliseconds per phase (resolve, read, write, per_person_tables,
+    files_and_mentions of which mentions, seal), summed over the processes."""
     identities = [as_identity(dm, s) for s in subjects]
+    if workers < 1:
+        raise BadInput(f"workers must be at least 1, got {workers}", value=workers, hint="e.g. --workers 2")
     out_dir.mkdir(parents=True, exist_ok=True)
+    stats = stats if stats is not None else {}
+    if workers > 1 and len(identities) > group:
+        return _in_processes(dm, identities, out_dir, tenant, stores, group, workers, stats)
+    return _export_range(dm, identities, 0, out_dir, tenant, stores, group, stats)
+
+
+def _export_range(
+    dm: DataMap,
+    identities: list[Identity],
+    first: int,
+    out_dir: Path,
+    tenant: str | None,
+    stores: Stores | None,
+    group: int,
+    stats: dict[str, float],
+) -> list[AccessResult]:
+    """The exports of ``identities``, numbered from ``first``, group by group."""
     own_stores = stores is None
     stores = stores or Stores(dm)
     results: list[AccessResult] = []
@@ -749,12 +773,92 @@ def access_batch(
         with stores.reading():
             for start in range(0, len(identities), group):
                 part = identities[start : start + group]
-                results += _export_group(
-                    dm, stores, part, start, out_dir, tenant, stats if stats is not None else {}
-                )
+                results += _export_group(dm, stores, part, first + start, out_dir, tenant, stats)
     finally:
         if own_stores:
             stores.close()
+    return results
+
+
+def _range_in_child(
+    send: Connection,
+    dm: DataMap,
+    identities: list[Identity],
+    first: int,
+    out_dir: Path,
+    tenant: str | None,
+    stores: Stores | None,
+    group: int,
+) -> None:
+    """A worker process's part of a batch; its results, or the error that stopped it, go back
+    through ``send``."""
+    try:
+        if stores is not None:
+            stores.after_fork()
+        stats: dict[str, float] = {}
+        results = _export_range(dm, identities, first, out_dir, tenant, stores, group, stats)
+        send.send(("ok", results, stats))
+    except BaseException as exc:
+        try:
+            send.send(("error", exc, {}))
+        except Exception:
+            send.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}"), {}))
+    finally:
+        send.close()
+
+
+def _in_processes(
+    dm: DataMap,
+    identities: list[Identity],
+    out_dir: Path,
+    tenant: str | None,
+    stores: Stores | None,
+    group: int,
+    workers: int,
+    stats: dict[str, float],
+) -> list[AccessResult]:
+    """The batch in contiguous ranges of whole groups, one process each: the Python work of
+    writing zips runs on every core while the database answers the other processes. Forked
+    where the platform can (a child starts at once and keeps the reflected schema and built
+    statements, on connections of its own); elsewhere spawned."""
+    per = -(-len(identities) // workers)
+    per = -(-per // group) * group
+    ranges = [(start, identities[start : start + per]) for start in range(0, len(identities), per)]
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
+    children = []
+    try:
+        for start, part in ranges:
+            recv, send = context.Pipe(duplex=False)
+            child = context.Process(
+                target=_range_in_child,
+                args=(send, dm, part, start, out_dir, tenant, stores if fork else None, group),
+                daemon=True,
+            )
+            child.start()
+            send.close()
+            children.append((child, recv))
+        outcomes = []
+        for child, recv in children:
+            try:
+                outcomes.append(recv.recv())
+            except EOFError:
+                outcomes.append(
+                    ("error", RuntimeError(f"a batch worker ended with code {child.exitcode}"), {})
+                )
+            child.join()
+    finally:
+        for child, _recv in children:
+            if child.is_alive():
+                child.terminate()
+                child.join()
+    results: list[AccessResult] = []
+    for status, payload, part_stats in outcomes:
+        if status == "error":
+            raise payload
+        results += payload
+        for phase, ms in part_stats.items():
+            stats[phase] = round(stats.get(phase, 0.0) + ms, 2)
     return results
 
 

@@ -32,6 +32,11 @@ class Stores:
                 stack.enter_context(store.pin_reader())
             yield
 
+    def after_fork(self) -> None:
+        """In a forked process: connections of its own (see ``SqlStore.after_fork``)."""
+        for s in self.sql.values():
+            s.after_fork()
+
     def close(self) -> None:
         for s in self.sql.values():
             s.dispose()

@@ -103,6 +103,13 @@ class SqlStore:
             self._engine = make_engine(self.url)
         return self._engine
 
+    def after_fork(self) -> None:
+        """In a forked process: a new pool of connections, the parent's left untouched (they stay
+        the parent's), while the reflected tables and built statements are kept."""
+        if self._engine is not None:
+            self._engine.dispose(close=False)
+        self._local = threading.local()
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
