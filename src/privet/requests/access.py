@@ -11,7 +11,6 @@ import datetime as dt
 import decimal
 import functools
 import hashlib
-import heapq
 import io
 import itertools
 import json
@@ -60,6 +59,8 @@ PAGE_ROWS = 5000
 SMALL_TABLE = 1000
 # People searched for mentions in one statement by a batch export.
 MENTION_CHUNK = 50
+# An export is built in memory up to this size, then in its file.
+SPOOL_BYTES = 8 << 20
 # Zip entries smaller than this are stored, not deflated: setting up deflate (a quarter megabyte
 # of state) costs more than writing a few kilobytes as they are.
 STORE_BELOW = 16 << 10
@@ -100,28 +101,50 @@ def _json_default(v: Any) -> Any:
     return str(v)
 
 
-class _AppendOnly:
-    """The export's file as zipfile sees it: written front to back, never sought. zipfile then
-    follows each entry with a data descriptor (standard zip, read by every unzip tool) instead of
-    seeking back to rewrite its header, which costs a flush, two system calls and a second header
-    per entry. Writes go straight to the buffered file (its methods bound, no wrapper call)."""
+class _Spool:
+    """Where an export's zip is built: in memory until it passes ``SPOOL_BYTES``, then in its
+    target file. zipfile seeks back over every entry to write its sizes into the header (which
+    keeps the zip readable by streaming readers, such as Java's, that refuse a stored entry with
+    a trailing data descriptor); in memory a seek is free, on a file it is a flush and a system
+    call. The file's methods are bound directly: no wrapper call per write."""
 
-    def __init__(self, f: IO[bytes]) -> None:
-        self.write, self.tell, self.flush = f.write, f.tell, f.flush
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.file: IO[bytes] | None = None
+        self.mem = io.BytesIO()
+        self._bind(self.mem)
 
-    def seek(self, *_args: Any) -> int:
-        raise io.UnsupportedOperation("an export is written front to back")
+    def _bind(self, f: IO[bytes]) -> None:
+        self.write, self.tell, self.seek, self.flush = f.write, f.tell, f.seek, f.flush
+
+    def seekable(self) -> bool:
+        return True
+
+    def roll(self) -> None:
+        """Move to the target file once the zip has grown past the limit."""
+        if self.file is None and self.mem.tell() > SPOOL_BYTES:
+            at = self.mem.tell()
+            self.file = self.target.open("w+b")
+            self.file.write(self.mem.getbuffer())
+            self.file.seek(at)
+            self._bind(self.file)
+            self.mem = io.BytesIO()
+
+    def close(self) -> None:
+        """Leave the zip in the target file."""
+        if self.file is not None:
+            self.file.close()
+        else:
+            self.target.write_bytes(self.mem.getbuffer())
 
 
 class _Archive:
     """A zip written entry by entry, remembering each entry's sha256 and size."""
 
     def __init__(self, target: Path) -> None:
-        self.file = target.open("wb", buffering=1 << 16)
+        self.spool = _Spool(target)
         # Level 1: most of the size gain of deflate at a fraction of its time (exports are mostly JSON).
-        self.zip = zipfile.ZipFile(
-            _AppendOnly(self.file), "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
-        )  # type: ignore[call-overload]
+        self.zip = zipfile.ZipFile(self.spool, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.entries: list[dict[str, Any]] = []
 
     def write_stream(self, name: str, chunks_: Iterator[bytes]) -> None:
@@ -131,22 +154,25 @@ class _Archive:
                 h.update(chunk)
                 size += len(chunk)
                 fh.write(chunk)
+                self.spool.roll()
         self.entries.append({"path": name, "sha256": h.hexdigest(), "bytes": size})
 
     def write_bytes(self, name: str, data: bytes) -> None:
         # A small entry is stored as it is: deflate's set-up would cost more than its few bytes saved.
         small = len(data) < STORE_BELOW
         self.zip.writestr(name, data, compress_type=zipfile.ZIP_STORED if small else None)
+        self.spool.roll()
         self.entries.append({"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
 
     def write_text(self, name: str, text: str) -> None:
         self.write_bytes(name, text.encode("utf-8"))
 
     def close(self) -> None:
+        """Finish the zip and leave it in the target file (the caller renames or removes it)."""
         try:
             self.zip.close()
         finally:
-            self.file.close()
+            self.spool.close()
 
 
 def _visible_columns(sel: Selection, key_links: set[str]) -> list[str]:
@@ -215,14 +241,17 @@ def _table_entries(
     first_page: tuple[list[str], list[tuple[Any, ...]]] | None = None,
 ) -> tuple[int, list[tuple[str, str]]]:
     """The person's rows of one table into the archive; returns rows and file references."""
-    return _write_table(archive, q.sel.ref, q.sel.spec, _rows(stores, dm, person, q, first_page))
+    columns = [c.name for c in q.sel.table.columns]
+    return _write_table(archive, q.sel.ref, q.sel.spec, columns, _rows(stores, dm, person, q, first_page))
 
 
 def _write_table(
-    archive: _Archive, ref: str, spec: TableSpec, rows: Iterator[dict[str, Any]]
+    archive: _Archive, ref: str, spec: TableSpec, columns: list[str], rows: Iterator[dict[str, Any]]
 ) -> tuple[int, list[tuple[str, str]]]:
     """Write ``tables/<ref>.json`` and ``.csv`` from one pass over the rows (the CSV is spooled
-    to a temporary file while the JSON streams into the archive); returns rows and file references."""
+    to a temporary file while the JSON streams into the archive); returns rows and file references.
+    ``columns``: the table's columns in order. A row shared with another person lacks the columns
+    that are theirs: absent from its JSON, empty in its CSV line."""
     count = 0
     files: list[tuple[str, str]] = []
     file_cols = {c: s.file_store for c, s in spec.columns.items() if s.file_store}
@@ -230,12 +259,13 @@ def _write_table(
     if not head:
         return 0, files  # no entry for a table that holds nothing of the person
     if len(head) < SMALL_TABLE:
-        return _write_small_table(archive, ref, head, file_cols)
+        return _write_small_table(archive, ref, head, file_cols, columns)
     first = head[0]
     rows = itertools.chain(head[1:], rows)
     with tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", newline="", encoding="utf-8") as spool:
         writer = csv.writer(spool)
-        header = dict.fromkeys(first)
+        # The header comes before the rows are known: every column of the table.
+        header = dict.fromkeys(columns)
         writer.writerow(header)
 
         def as_json() -> Iterator[bytes]:
@@ -288,9 +318,13 @@ def _json_row(row: dict[str, Any]) -> bytes:
         return (_ROW_ENCODER.encode(row) + "\n").encode()
 
 
-def _csv_text(rows: list[dict[str, Any]], values: list[tuple[Any, ...]] | None = None) -> bytes:
-    """The CSV of the rows (``values``: the same rows as tuples in column order, when at hand)."""
-    header = dict.fromkeys(rows[0])
+def _csv_text(
+    rows: list[dict[str, Any]], columns: list[str], values: list[tuple[Any, ...]] | None = None
+) -> bytes:
+    """The CSV of the rows under the columns any of them shows, in the table's order (``values``:
+    the same rows as tuples in that order, when at hand)."""
+    present = set(itertools.chain.from_iterable(rows))
+    header = {c: None for c in columns if c in present}
     if values is None:
         values = [tuple(r.values()) if r.keys() == header.keys() else tuple(map(r.get, header)) for r in rows]
     # One look at every value's type for the whole table: most tables need no conversion at all.
@@ -308,13 +342,14 @@ def _write_small_table(
     ref: str,
     rows: list[dict[str, Any]],
     file_cols: dict[str, str],
+    columns: list[str],
     values: list[tuple[Any, ...]] | None = None,
 ) -> tuple[int, list[tuple[str, str]]]:
     """``_write_table`` for rows already in hand (``values``: as tuples, when at hand): each entry
     built in memory and written at once (the same bytes as the streamed form)."""
     files = [(fs or "", str(row[c])) for row in rows for c, fs in file_cols.items() if row.get(c)]
     archive.write_bytes(f"tables/{ref}.json", b"[\n" + b",".join(map(_json_row, rows)) + b"]\n")
-    archive.write_bytes(f"tables/{ref}.csv", _csv_text(rows, values))
+    archive.write_bytes(f"tables/{ref}.csv", _csv_text(rows, columns, values))
     return len(rows), files
 
 
@@ -628,30 +663,26 @@ def _value_linked(
     seen: dict[tuple[str, Any], str | None] = {}
     if not any(values_of.values()):
         return out
+    cols = tuple((col, kind) for col, kind in match.items() if values_of[kind])
     if store.dialect == "postgresql":
-        # One statement per column, its text the same for any group (cached), every identity an
-        # index lookup; a row found twice (two columns, two people's tails) is taken once.
-        reads = [
-            (
-                store.cached(("value_linked", ref, col), functools.partial(equals_many_pg, table, col, kind)),
-                many_params(kind, values_of[kind]),
-            )
-            for col, kind in match.items()
-            if values_of[kind]
-        ]
+        # The rows whose key one of the columns' index lookups finds: one statement, its text the
+        # same for any group (cached), every identity an index lookup, a row found twice taken once.
+        def build() -> sa.Select[Any]:
+            keys = [equals_many_pg(table, col, kind) for col, kind in cols]
+            found = keys[0] if len(keys) == 1 else sa.union(*keys)
+            return sa.select(table).where(pk.in_(found)).order_by(pk)
+
+        stmt = store.cached(("value_linked", ref, cols), build)
+        params: dict[str, Any] = {}
+        for _col, kind in cols:
+            params |= many_params(kind, values_of[kind])
     else:
-        conds = [
-            equals_identity(table.c[col], kind, values_of[kind], store.dialect)
-            for col, kind in match.items()
-            if values_of[kind]
-        ]
-        reads = [(sa.select(table).where(sa.or_(*conds)).order_by(pk), {})]
+        conds = [equals_identity(table.c[col], kind, values_of[kind], store.dialect) for col, kind in cols]
+        stmt, params = sa.select(table).where(sa.or_(*conds)).order_by(pk), {}
     with store.read() as conn:
-        found = store.fetch_many(conn, reads, large=True, once=store.dialect != "postgresql")
-        names = found[0][0]
-        at = names.index(pk.name)
-        merged = heapq.merge(*(rows for _names, rows in found), key=operator.itemgetter(at))
-        rows = [next(same) for _key, same in itertools.groupby(merged, key=operator.itemgetter(at))]
+        names, rows = store.fetch_many(
+            conn, [(stmt, params)], large=True, once=store.dialect != "postgresql"
+        )[0]
     for row in rows:
         data = dict(zip(names, row, strict=True))
         keys: set[Any] = set()
@@ -749,31 +780,35 @@ def access_batch(
     if workers < 1:
         raise BadInput(f"workers must be at least 1, got {workers}", value=workers, hint="e.g. --workers 2")
     out_dir.mkdir(parents=True, exist_ok=True)
+    job = _Batch(dm, out_dir, tenant, group)
     stats = stats if stats is not None else {}
     if workers > 1 and len(identities) > group:
-        return _in_processes(dm, identities, out_dir, tenant, stores, group, workers, stats)
-    return _export_range(dm, identities, 0, out_dir, tenant, stores, group, stats)
+        return _in_processes(job, identities, stores, workers, stats)
+    return _export_range(job, identities, 0, stores, stats)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What every part of a batch export shares."""
+
+    dm: DataMap
+    out_dir: Path
+    tenant: str | None
+    group: int
 
 
 def _export_range(
-    dm: DataMap,
-    identities: list[Identity],
-    first: int,
-    out_dir: Path,
-    tenant: str | None,
-    stores: Stores | None,
-    group: int,
-    stats: dict[str, float],
+    job: _Batch, identities: list[Identity], first: int, stores: Stores | None, stats: dict[str, float]
 ) -> list[AccessResult]:
     """The exports of ``identities``, numbered from ``first``, group by group."""
     own_stores = stores is None
-    stores = stores or Stores(dm)
+    stores = stores or Stores(job.dm)
     results: list[AccessResult] = []
     try:
         with stores.reading():
-            for start in range(0, len(identities), group):
-                part = identities[start : start + group]
-                results += _export_group(dm, stores, part, first + start, out_dir, tenant, stats)
+            for start in range(0, len(identities), job.group):
+                part = identities[start : start + job.group]
+                results += _export_group(job.dm, stores, part, first + start, job.out_dir, job.tenant, stats)
     finally:
         if own_stores:
             stores.close()
@@ -781,14 +816,7 @@ def _export_range(
 
 
 def _range_in_child(
-    send: Connection,
-    dm: DataMap,
-    identities: list[Identity],
-    first: int,
-    out_dir: Path,
-    tenant: str | None,
-    stores: Stores | None,
-    group: int,
+    send: Connection, job: _Batch, identities: list[Identity], first: int, stores: Stores | None
 ) -> None:
     """A worker process's part of a batch; its results, or the error that stopped it, go back
     through ``send``."""
@@ -796,33 +824,26 @@ def _range_in_child(
         if stores is not None:
             stores.after_fork()
         stats: dict[str, float] = {}
-        results = _export_range(dm, identities, first, out_dir, tenant, stores, group, stats)
+        results = _export_range(job, identities, first, stores, stats)
         send.send(("ok", results, stats))
-    except BaseException as exc:
+    except BaseException as exc:  # reported to the parent, which raises it
         try:
             send.send(("error", exc, {}))
-        except Exception:
+        except Exception:  # an error that does not pickle goes back as text
             send.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}"), {}))
     finally:
         send.close()
 
 
 def _in_processes(
-    dm: DataMap,
-    identities: list[Identity],
-    out_dir: Path,
-    tenant: str | None,
-    stores: Stores | None,
-    group: int,
-    workers: int,
-    stats: dict[str, float],
+    job: _Batch, identities: list[Identity], stores: Stores | None, workers: int, stats: dict[str, float]
 ) -> list[AccessResult]:
     """The batch in contiguous ranges of whole groups, one process each: the Python work of
     writing zips runs on every core while the database answers the other processes. Forked
     where the platform can (a child starts at once and keeps the reflected schema and built
     statements, on connections of its own); elsewhere spawned."""
     per = -(-len(identities) // workers)
-    per = -(-per // group) * group
+    per = -(-per // job.group) * job.group
     ranges = [(start, identities[start : start + per]) for start in range(0, len(identities), per)]
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
@@ -831,9 +852,7 @@ def _in_processes(
         for start, part in ranges:
             recv, send = context.Pipe(duplex=False)
             child = context.Process(
-                target=_range_in_child,
-                args=(send, dm, part, start, out_dir, tenant, stores if fork else None, group),
-                daemon=True,
+                target=_range_in_child, args=(send, job, part, start, stores if fork else None), daemon=True
             )
             child.start()
             send.close()
@@ -842,13 +861,15 @@ def _in_processes(
         for child, recv in children:
             try:
                 outcomes.append(recv.recv())
-            except EOFError:
+                child.join()
+            except EOFError:  # the process died without a word (killed, out of memory)
+                child.join()
                 outcomes.append(
-                    ("error", RuntimeError(f"a batch worker ended with code {child.exitcode}"), {})
+                    ("error", RuntimeError(f"a batch worker ended with exit code {child.exitcode}"), {})
                 )
-            child.join()
     finally:
-        for child, _recv in children:
+        for child, recv in children:
+            recv.close()
             if child.is_alive():
                 child.terminate()
                 child.join()
@@ -918,18 +939,19 @@ def _export_group(
                         raise RuntimeError(f"{ref}: rows of owner {key!r} that the batch did not ask for")
                     for ex, _person in owners[key]:
                         if len(mine) < SMALL_TABLE:
-                            n, refs = _write_small_table(ex.archive, ref, mine, file_cols, values)
+                            n, refs = _write_small_table(ex.archive, ref, mine, file_cols, names, values)
                         else:
-                            n, refs = _write_table(ex.archive, ref, spec, iter(mine))
+                            n, refs = _write_table(ex.archive, ref, spec, names, iter(mine))
                         ex.add(ref, n, [r[at] for r in values], refs)
                 lap("write_ms")
                 continue
             if spec.match and not spec.paths:
                 table = stores.sql[split_ref(ref)[0]].table(split_ref(ref)[1])
                 pk = next(iter(table.primary_key.columns))
+                columns = [c.name for c in table.columns]
                 for key, mine in _value_linked(dm, stores, ref, spec, owners).items():
                     for ex, _person in owners[key]:
-                        n, refs = _write_table(ex.archive, ref, spec, iter(mine))
+                        n, refs = _write_table(ex.archive, ref, spec, columns, iter(mine))
                         ex.add(ref, n, [r[pk.name] for r in mine], refs)
                 lap("value_linked_ms")
                 continue
