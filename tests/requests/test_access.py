@@ -354,3 +354,41 @@ def test_when_a_table_holds_many_rows_of_every_type_then_json_and_csv_say_the_sa
     with zipfile.ZipFile(big) as z:
         assert z.testzip() is None
     assert _contents(str(big)) == _contents(str(out))
+
+
+def test_when_a_worker_fails_then_the_batch_raises_its_error_and_leaves_no_half_written_export(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from privet.datamap import parse_map
+    from privet.errors import StoreUnreachable
+
+    # Nothing listens on port 9: every worker fails to connect.
+    dm = parse_map(TEXT_KEYS_MAP % "postgresql+psycopg://postgres@127.0.0.1:9/none")
+    out = tmp_path / "batch"
+    with pytest.raises(StoreUnreachable, match="cannot be reached"):
+        access_batch(dm, settings, ["email=a@example.com", "email=b@example.com"], out_dir=out, workers=2)
+    assert list(out.iterdir()) == []
+
+
+def test_when_the_process_runs_threads_then_batch_workers_are_spawned_and_give_the_same_exports(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    """Forking a process that runs threads could leave a lock held in the child: then the workers
+    start afresh (spawned), with the same exports."""
+    import threading
+
+    url, rec = shop
+    dm = shop_map(url, rec)
+    subjects: list[str] = ["email=bob@example.com", "phone=0176 123 4567", "id=3"]
+    alone = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "one")
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait)
+    busy.start()
+    try:
+        spawned = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "two", workers=2)
+    finally:
+        stop.set()
+        busy.join()
+    for a, b in zip(alone, spawned, strict=True):
+        assert a.out is not None and b.out is not None
+        assert _contents(b.out) == _contents(a.out)

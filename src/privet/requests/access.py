@@ -16,14 +16,18 @@ import itertools
 import json
 import multiprocessing
 import operator
+import pickle
+import sys
 import tempfile
+import threading
 import time
+import traceback
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 import sqlalchemy as sa
@@ -665,12 +669,14 @@ def _value_linked(
         return out
     cols = tuple((col, kind) for col, kind in match.items() if values_of[kind])
     if store.dialect == "postgresql":
-        # The rows whose key one of the columns' index lookups finds: one statement, its text the
-        # same for any group (cached), every identity an index lookup, a row found twice taken once.
+        # One statement, its text the same for any group (cached), driven by the identities (every
+        # one an index lookup; a `pk IN (…)` form lets the planner scan the table instead), a row
+        # found twice (two columns, two people's tails) taken once, in primary key order.
         def build() -> sa.Select[Any]:
-            keys = [equals_many_pg(table, col, kind) for col, kind in cols]
-            found = keys[0] if len(keys) == 1 else sa.union(*keys)
-            return sa.select(table).where(pk.in_(found)).order_by(pk)
+            parts = [equals_many_pg(table, col, kind) for col, kind in cols]
+            found = (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery("privet_found")
+            key = found.c[pk.name]
+            return sa.select(found).distinct(key).order_by(key)
 
         stmt = store.cached(("value_linked", ref, cols), build)
         params: dict[str, Any] = {}
@@ -782,7 +788,7 @@ def access_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     job = _Batch(dm, out_dir, tenant, group)
     stats = stats if stats is not None else {}
-    if workers > 1 and len(identities) > group:
+    if workers > 1 and len(identities) > 1:
         return _in_processes(job, identities, stores, workers, stats)
     return _export_range(job, identities, 0, stores, stats)
 
@@ -819,35 +825,54 @@ def _range_in_child(
     send: Connection, job: _Batch, identities: list[Identity], first: int, stores: Stores | None
 ) -> None:
     """A worker process's part of a batch; its results, or the error that stopped it, go back
-    through ``send``."""
+    through ``send``. Forked with the parent's stores, it opens and closes connections of its own."""
     try:
         if stores is not None:
             stores.after_fork()
         stats: dict[str, float] = {}
-        results = _export_range(job, identities, first, stores, stats)
+        try:
+            results = _export_range(job, identities, first, stores, stats)
+        finally:
+            if stores is not None:
+                stores.close()
         send.send(("ok", results, stats))
     except BaseException as exc:  # reported to the parent, which raises it
-        try:
-            send.send(("error", exc, {}))
-        except Exception:  # an error that does not pickle goes back as text
-            send.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}"), {}))
+        send.send(("error", _portable(exc), {}))
     finally:
         send.close()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The error as it can travel to the parent: itself when it survives pickling, else a
+    RuntimeError with its type, message and the worker's traceback."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # any error of pickling: the text goes instead
+        trace = "".join(traceback.format_exception(exc)).strip()
+        return RuntimeError(f"a batch worker failed: {type(exc).__name__}: {exc}\n{trace}")
+
+
+def _can_fork() -> bool:
+    """Fork on Linux in a process with a single thread: a thread holding a lock at the fork
+    would leave it held for ever in the child (the API's worker threads, for instance)."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def _in_processes(
     job: _Batch, identities: list[Identity], stores: Stores | None, workers: int, stats: dict[str, float]
 ) -> list[AccessResult]:
-    """The batch in contiguous ranges of whole groups, one process each: the Python work of
+    """The batch in contiguous ranges, one process each, each range in groups: the Python work of
     writing zips runs on every core while the database answers the other processes. Forked
-    where the platform can (a child starts at once and keeps the reflected schema and built
-    statements, on connections of its own); elsewhere spawned."""
+    where that is safe (a child starts at once and keeps the reflected schema and built
+    statements, on connections of its own); elsewhere spawned (it imports Privet and opens
+    its stores afresh). The first error stops the other workers and is raised."""
     per = -(-len(identities) // workers)
-    per = -(-per // job.group) * job.group
     ranges = [(start, identities[start : start + per]) for start in range(0, len(identities), per)]
-    fork = "fork" in multiprocessing.get_all_start_methods()
+    fork = _can_fork()
     context = multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
     children = []
+    outcomes: list[tuple[list[AccessResult], dict[str, float]] | None] = [None] * len(ranges)
     try:
         for start, part in ranges:
             recv, send = context.Pipe(duplex=False)
@@ -857,27 +882,40 @@ def _in_processes(
             child.start()
             send.close()
             children.append((child, recv))
-        outcomes = []
-        for child, recv in children:
-            try:
-                outcomes.append(recv.recv())
+        waiting = {recv: n for n, (_child, recv) in enumerate(children)}
+        while waiting:
+            for ready in wait(list(waiting)):
+                conn = cast(Connection, ready)
+                n = waiting.pop(conn)
+                child = children[n][0]
+                try:
+                    message: tuple[str, Any, dict[str, float]] = conn.recv()
+                    status, payload, part_stats = message
+                except EOFError:  # the process died without a word (killed, out of memory)
+                    child.join()
+                    raise RuntimeError(f"a batch worker ended with exit code {child.exitcode}") from None
                 child.join()
-            except EOFError:  # the process died without a word (killed, out of memory)
-                child.join()
-                outcomes.append(
-                    ("error", RuntimeError(f"a batch worker ended with exit code {child.exitcode}"), {})
-                )
+                if status == "error":
+                    raise payload
+                outcomes[n] = (payload, part_stats)
     finally:
+        stopped = False
         for child, recv in children:
             recv.close()
             if child.is_alive():
                 child.terminate()
                 child.join()
+                stopped = True
+        if stopped:
+            # A stopped worker leaves the export it was writing half done.
+            for start, part in ranges:
+                for i in range(start, start + len(part)):
+                    (job.out_dir / f".access-{i + 1:06d}.zip.part").unlink(missing_ok=True)
     results: list[AccessResult] = []
-    for status, payload, part_stats in outcomes:
-        if status == "error":
-            raise payload
-        results += payload
+    for outcome in outcomes:
+        assert outcome is not None
+        part_results, part_stats = outcome
+        results += part_results
         for phase, ms in part_stats.items():
             stats[phase] = round(stats.get(phase, 0.0) + ms, 2)
     return results

@@ -134,12 +134,11 @@ def mention_filter_bound(
 
 
 def equals_many_pg(table: sa.Table, col: str, kind: str) -> sa.Select[Any]:
-    """PostgreSQL: the primary keys of the rows whose stored value may equal one of many
-    identities of the kind, the identities in one array parameter (``many_params``), so that the
-    statement's text is the same for any number of people and every identity is an index lookup.
-    Phones: a range scan per reversed tail (``phone_key``), re-checked in Python."""
+    """PostgreSQL: the rows whose stored value may equal one of many identities of the kind, the
+    identities in one array parameter (``many_params``), so that the statement's text is the
+    same for any number of people and every identity is an index lookup. Phones: a join of the
+    reversed tails with the table, one range scan per tail (``phone_key``), re-checked in Python."""
     column = table.c[col]
-    pk = next(iter(table.primary_key.columns))
     if kind == "phone":
         tails = (
             sa.func.unnest(
@@ -151,10 +150,10 @@ def equals_many_pg(table: sa.Table, col: str, kind: str) -> sa.Select[Any]:
         )
         key = phone_key(column)
         joined = tails.join(table, sa.and_(key.op("~>=~")(tails.c.lo), key.op("~<~")(tails.c.hi)))
-        return sa.select(pk).select_from(joined)
+        return sa.select(table).select_from(joined)
     values = sa.bindparam("privet_values", type_=ARRAY(sa.Text()))
     stored = sa.func.lower(column) if kind == "email" else sa.cast(column, sa.Text)
-    return sa.select(pk).where(stored == sa.any_(values))
+    return sa.select(table).where(stored == sa.any_(values))
 
 
 def many_params(kind: str, values: Iterable[str]) -> dict[str, list[str]]:
