@@ -392,3 +392,38 @@ def test_when_the_process_runs_threads_then_batch_workers_are_spawned_and_give_t
     for a, b in zip(alone, spawned, strict=True):
         assert a.out is not None and b.out is not None
         assert _contents(b.out) == _contents(a.out)
+
+
+def test_when_a_float_is_not_finite_then_json_and_csv_spell_it_the_same_way(
+    pg_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """PostgreSQL stores NaN and the infinities in a float column; JSON has no number for them,
+    so both files spell them as strings rather than JSON's null (which would read as missing)."""
+    import sqlalchemy as sa
+
+    from privet.datamap import parse_map
+
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE users (id integer PRIMARY KEY, email text)"))
+        conn.execute(
+            sa.text(
+                "CREATE TABLE events (id integer PRIMARY KEY, user_id integer REFERENCES users(id), "
+                "score float8, body text)"
+            )
+        )
+        conn.execute(sa.text("INSERT INTO users VALUES (1, 'anna@example.com')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO events VALUES (1, 1, 'NaN'), (2, 1, 'Infinity'), (3, 1, '-Infinity'), "
+                "(4, 1, 1.5), (5, 1, NULL)"
+            )
+        )
+    engine.dispose()
+    dm = parse_map(WIDE_MAP % pg_url)
+    out = tmp_path / "anna.zip"
+    access(dm, settings, "email=anna@example.com", out=out)
+    with zipfile.ZipFile(out) as z:
+        scores = [r["score"] for r in _table(z, "app.events")]
+    assert scores == ["NaN", "Infinity", "-Infinity", 1.5, None]
+    _json_and_csv_agree(str(out))

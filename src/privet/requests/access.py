@@ -14,6 +14,7 @@ import hashlib
 import io
 import itertools
 import json
+import math
 import multiprocessing
 import operator
 import pickle
@@ -275,7 +276,7 @@ def _write_table(
         def as_json() -> Iterator[bytes]:
             nonlocal count
             yield b"[\n"
-            for i, row in enumerate(itertools.chain([first], rows)):
+            for i, row in enumerate(map(_finite, itertools.chain([first], rows))):
                 count += 1
                 for c, fs in file_cols.items():
                     if row.get(c):
@@ -322,6 +323,21 @@ def _json_row(row: dict[str, Any]) -> bytes:
         return (_ROW_ENCODER.encode(row) + "\n").encode()
 
 
+def _finite(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with every non-finite float as the string JSON spells it ("NaN", "Infinity",
+    "-Infinity"): JSON has no number for them, and null would say the value is missing."""
+    if not any(type(v) is float and not math.isfinite(v) for v in row.values()):
+        return row
+    return {
+        k: (
+            ("NaN" if v != v else "Infinity" if v > 0 else "-Infinity")
+            if type(v) is float and not math.isfinite(v)
+            else v
+        )
+        for k, v in row.items()
+    }
+
+
 def _csv_text(
     rows: list[dict[str, Any]], columns: list[str], values: list[tuple[Any, ...]] | None = None
 ) -> bytes:
@@ -352,6 +368,10 @@ def _write_small_table(
     """``_write_table`` for rows already in hand (``values``: as tuples, when at hand): each entry
     built in memory and written at once (the same bytes as the streamed form)."""
     files = [(fs or "", str(row[c])) for row in rows for c, fs in file_cols.items() if row.get(c)]
+    if float in set(map(type, itertools.chain.from_iterable(r.values() for r in rows))):
+        finite = [_finite(r) for r in rows]
+        if any(a is not b for a, b in zip(finite, rows, strict=True)):
+            rows, values = finite, None
     archive.write_bytes(f"tables/{ref}.json", b"[\n" + b",".join(map(_json_row, rows)) + b"]\n")
     archive.write_bytes(f"tables/{ref}.csv", _csv_text(rows, columns, values))
     return len(rows), files
