@@ -105,6 +105,26 @@ def _contents(path: str) -> dict[str, object]:
     return out
 
 
+def _local_headers_agree(path: Path) -> None:
+    """Every entry's local header carries the CRC and sizes of the central directory (what a
+    streaming reader, which never reads the directory, relies on)."""
+    import struct
+
+    data = path.read_bytes()
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            at = info.header_offset
+            sig, _v, flags, _m, _t, _d, crc, csize, usize, nlen, xlen = struct.unpack(
+                "<IHHHHHIIIHH", data[at : at + 30]
+            )
+            assert sig == 0x04034B50 and not flags & 0x08 and crc == info.CRC, info.filename
+            if csize == 0xFFFFFFFF:  # zip64: the sizes are in the extra field
+                extra = data[at + 30 + nlen : at + 30 + nlen + xlen]
+                assert struct.unpack("<HH", extra[:4])[0] == 1
+                usize, csize = struct.unpack("<QQ", extra[4:20])
+            assert (usize, csize) == (info.file_size, info.compress_size), info.filename
+
+
 def _json_and_csv_agree(path: str) -> None:
     """Every table's CSV holds every value of its JSON, under every column the JSON shows (a
     shared row's hidden columns are empty in CSV)."""
@@ -353,10 +373,12 @@ def test_when_a_table_holds_many_rows_of_every_type_then_json_and_csv_say_the_sa
     access(dm, settings, "email=anna@example.com", out=big)
     with zipfile.ZipFile(big) as z:
         assert z.testzip() is None
+    _local_headers_agree(big)
+    _local_headers_agree(out)
     assert _contents(str(big)) == _contents(str(out))
 
 
-def test_when_a_worker_fails_then_the_batch_raises_its_error_and_leaves_no_half_written_export(
+def test_when_batch_workers_cannot_reach_the_store_then_the_batch_raises_the_store_error(
     settings: Settings, tmp_path: Path
 ) -> None:
     from privet.datamap import parse_map
@@ -377,6 +399,8 @@ def test_when_the_process_runs_threads_then_batch_workers_are_spawned_and_give_t
     start afresh (spawned), with the same exports."""
     import threading
 
+    from privet.requests.access import _can_fork
+
     url, rec = shop
     dm = shop_map(url, rec)
     subjects: list[str] = ["email=bob@example.com", "phone=0176 123 4567", "id=3"]
@@ -385,6 +409,7 @@ def test_when_the_process_runs_threads_then_batch_workers_are_spawned_and_give_t
     busy = threading.Thread(target=stop.wait)
     busy.start()
     try:
+        assert not _can_fork()  # the thread makes the batch start its workers afresh
         spawned = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "two", workers=2)
     finally:
         stop.set()
@@ -394,8 +419,9 @@ def test_when_the_process_runs_threads_then_batch_workers_are_spawned_and_give_t
         assert _contents(b.out) == _contents(a.out)
 
 
+@pytest.mark.parametrize("rows", [5, WIDE_ROWS], ids=["in-memory", "streamed"])
 def test_when_a_float_is_not_finite_then_json_and_csv_spell_it_the_same_way(
-    pg_url: str, settings: Settings, tmp_path: Path
+    pg_url: str, settings: Settings, tmp_path: Path, rows: int
 ) -> None:
     """PostgreSQL stores NaN and the infinities in a float column; JSON has no number for them,
     so both files spell them as strings rather than JSON's null (which would read as missing)."""
@@ -415,9 +441,10 @@ def test_when_a_float_is_not_finite_then_json_and_csv_spell_it_the_same_way(
         conn.execute(sa.text("INSERT INTO users VALUES (1, 'anna@example.com')"))
         conn.execute(
             sa.text(
-                "INSERT INTO events VALUES (1, 1, 'NaN'), (2, 1, 'Infinity'), (3, 1, '-Infinity'), "
-                "(4, 1, 1.5), (5, 1, NULL)"
-            )
+                "INSERT INTO events SELECT g, 1, CASE g % 5 WHEN 1 THEN 'NaN' WHEN 2 THEN 'Infinity' "
+                "WHEN 3 THEN '-Infinity' WHEN 4 THEN 1.5 END FROM generate_series(1, :n) g"
+            ),
+            {"n": rows},
         )
     engine.dispose()
     dm = parse_map(WIDE_MAP % pg_url)
@@ -425,5 +452,67 @@ def test_when_a_float_is_not_finite_then_json_and_csv_spell_it_the_same_way(
     access(dm, settings, "email=anna@example.com", out=out)
     with zipfile.ZipFile(out) as z:
         scores = [r["score"] for r in _table(z, "app.events")]
-    assert scores == ["NaN", "Infinity", "-Infinity", 1.5, None]
+    assert scores == ["NaN", "Infinity", "-Infinity", 1.5, None] * (rows // 5)
     _json_and_csv_agree(str(out))
+
+
+TWO_LINKS_MAP = """
+version: 1
+default_region: DE
+stores: {app: {url: "%s"}}
+subjects:
+  customer: {root: app.users, identities: {email: email, phone: phone, id: id}}
+tables:
+  app.users: {subject: customer, columns: {email: {category: contact.email},
+    phone: {category: contact.phone_number}}}
+  app.contacts: {subject: customer, match: {sender: email, caller: phone, customer_ref: id},
+    columns: {sender: {category: contact.email}, caller: {category: contact.phone_number}}}
+"""
+
+
+def test_when_a_table_is_linked_by_several_kinds_of_value_then_a_batch_finds_rows_by_each(
+    db_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """Value links by email, phone and customer number in one table: a batch reads them for the
+    group in one go and every export holds the rows any value finds, once each, as access() does."""
+    import sqlalchemy as sa
+
+    from privet.datamap import parse_map
+
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(100), phone VARCHAR(40))")
+        )
+        conn.execute(
+            sa.text(
+                "CREATE TABLE contacts (id INTEGER PRIMARY KEY, sender VARCHAR(100), caller VARCHAR(40), "
+                "customer_ref VARCHAR(20))"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO users VALUES (1, 'anna@example.com', '+491761234567'), "
+                "(2, 'bob@example.com', '+4930123456')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO contacts VALUES (1, 'Anna@Example.com', NULL, NULL), "
+                "(2, NULL, '0176 123 4567', NULL), (3, 'anna@example.com', '+49 176 1234567', '1'), "
+                "(4, 'bob@example.com', '030 123456', NULL), (5, 'carl@example.com', '0176 999 9999', NULL), "
+                "(6, NULL, NULL, '1'), (7, NULL, NULL, '2')"
+            )
+        )
+    engine.dispose()
+    dm = parse_map(TWO_LINKS_MAP % db_url)
+    subjects = ["email=anna@example.com", "email=bob@example.com"]
+    batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch")
+    assert [r.tables.get("app.contacts") for r in batch] == [4, 2]
+    for subject, got in zip(subjects, batch, strict=True):
+        alone = access(dm, settings, subject, out=tmp_path / "alone.zip")
+        assert got.out is not None and alone.out is not None
+        assert _contents(got.out) == _contents(alone.out)
+        with zipfile.ZipFile(got.out) as z:
+            ids = [r["id"] for r in _table(z, "app.contacts")]
+        assert ids == sorted(set(ids))

@@ -64,8 +64,10 @@ PAGE_ROWS = 5000
 SMALL_TABLE = 1000
 # People searched for mentions in one statement by a batch export.
 MENTION_CHUNK = 50
-# An export is built in memory up to this size, then in its file.
+# An export is built in memory up to this size, then in its file; in a batch, where a group's
+# exports are open together, up to the smaller size.
 SPOOL_BYTES = 8 << 20
+BATCH_SPOOL_BYTES = 512 << 10
 # Zip entries smaller than this are stored, not deflated: setting up deflate (a quarter megabyte
 # of state) costs more than writing a few kilobytes as they are.
 STORE_BELOW = 16 << 10
@@ -113,8 +115,9 @@ class _Spool:
     a trailing data descriptor); in memory a seek is free, on a file it is a flush and a system
     call. The file's methods are bound directly: no wrapper call per write."""
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, limit: int) -> None:
         self.target = target
+        self.limit = limit
         self.file: IO[bytes] | None = None
         self.mem = io.BytesIO()
         self._bind(self.mem)
@@ -127,7 +130,7 @@ class _Spool:
 
     def roll(self) -> None:
         """Move to the target file once the zip has grown past the limit."""
-        if self.file is None and self.mem.tell() > SPOOL_BYTES:
+        if self.file is None and self.mem.tell() > self.limit:
             at = self.mem.tell()
             self.file = self.target.open("w+b")
             self.file.write(self.mem.getbuffer())
@@ -142,12 +145,19 @@ class _Spool:
         else:
             self.target.write_bytes(self.mem.getbuffer())
 
+    def discard(self) -> None:
+        """Drop what was written, in memory or in the target file."""
+        self.mem = io.BytesIO()
+        if self.file is not None:
+            self.file.close()
+        self.target.unlink(missing_ok=True)
+
 
 class _Archive:
     """A zip written entry by entry, remembering each entry's sha256 and size."""
 
-    def __init__(self, target: Path) -> None:
-        self.spool = _Spool(target)
+    def __init__(self, target: Path, spool_bytes: int | None = None) -> None:
+        self.spool = _Spool(target, SPOOL_BYTES if spool_bytes is None else spool_bytes)
         # Level 1: most of the size gain of deflate at a fraction of its time (exports are mostly JSON).
         self.zip = zipfile.ZipFile(self.spool, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.entries: list[dict[str, Any]] = []
@@ -173,11 +183,18 @@ class _Archive:
         self.write_bytes(name, text.encode("utf-8"))
 
     def close(self) -> None:
-        """Finish the zip and leave it in the target file (the caller renames or removes it)."""
+        """Finish the zip and leave it in the target file (the caller renames it)."""
         try:
             self.zip.close()
-        finally:
-            self.spool.close()
+        except BaseException:
+            self.spool.discard()
+            raise
+        self.spool.close()
+
+    def discard(self) -> None:
+        """Give up the export: nothing of it is left (after an error; never raises for a file
+        already gone)."""
+        self.spool.discard()
 
 
 def _visible_columns(sel: Selection, key_links: set[str]) -> list[str]:
@@ -269,7 +286,6 @@ def _write_table(
     rows = itertools.chain(head[1:], rows)
     with tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", newline="", encoding="utf-8") as spool:
         writer = csv.writer(spool)
-        # The header comes before the rows are known: every column of the table.
         header = dict.fromkeys(columns)
         writer.writerow(header)
 
@@ -324,27 +340,27 @@ def _json_row(row: dict[str, Any]) -> bytes:
 
 
 def _finite(row: dict[str, Any]) -> dict[str, Any]:
-    """The row with every non-finite float as the string JSON spells it ("NaN", "Infinity",
-    "-Infinity"): JSON has no number for them, and null would say the value is missing."""
-    if not any(type(v) is float and not math.isfinite(v) for v in row.values()):
+    """The row with every non-finite float, also in an array, as the string JSON spells it ("NaN",
+    "Infinity", "-Infinity"): JSON has no number for them, and null would say the value is missing."""
+    if not any((type(v) is float and not math.isfinite(v)) or type(v) in (list, tuple) for v in row.values()):
         return row
-    return {
-        k: (
-            ("NaN" if v != v else "Infinity" if v > 0 else "-Infinity")
-            if type(v) is float and not math.isfinite(v)
-            else v
-        )
-        for k, v in row.items()
-    }
+    return {k: _finite_value(v) for k, v in row.items()}
+
+
+def _finite_value(v: Any) -> Any:
+    if type(v) is float and not math.isfinite(v):
+        return "NaN" if v != v else "Infinity" if v > 0 else "-Infinity"
+    if type(v) in (list, tuple):
+        return [_finite_value(x) for x in v]
+    return v
 
 
 def _csv_text(
     rows: list[dict[str, Any]], columns: list[str], values: list[tuple[Any, ...]] | None = None
 ) -> bytes:
-    """The CSV of the rows under the columns any of them shows, in the table's order (``values``:
-    the same rows as tuples in that order, when at hand)."""
-    present = set(itertools.chain.from_iterable(rows))
-    header = {c: None for c in columns if c in present}
+    """The CSV of the rows under the table's columns (``values``: the same rows as tuples in that
+    order, when at hand); a shared row's hidden columns are empty."""
+    header = dict.fromkeys(columns)
     if values is None:
         values = [tuple(r.values()) if r.keys() == header.keys() else tuple(map(r.get, header)) for r in rows]
     # One look at every value's type for the whole table: most tables need no conversion at all.
@@ -368,7 +384,7 @@ def _write_small_table(
     """``_write_table`` for rows already in hand (``values``: as tuples, when at hand): each entry
     built in memory and written at once (the same bytes as the streamed form)."""
     files = [(fs or "", str(row[c])) for row in rows for c, fs in file_cols.items() if row.get(c)]
-    if float in set(map(type, itertools.chain.from_iterable(r.values() for r in rows))):
+    if {float, list, tuple} & set(map(type, itertools.chain.from_iterable(r.values() for r in rows))):
         finite = [_finite(r) for r in rows]
         if any(a is not b for a, b in zip(finite, rows, strict=True)):
             rows, values = finite, None
@@ -581,8 +597,7 @@ def access(
             kinds = _collect(dm, stores, identity, tenant, archive, result)
         _seal(dm, archive, identity, result, kinds)
     except BaseException:
-        archive.close()
-        tmp.unlink(missing_ok=True)
+        archive.discard()
         raise
     finally:
         if own_stores:
@@ -693,15 +708,15 @@ def _value_linked(
         # one an index lookup; a `pk IN (…)` form lets the planner scan the table instead), a row
         # found twice (two columns, two people's tails) taken once, in primary key order.
         def build() -> sa.Select[Any]:
-            parts = [equals_many_pg(table, col, kind) for col, kind in cols]
+            parts = [equals_many_pg(table, col, kind, n) for n, (col, kind) in enumerate(cols)]
             found = (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery("privet_found")
             key = found.c[pk.name]
             return sa.select(found).distinct(key).order_by(key)
 
         stmt = store.cached(("value_linked", ref, cols), build)
         params: dict[str, Any] = {}
-        for _col, kind in cols:
-            params |= many_params(kind, values_of[kind])
+        for n, (_col, kind) in enumerate(cols):
+            params |= many_params(kind, values_of[kind], n)
     else:
         conds = [equals_identity(table.c[col], kind, values_of[kind], store.dialect) for col, kind in cols]
         stmt, params = sa.select(table).where(sa.or_(*conds)).order_by(pk), {}
@@ -863,13 +878,14 @@ def _range_in_child(
 
 
 def _portable(exc: BaseException) -> BaseException:
-    """The error as it can travel to the parent: itself when it survives pickling, else a
-    RuntimeError with its type, message and the worker's traceback."""
+    """The error as it can travel to the parent, with the worker's traceback in a note: itself
+    when it survives pickling, else a RuntimeError with its type and message."""
+    trace = "".join(traceback.format_exception(exc)).strip()
+    exc.add_note(f"in a batch worker:\n{trace}")
     try:
         pickle.loads(pickle.dumps(exc))
         return exc
     except Exception:  # any error of pickling: the text goes instead
-        trace = "".join(traceback.format_exception(exc)).strip()
         return RuntimeError(f"a batch worker failed: {type(exc).__name__}: {exc}\n{trace}")
 
 
@@ -918,19 +934,18 @@ def _in_processes(
                 if status == "error":
                     raise payload
                 outcomes[n] = (payload, part_stats)
-    finally:
-        stopped = False
-        for child, recv in children:
-            recv.close()
+    except BaseException:
+        # A worker that failed, died or was stopped may leave the export it was writing half done.
+        for child, _recv in children:
             if child.is_alive():
                 child.terminate()
                 child.join()
-                stopped = True
-        if stopped:
-            # A stopped worker leaves the export it was writing half done.
-            for start, part in ranges:
-                for i in range(start, start + len(part)):
-                    (job.out_dir / f".access-{i + 1:06d}.zip.part").unlink(missing_ok=True)
+        for i in range(len(identities)):
+            (job.out_dir / f".access-{i + 1:06d}.zip.part").unlink(missing_ok=True)
+        raise
+    finally:
+        for _child, recv in children:
+            recv.close()
     results: list[AccessResult] = []
     for outcome in outcomes:
         assert outcome is not None
@@ -958,7 +973,7 @@ def _export_group(
             target = out_dir / f"access-{start + i + 1:06d}.zip"
             tmp = target.with_name(f".{target.name}.part")
             result = AccessResult(subject=str(identity), found=False)
-            ex = _Export(identity, result, target, tmp, _Archive(tmp))
+            ex = _Export(identity, result, target, tmp, _Archive(tmp, BATCH_SPOOL_BYTES))
             exports.append(ex)
             if isinstance(res, AmbiguousSubject):
                 ex.result.message = f"refused: {res}"
@@ -1039,14 +1054,20 @@ def _export_group(
         lap("seal_ms")
     except BaseException:
         for ex in exports:
-            ex.archive.close()
-            ex.tmp.unlink(missing_ok=True)
+            ex.archive.discard()
         raise
-    for ex in exports:
-        ex.archive.close()
-        if ex.result.message.startswith("refused:"):
-            ex.tmp.unlink(missing_ok=True)
-            continue
-        ex.tmp.replace(ex.target)
-        ex.result.out = str(ex.target)
+    sealed = 0
+    try:
+        for ex in exports:
+            if ex.result.message.startswith("refused:"):
+                ex.archive.discard()
+            else:
+                ex.archive.close()
+                ex.tmp.replace(ex.target)
+                ex.result.out = str(ex.target)
+            sealed += 1
+    except BaseException:
+        for ex in exports[sealed:]:
+            ex.archive.discard()
+        raise
     return [ex.result for ex in exports]

@@ -133,17 +133,18 @@ def mention_filter_bound(
     return sa.or_(*conds) if conds else None
 
 
-def equals_many_pg(table: sa.Table, col: str, kind: str) -> sa.Select[Any]:
+def equals_many_pg(table: sa.Table, col: str, kind: str, n: int = 0) -> sa.Select[Any]:
     """PostgreSQL: the rows whose stored value may equal one of many identities of the kind, the
     identities in one array parameter (``many_params``), so that the statement's text is the
-    same for any number of people and every identity is an index lookup. Phones: a join of the
+    same for any number of people and every identity is an index lookup (parameters named with
+    ``n``, so that several columns' lookups share a statement). Phones: a join of the
     reversed tails with the table, one range scan per tail (``phone_key``), re-checked in Python."""
     column = table.c[col]
     if kind == "phone":
         tails = (
             sa.func.unnest(
-                sa.bindparam("privet_lo", type_=ARRAY(sa.Text())),
-                sa.bindparam("privet_hi", type_=ARRAY(sa.Text())),
+                sa.bindparam(f"privet_lo_{n}", type_=ARRAY(sa.Text())),
+                sa.bindparam(f"privet_hi_{n}", type_=ARRAY(sa.Text())),
             )
             .table_valued("lo", "hi")
             .render_derived(name="privet_tails")
@@ -151,15 +152,15 @@ def equals_many_pg(table: sa.Table, col: str, kind: str) -> sa.Select[Any]:
         key = phone_key(column)
         joined = tails.join(table, sa.and_(key.op("~>=~")(tails.c.lo), key.op("~<~")(tails.c.hi)))
         return sa.select(table).select_from(joined)
-    values = sa.bindparam("privet_values", type_=ARRAY(sa.Text()))
+    values = sa.bindparam(f"privet_values_{n}", type_=ARRAY(sa.Text()))
     stored = sa.func.lower(column) if kind == "email" else sa.cast(column, sa.Text)
     return sa.select(table).where(stored == sa.any_(values))
 
 
-def many_params(kind: str, values: Iterable[str]) -> dict[str, list[str]]:
+def many_params(kind: str, values: Iterable[str], n: int = 0) -> dict[str, list[str]]:
     """The parameters of ``equals_many_pg`` for these identities."""
     if kind == "phone":
         # The digits of a tail reversed, and the first string after every string starting with them.
         low = sorted({t[::-1] for v in values if (t := phone_tail(v))})
-        return {"privet_lo": low, "privet_hi": [t[:-1] + chr(ord(t[-1]) + 1) for t in low]}
-    return {"privet_values": sorted({v.lower() if kind == "email" else v for v in values})}
+        return {f"privet_lo_{n}": low, f"privet_hi_{n}": [t[:-1] + chr(ord(t[-1]) + 1) for t in low]}
+    return {f"privet_values_{n}": sorted({v.lower() if kind == "email" else v for v in values})}
