@@ -1,6 +1,7 @@
 """Art. 15 access and Art. 20 portability: one zip with everything held about the person.
 
-Rows are streamed into the archive as they are read (flat memory); every file
+Rows are streamed into the archive as they are read, and memory stays bounded (an
+export is built in memory up to a few megabytes, in its file beyond); every file
 in it is listed with its sha256 in ``manifest.json``.
 """
 
