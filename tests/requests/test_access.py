@@ -6,6 +6,7 @@ import hashlib
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,6 +126,23 @@ def _local_headers_agree(path: Path) -> None:
             assert (usize, csize) == (info.file_size, info.compress_size), info.filename
 
 
+def _as_alone(dm: Any, settings: Settings, subjects: list[str], batch: list[Any], tmp_path: Path) -> None:
+    """Each export of the batch holds what access() gives for that subject alone."""
+    for subject, got in zip(subjects, batch, strict=True):
+        alone = access(dm, settings, subject, out=tmp_path / "alone.zip")
+        assert (got.found, got.rows, got.tables, got.files, got.mentions) == (
+            alone.found,
+            alone.rows,
+            alone.tables,
+            alone.files,
+            alone.mentions,
+        )
+        assert (got.out is None) == (alone.out is None)
+        if got.out is not None and alone.out is not None:
+            assert _contents(got.out) == _contents(alone.out)
+            _json_and_csv_agree(got.out)
+
+
 def _json_and_csv_agree(path: str) -> None:
     """Every table's CSV holds every value of its JSON, under every column the JSON shows (a
     shared row's hidden columns are empty in CSV)."""
@@ -161,18 +179,7 @@ def test_when_many_people_are_exported_in_a_batch_then_each_export_equals_their_
     batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch", group=3, stats=stats)
     assert {"resolve_ms", "read_ms", "write_ms", "seal_ms"} <= set(stats)
     assert [r.subject for r in batch] == [str(as_identity(dm, s)) for s in subjects]
-    for subject, got in zip(subjects, batch, strict=True):
-        alone = access(dm, settings, subject, out=tmp_path / "alone.zip")
-        assert (got.found, got.rows, got.tables, got.files, got.mentions) == (
-            alone.found,
-            alone.rows,
-            alone.tables,
-            alone.files,
-            alone.mentions,
-        )
-        assert got.out is not None and alone.out is not None
-        assert _contents(got.out) == _contents(alone.out)
-        _json_and_csv_agree(got.out)
+    _as_alone(dm, settings, subjects, batch, tmp_path)
     assert batch[0].tables["shop.order_items"] >= 1  # a multi-hop table, read for the whole group at once
     assert not batch[3].found and "nobody" in batch[3].message
 
@@ -270,11 +277,7 @@ def test_when_links_spell_a_text_key_differently_then_a_batch_export_holds_what_
     dm = parse_map(TEXT_KEYS_MAP % db_url)
     subjects = ["email=anna@example.com", "email=bob@example.com", "id=anna"]
     batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch")
-    for subject, got in zip(subjects, batch, strict=True):
-        alone = access(dm, settings, subject, out=tmp_path / "alone.zip")
-        assert got.tables == alone.tables
-        assert got.out is not None and alone.out is not None
-        assert _contents(got.out) == _contents(alone.out)
+    _as_alone(dm, settings, subjects, batch, tmp_path)
     assert batch[0].tables["shop.orders"] == 2 and batch[1].tables["shop.orders"] == 1
 
 
@@ -509,10 +512,9 @@ def test_when_a_table_is_linked_by_several_kinds_of_value_then_a_batch_finds_row
     subjects = ["email=anna@example.com", "email=bob@example.com"]
     batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch")
     assert [r.tables.get("app.contacts") for r in batch] == [4, 2]
-    for subject, got in zip(subjects, batch, strict=True):
-        alone = access(dm, settings, subject, out=tmp_path / "alone.zip")
-        assert got.out is not None and alone.out is not None
-        assert _contents(got.out) == _contents(alone.out)
+    _as_alone(dm, settings, subjects, batch, tmp_path)
+    for got in batch:
+        assert got.out is not None
         with zipfile.ZipFile(got.out) as z:
             ids = [r["id"] for r in _table(z, "app.contacts")]
         assert ids == sorted(set(ids))
