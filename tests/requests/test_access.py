@@ -402,7 +402,7 @@ def test_when_the_process_runs_threads_then_batch_workers_are_spawned_and_give_t
     start afresh (spawned), with the same exports."""
     import threading
 
-    from privet.requests.access import _can_fork
+    from privet.requests.batch import _can_fork
 
     url, rec = shop
     dm = shop_map(url, rec)

@@ -1,0 +1,512 @@
+"""Batch exports: one zip per person for many people at once, each table read once per group
+of people, optionally in worker processes. Every export holds exactly what
+:func:`privet.requests.access.access` gives for that person."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import operator
+import pickle
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from privet.datamap import DataMap, TableSpec, split_ref
+from privet.errors import AmbiguousSubject, BadInput
+from privet.identity import Identity
+from privet.requests.access import (
+    SMALL_TABLE,
+    AccessResult,
+    _Archive,
+    _files_and_mentions,
+    _mention_fragments_of_group,
+    _Pages,
+    _seal,
+    _table_entries,
+    _write_small_table,
+    _write_table,
+)
+from privet.requests.erase import as_identity, person_identities
+from privet.requests.matching import equals_identity, equals_many_pg, many_params
+from privet.requests.resolve import Person, Resolution, normalized_identity, resolve_many
+from privet.requests.select import table_query
+from privet.settings import Settings
+from privet.stores import Stores
+
+# A batch's exports of one group are open together: each is built in memory up to this size only.
+BATCH_SPOOL_BYTES = 512 << 10
+
+
+@dataclass
+class _Export:
+    """One subject's export while a batch is written."""
+
+    identity: Identity
+    result: AccessResult
+    target: Path
+    tmp: Path
+    archive: _Archive
+    people: list[Person] = field(default_factory=list)
+    own: dict[str, set[Any]] = field(default_factory=dict)
+    file_refs: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, ref: str, n: int, keys: Iterator[Any] | list[Any], refs: list[tuple[str, str]]) -> None:
+        if n:
+            self.own.setdefault(ref, set()).update(keys)
+            self.result.tables[ref] = self.result.tables.get(ref, 0) + n
+            self.result.rows += n
+            self.file_refs += refs
+
+
+class _Laps:
+    """Adds the time since the previous call to a named phase."""
+
+    def __init__(self, stats: dict[str, float]) -> None:
+        self.stats = stats
+        self.last = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.stats[phase] = round(self.stats.get(phase, 0.0) + (now - self.last) * 1000, 2)
+        self.last = now
+
+
+def _owner_select(
+    dm: DataMap, stores: Stores, ref: str, spec: TableSpec, root: str
+) -> tuple[sa.Table, sa.Select[Any]] | None:
+    """The table's rows with the root key they belong to (``__owner``), for tables reached by
+    one foreign-key path of primary keys; None for the rest (several paths, shared rows, value
+    links), which are read person by person."""
+    store_name, table_name = split_ref(ref)
+    store = stores.sql.get(store_name)
+    if store is None or spec.match:
+        return None
+    table = store.table(table_name)
+    if ref == root:
+        pk = list(table.primary_key.columns)
+        return (table, sa.select(table, pk[0].label("__owner"))) if len(pk) == 1 else None
+    paths = [p for p in spec.paths if p[-1].table == root and split_ref(p[-1].table)[0] == store_name]
+    if len(paths) != 1 or any(h.target is not None for h in paths[0]):
+        return None
+    hops = paths[0]
+    joined: sa.FromClause = table
+    owner: sa.ColumnElement[Any] = table.c[hops[0].column]
+    for i, hop in enumerate(hops[:-1]):
+        hop_table = store.table(split_ref(hop.table)[1])
+        pks = list(hop_table.primary_key.columns)
+        if len(pks) != 1:
+            return None
+        alias = hop_table.alias(f"privet_hop{i}")
+        joined = joined.join(alias, owner == alias.c[pks[0].name])
+        owner = alias.c[hops[i + 1].column]
+    if store.dialect in ("mysql", "mariadb"):
+        # Comparisons follow the column's collation there ('ANNA' = 'anna'): the owner is the
+        # root's own key, as resolution read it, not the link's spelling of it.
+        root_table = store.table(split_ref(root)[1])
+        root_pks = list(root_table.primary_key.columns)
+        if len(root_pks) != 1:
+            return None
+        root_alias = root_table.alias("privet_root")
+        joined = joined.join(root_alias, owner == root_alias.c[root_pks[0].name])
+        owner = root_alias.c[root_pks[0].name]
+    return table, sa.select(table, owner.label("__owner")).select_from(joined)
+
+
+def _value_linked(
+    dm: DataMap, stores: Stores, ref: str, spec: TableSpec, owners: dict[Any, list[tuple[_Export, Person]]]
+) -> dict[Any, list[dict[str, Any]]]:
+    """A table linked to people by value only (``match``), read once for a whole group: the rows
+    whose stored value, normalized, is an identity of one of them, by root key."""
+    store = stores.sql[split_ref(ref)[0]]
+    table = store.table(split_ref(ref)[1])
+    pk = next(iter(table.primary_key.columns))
+    match = spec.match or {}
+    by_value: dict[tuple[str, str], set[Any]] = {}
+    for key, pairs in owners.items():
+        for kind in set(match.values()):
+            for v in pairs[0][1].values(kind):
+                by_value.setdefault((kind, v), set()).add(key)
+    values_of = {kind: {v for k, v in by_value if k == kind} for kind in set(match.values())}
+    out: dict[Any, list[dict[str, Any]]] = {}
+    seen: dict[tuple[str, Any], str | None] = {}
+    if not any(values_of.values()):
+        return out
+    cols = tuple((col, kind) for col, kind in match.items() if values_of[kind])
+    if store.dialect == "postgresql":
+        # One statement, its text the same for any group (cached), driven by the identities (every
+        # one an index lookup; a `pk IN (…)` form lets the planner scan the table instead), a row
+        # found twice (two columns, two people's tails) taken once, in primary key order.
+        def build() -> sa.Select[Any]:
+            parts = [equals_many_pg(table, col, kind, n) for n, (col, kind) in enumerate(cols)]
+            found = (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery("privet_found")
+            key = found.c[pk.name]
+            return sa.select(found).distinct(key).order_by(key)
+
+        stmt = store.cached(("value_linked", ref, cols), build)
+        params: dict[str, Any] = {}
+        for n, (_col, kind) in enumerate(cols):
+            params |= many_params(kind, values_of[kind], n)
+    else:
+        conds = [equals_identity(table.c[col], kind, values_of[kind], store.dialect) for col, kind in cols]
+        stmt, params = sa.select(table).where(sa.or_(*conds)).order_by(pk), {}
+    with store.read() as conn:
+        names, rows = store.fetch_many(
+            conn, [(stmt, params)], large=True, once=store.dialect != "postgresql"
+        )[0]
+    for row in rows:
+        data = dict(zip(names, row, strict=True))
+        keys: set[Any] = set()
+        for col, kind in match.items():
+            raw = data[col]
+            if (kind, raw) not in seen:  # a number stored in several rows is parsed once
+                seen[(kind, raw)] = normalized_identity(kind, raw, dm.default_region)
+            norm = seen[(kind, raw)]
+            if norm:
+                keys |= by_value.get((kind, norm), set())
+        for key in keys:
+            out.setdefault(key, []).append(data)
+    return out
+
+
+_OWNERS = "privet_owners"
+
+
+def _owned_read(dm: DataMap, stores: Stores, ref: str, spec: TableSpec) -> tuple[str, sa.Select[Any]] | None:
+    """For a table reached by one key path: its primary key's name and the statement reading the
+    rows of a list of owners (parameter ``privet_owners``), ordered by owner then key, the owner
+    last in each row. None for the other tables. Built once per store and table."""
+    store = stores.sql[split_ref(ref)[0]]
+
+    def build() -> tuple[str, sa.Select[Any]] | None:
+        subject = dm.subjects.get(spec.subject or "")
+        shaped = _owner_select(dm, stores, ref, spec, subject.root) if subject else None
+        if shaped is None:
+            return None
+        table, stmt = shaped
+        pk = next(iter(table.primary_key.columns))
+        owner = stmt.selected_columns["__owner"]
+        if store.dialect == "postgresql":
+            # One array parameter: the statement's text is the same for any number of owners.
+            cond = owner == sa.any_(sa.bindparam(_OWNERS, type_=postgresql.ARRAY(owner.type)))
+        else:
+            cond = owner.in_(sa.bindparam(_OWNERS, expanding=True))
+        return pk.name, stmt.where(cond).order_by(owner, pk)
+
+    return store.cached(("batch_owned", ref), build)
+
+
+def _read_owned(
+    dm: DataMap, stores: Stores, owners_of: dict[str, dict[Any, list[tuple[_Export, Person]]]]
+) -> dict[str, tuple[str, list[str], list[tuple[Any, ...]]]]:
+    """The rows of the group's owners in every table reached by one key path: per table its
+    primary key's name, column names and rows (``_owned_read``). Each store's tables are read
+    together, on lists of at most 1,000 owners (one round trip per list on PostgreSQL)."""
+    reads: dict[str, list[tuple[str, str, sa.Select[Any], list[Any]]]] = {}
+    for ref, owners in owners_of.items():
+        store_name = split_ref(ref)[0]
+        if store_name not in stores.sql:
+            continue
+        built = _owned_read(dm, stores, ref, dm.tables[ref])
+        if built is not None:
+            reads.setdefault(store_name, []).append((ref, built[0], built[1], list(owners)))
+    out: dict[str, tuple[str, list[str], list[tuple[Any, ...]]]] = {}
+    for store_name, items in reads.items():
+        store = stores.sql[store_name]
+        longest = max(len(keys) for *_rest, keys in items)
+        for n in range(0, longest, 1000):
+            part = [
+                (ref, pk, stmt, keys[n : n + 1000]) for ref, pk, stmt, keys in items if keys[n : n + 1000]
+            ]
+            with store.read() as conn:
+                found = store.fetch_many(
+                    conn, [(stmt, {_OWNERS: keys}) for _r, _p, stmt, keys in part], large=True
+                )
+            for (ref, pk, _stmt, _keys), (names, rows) in zip(part, found, strict=True):
+                out.setdefault(ref, (pk, names[:-1], []))[2].extend(rows)
+    return out
+
+
+def access_batch(
+    dm: DataMap,
+    settings: Settings,
+    subjects: list[str | Identity],
+    *,
+    out_dir: Path,
+    tenant: str | None = None,
+    stores: Stores | None = None,
+    group: int = 200,
+    workers: int = 1,
+    stats: dict[str, float] | None = None,
+) -> list[AccessResult]:
+    """Exports for many people at once, one zip each (``out_dir/access-000001.zip`` … in the
+    order given): each table is read once per group of people instead of once per person,
+    and every export holds exactly what :func:`access` gives for that person. A subject that
+    names two people is refused in its result (no file); malformed subjects stop the batch
+    before anything is written. ``workers`` > 1 shares the groups out among that many processes
+    (each with its own connections; ``stores`` then serves none of them). ``stats``, when given,
+    is filled with milliseconds per phase (resolve, read, write, per_person_tables,
+    files_and_mentions of which mentions, seal), summed over the processes."""
+    identities = [as_identity(dm, s) for s in subjects]
+    if workers < 1:
+        raise BadInput(f"workers must be at least 1, got {workers}", value=workers, hint="e.g. --workers 2")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    job = _Batch(dm, out_dir, tenant, group)
+    stats = stats if stats is not None else {}
+    if workers > 1 and len(identities) > 1:
+        return _in_processes(job, identities, stores, workers, stats)
+    return _export_range(job, identities, 0, stores, stats)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What every part of a batch export shares."""
+
+    dm: DataMap
+    out_dir: Path
+    tenant: str | None
+    group: int
+
+
+def _export_range(
+    job: _Batch, identities: list[Identity], first: int, stores: Stores | None, stats: dict[str, float]
+) -> list[AccessResult]:
+    """The exports of ``identities``, numbered from ``first``, group by group."""
+    own_stores = stores is None
+    stores = stores or Stores(job.dm)
+    results: list[AccessResult] = []
+    try:
+        with stores.reading():
+            for start in range(0, len(identities), job.group):
+                part = identities[start : start + job.group]
+                results += _export_group(job.dm, stores, part, first + start, job.out_dir, job.tenant, stats)
+    finally:
+        if own_stores:
+            stores.close()
+    return results
+
+
+def _range_in_child(
+    send: Connection, job: _Batch, identities: list[Identity], first: int, stores: Stores | None
+) -> None:
+    """A worker process's part of a batch; its results, or the error that stopped it, go back
+    through ``send``. Forked with the parent's stores, it opens and closes connections of its own."""
+    try:
+        if stores is not None:
+            stores.after_fork()
+        stats: dict[str, float] = {}
+        try:
+            results = _export_range(job, identities, first, stores, stats)
+        finally:
+            if stores is not None:
+                stores.close()
+        send.send(("ok", results, stats))
+    except BaseException as exc:  # reported to the parent, which raises it
+        send.send(("error", _portable(exc), {}))
+    finally:
+        send.close()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The error as it can travel to the parent, with the worker's traceback in a note: itself
+    when it survives pickling, else a RuntimeError with its type and message."""
+    trace = "".join(traceback.format_exception(exc)).strip()
+    exc.add_note(f"in a batch worker:\n{trace}")
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # any error of pickling: the text goes instead
+        return RuntimeError(f"a batch worker failed: {type(exc).__name__}: {exc}\n{trace}")
+
+
+def _can_fork() -> bool:
+    """Fork on Linux in a process with a single thread: a thread holding a lock at the fork
+    would leave it held for ever in the child (the API's worker threads, for instance)."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+def _in_processes(
+    job: _Batch, identities: list[Identity], stores: Stores | None, workers: int, stats: dict[str, float]
+) -> list[AccessResult]:
+    """The batch in contiguous ranges, one process each, each range in groups: the Python work of
+    writing zips runs on every core while the database answers the other processes. Forked
+    where that is safe (a child starts at once and keeps the reflected schema and built
+    statements, on connections of its own); elsewhere spawned (it imports Privet and opens
+    its stores afresh). The first error stops the other workers and is raised."""
+    per = -(-len(identities) // workers)
+    ranges = [(start, identities[start : start + per]) for start in range(0, len(identities), per)]
+    fork = _can_fork()
+    context = multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
+    children = []
+    outcomes: list[tuple[list[AccessResult], dict[str, float]] | None] = [None] * len(ranges)
+    try:
+        for start, part in ranges:
+            recv, send = context.Pipe(duplex=False)
+            child = context.Process(
+                target=_range_in_child, args=(send, job, part, start, stores if fork else None), daemon=True
+            )
+            child.start()
+            send.close()
+            children.append((child, recv))
+        waiting = {recv: n for n, (_child, recv) in enumerate(children)}
+        while waiting:
+            for ready in wait(list(waiting)):
+                conn = cast(Connection, ready)
+                n = waiting.pop(conn)
+                child = children[n][0]
+                try:
+                    message: tuple[str, Any, dict[str, float]] = conn.recv()
+                    status, payload, part_stats = message
+                except EOFError:  # the process died without a word (killed, out of memory)
+                    child.join()
+                    raise RuntimeError(f"a batch worker ended with exit code {child.exitcode}") from None
+                child.join()
+                if status == "error":
+                    raise payload
+                outcomes[n] = (payload, part_stats)
+    except BaseException:
+        # A worker that failed, died or was stopped may leave the export it was writing half done.
+        for child, _recv in children:
+            if child.is_alive():
+                child.terminate()
+                child.join()
+        for i in range(len(identities)):
+            (job.out_dir / f".access-{i + 1:06d}.zip.part").unlink(missing_ok=True)
+        raise
+    finally:
+        for _child, recv in children:
+            recv.close()
+    results: list[AccessResult] = []
+    for outcome in outcomes:
+        assert outcome is not None
+        part_results, part_stats = outcome
+        results += part_results
+        for phase, ms in part_stats.items():
+            stats[phase] = round(stats.get(phase, 0.0) + ms, 2)
+    return results
+
+
+def _export_group(
+    dm: DataMap,
+    stores: Stores,
+    identities: list[Identity],
+    start: int,
+    out_dir: Path,
+    tenant: str | None,
+    stats: dict[str, float],
+) -> list[AccessResult]:
+    exports: list[_Export] = []
+    lap = _Laps(stats)
+    try:
+        resolved = resolve_many(dm, stores, identities, tenant=tenant)
+        for i, (identity, res) in enumerate(zip(identities, resolved, strict=True)):
+            target = out_dir / f"access-{start + i + 1:06d}.zip"
+            tmp = target.with_name(f".{target.name}.part")
+            result = AccessResult(subject=str(identity), found=False)
+            ex = _Export(identity, result, target, tmp, _Archive(tmp, BATCH_SPOOL_BYTES))
+            exports.append(ex)
+            if isinstance(res, AmbiguousSubject):
+                ex.result.message = f"refused: {res}"
+                continue
+            ex.people = res.people
+            ex.result.found = res.found
+            if not res.found:
+                ex.result.message = f"nobody in the map's stores has {identity}; the export is empty"
+        lap("resolve_ms")
+        owners_of: dict[str, dict[Any, list[tuple[_Export, Person]]]] = {}
+        for ref, spec in dm.tables.items():
+            # A person may be asked for twice in one batch (by email, by phone): each export gets the rows.
+            owners: dict[Any, list[tuple[_Export, Person]]] = {}
+            for ex in exports:
+                for person in ex.people:
+                    if person.kind == spec.subject:
+                        owners.setdefault(person.key, []).append((ex, person))
+            if owners and spec.subject in dm.subjects:
+                owners_of[ref] = owners
+        # Tables reached by one key path: every such table of a store read for the whole group in
+        # one go (one round trip on PostgreSQL), rows ordered by owner.
+        owned = _read_owned(dm, stores, owners_of)
+        lap("read_ms")
+        for ref, spec in dm.tables.items():
+            owners = owners_of.get(ref, {})
+            if not owners:
+                continue
+            if ref in owned:
+                pk_name, names, rows = owned[ref]
+                file_cols = {c: s.file_store or "" for c, s in spec.columns.items() if s.file_store}
+                at = names.index(pk_name)
+                for key, grouped in itertools.groupby(rows, key=operator.itemgetter(-1)):
+                    values = [r[:-1] for r in grouped]
+                    mine = [dict(zip(names, r, strict=True)) for r in values]
+                    if key not in owners:
+                        raise RuntimeError(f"{ref}: rows of owner {key!r} that the batch did not ask for")
+                    for ex, _person in owners[key]:
+                        if len(mine) < SMALL_TABLE:
+                            n, refs = _write_small_table(ex.archive, ref, mine, file_cols, names, values)
+                        else:
+                            n, refs = _write_table(ex.archive, ref, spec, names, iter(mine))
+                        ex.add(ref, n, [r[at] for r in values], refs)
+                lap("write_ms")
+                continue
+            if spec.match and not spec.paths:
+                table = stores.sql[split_ref(ref)[0]].table(split_ref(ref)[1])
+                pk = next(iter(table.primary_key.columns))
+                columns = [c.name for c in table.columns]
+                for key, mine in _value_linked(dm, stores, ref, spec, owners).items():
+                    for ex, _person in owners[key]:
+                        n, refs = _write_table(ex.archive, ref, spec, columns, iter(mine))
+                        ex.add(ref, n, [r[pk.name] for r in mine], refs)
+                lap("value_linked_ms")
+                continue
+            for pairs in owners.values():
+                for ex, person in pairs:
+                    q = table_query(dm, stores, person, ref, spec)
+                    if q is not None and q.cond is not None:
+                        q_rows, refs = _table_entries(ex.archive, stores, dm, person, q)
+                        ex.add(ref, q_rows, q.sel.keys, refs)
+            lap("per_person_tables_ms")
+        found = [ex for ex in exports if ex.people]
+        ids = [person_identities(Resolution(ex.identity, ex.people)) for ex in found]
+        # One mention pass for the whole group, its time shared out among the exports.
+        started = time.perf_counter()
+        fragments = _mention_fragments_of_group(
+            dm, stores, [(i, ex.own) for i, ex in zip(ids, found, strict=True)]
+        )
+        mention_ms = (time.perf_counter() - started) * 1000
+        stats["mentions_ms"] = round(stats.get("mentions_ms", 0.0) + mention_ms, 2)
+        for ex, its_fragments in zip(found, fragments, strict=True):
+            ex.result.mention_ms = round(mention_ms / len(found), 2)
+            _files_and_mentions(stores, ex.archive, ex.result, ex.file_refs, its_fragments)
+        lap("files_and_mentions_ms")
+        pages: _Pages = {}
+        for ex in exports:
+            _seal(dm, ex.archive, ex.identity, ex.result, {p.kind for p in ex.people}, pages)
+        lap("seal_ms")
+    except BaseException:
+        for ex in exports:
+            ex.archive.discard()
+        raise
+    sealed = 0
+    try:
+        for ex in exports:
+            if ex.result.message.startswith("refused:"):
+                ex.archive.discard()
+            else:
+                ex.archive.close()
+                ex.tmp.replace(ex.target)
+                ex.result.out = str(ex.target)
+            sealed += 1
+    except BaseException:
+        for ex in exports[sealed:]:
+            ex.archive.discard()
+        raise
+    return [ex.result for ex in exports]
