@@ -106,6 +106,18 @@ def _contents(path: str) -> dict[str, object]:
     return out
 
 
+def _build(url: str, *statements: str | tuple[str, dict[str, Any]]) -> None:
+    """Run the statements (SQL, or SQL and its parameters) in one transaction on the database."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for stmt in statements:
+            sql, params = (stmt, {}) if isinstance(stmt, str) else stmt
+            conn.execute(sa.text(sql), params)
+    engine.dispose()
+
+
 def _local_headers_agree(path: Path) -> None:
     """Every entry's local header carries the CRC and sizes of the central directory (what a
     streaming reader, which never reads the directory, relies on)."""
@@ -256,24 +268,18 @@ def test_when_links_spell_a_text_key_differently_then_a_batch_export_holds_what_
 
     from privet.datamap import parse_map
 
-    engine = sa.create_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE users (id VARCHAR(20) PRIMARY KEY, email VARCHAR(100))"))
-        conn.execute(
-            sa.text(
-                "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id VARCHAR(20) NOT NULL, "
-                "note VARCHAR(50), FOREIGN KEY (user_id) REFERENCES users(id))"
-            )
-        )
-        conn.execute(
-            sa.text("INSERT INTO users VALUES ('anna', 'anna@example.com'), ('bob', 'bob@example.com')")
-        )
-        spelled = "ANNA" if engine.dialect.name in ("mysql", "mariadb") else "anna"
-        conn.execute(
-            sa.text("INSERT INTO orders VALUES (1, 'anna', 'a1'), (2, :spelled, 'a2'), (3, 'bob', 'b1')"),
+    spelled = "ANNA" if sa.engine.make_url(db_url).get_backend_name() in ("mysql", "mariadb") else "anna"
+    _build(
+        db_url,
+        "CREATE TABLE users (id VARCHAR(20) PRIMARY KEY, email VARCHAR(100))",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id VARCHAR(20) NOT NULL, "
+        "note VARCHAR(50), FOREIGN KEY (user_id) REFERENCES users(id))",
+        "INSERT INTO users VALUES ('anna', 'anna@example.com'), ('bob', 'bob@example.com')",
+        (
+            "INSERT INTO orders VALUES (1, 'anna', 'a1'), (2, :spelled, 'a2'), (3, 'bob', 'b1')",
             {"spelled": spelled},
-        )
-    engine.dispose()
+        ),
+    )
     dm = parse_map(TEXT_KEYS_MAP % db_url)
     subjects = ["email=anna@example.com", "email=bob@example.com", "id=anna"]
     batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch")
@@ -428,28 +434,20 @@ def test_when_a_float_is_not_finite_then_json_and_csv_spell_it_the_same_way(
 ) -> None:
     """PostgreSQL stores NaN and the infinities in a float column; JSON has no number for them,
     so both files spell them as strings rather than JSON's null (which would read as missing)."""
-    import sqlalchemy as sa
-
     from privet.datamap import parse_map
 
-    engine = sa.create_engine(pg_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE users (id integer PRIMARY KEY, email text)"))
-        conn.execute(
-            sa.text(
-                "CREATE TABLE events (id integer PRIMARY KEY, user_id integer REFERENCES users(id), "
-                "score float8, body text)"
-            )
-        )
-        conn.execute(sa.text("INSERT INTO users VALUES (1, 'anna@example.com')"))
-        conn.execute(
-            sa.text(
-                "INSERT INTO events SELECT g, 1, CASE g % 5 WHEN 1 THEN 'NaN' WHEN 2 THEN 'Infinity' "
-                "WHEN 3 THEN '-Infinity' WHEN 4 THEN 1.5 END FROM generate_series(1, :n) g"
-            ),
+    _build(
+        pg_url,
+        "CREATE TABLE users (id integer PRIMARY KEY, email text)",
+        "CREATE TABLE events (id integer PRIMARY KEY, user_id integer REFERENCES users(id), "
+        "score float8, body text)",
+        "INSERT INTO users VALUES (1, 'anna@example.com')",
+        (
+            "INSERT INTO events SELECT g, 1, CASE g % 5 WHEN 1 THEN 'NaN' WHEN 2 THEN 'Infinity' "
+            "WHEN 3 THEN '-Infinity' WHEN 4 THEN 1.5 END FROM generate_series(1, :n) g",
             {"n": rows},
-        )
-    engine.dispose()
+        ),
+    )
     dm = parse_map(WIDE_MAP % pg_url)
     out = tmp_path / "anna.zip"
     access(dm, settings, "email=anna@example.com", out=out)
@@ -478,36 +476,20 @@ def test_when_a_table_is_linked_by_several_kinds_of_value_then_a_batch_finds_row
 ) -> None:
     """Value links by email, phone and customer number in one table: a batch reads them for the
     group in one go and every export holds the rows any value finds, once each, as access() does."""
-    import sqlalchemy as sa
-
     from privet.datamap import parse_map
 
-    engine = sa.create_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text("CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(100), phone VARCHAR(40))")
-        )
-        conn.execute(
-            sa.text(
-                "CREATE TABLE contacts (id INTEGER PRIMARY KEY, sender VARCHAR(100), caller VARCHAR(40), "
-                "customer_ref VARCHAR(20))"
-            )
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO users VALUES (1, 'anna@example.com', '+491761234567'), "
-                "(2, 'bob@example.com', '+4930123456')"
-            )
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO contacts VALUES (1, 'Anna@Example.com', NULL, NULL), "
-                "(2, NULL, '0176 123 4567', NULL), (3, 'anna@example.com', '+49 176 1234567', '1'), "
-                "(4, 'bob@example.com', '030 123456', NULL), (5, 'carl@example.com', '0176 999 9999', NULL), "
-                "(6, NULL, NULL, '1'), (7, NULL, NULL, '2')"
-            )
-        )
-    engine.dispose()
+    _build(
+        db_url,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(100), phone VARCHAR(40))",
+        "CREATE TABLE contacts (id INTEGER PRIMARY KEY, sender VARCHAR(100), caller VARCHAR(40), "
+        "customer_ref VARCHAR(20))",
+        "INSERT INTO users VALUES (1, 'anna@example.com', '+491761234567'), "
+        "(2, 'bob@example.com', '+4930123456')",
+        "INSERT INTO contacts VALUES (1, 'Anna@Example.com', NULL, NULL), "
+        "(2, NULL, '0176 123 4567', NULL), (3, 'anna@example.com', '+49 176 1234567', '1'), "
+        "(4, 'bob@example.com', '030 123456', NULL), (5, 'carl@example.com', '0176 999 9999', NULL), "
+        "(6, NULL, NULL, '1'), (7, NULL, NULL, '2')",
+    )
     dm = parse_map(TWO_LINKS_MAP % db_url)
     subjects = ["email=anna@example.com", "email=bob@example.com"]
     batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch")

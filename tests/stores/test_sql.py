@@ -195,7 +195,7 @@ def test_when_statements_for_many_people_run_then_postgresql_compiles_nothing_an
         assert store.fetch_many(conn, [(setting, {})], large=True)[0][1] == [("off/0",)]
         assert store.fetch_many(conn, [(setting, {})])[0][1] == [(before,)]
         assert conn.execute(setting).scalar_one() == before
-        with store.without_jit(conn):
+        with store.for_many_people(conn):
             assert conn.execute(setting).scalar_one() == "off/0"
         assert conn.execute(setting).scalar_one() == before
         with pytest.raises(sa.exc.DBAPIError, match="division by zero"):

@@ -287,7 +287,7 @@ def _write_table(
                 for c, fs in file_cols.items():
                     if row.get(c):
                         files.append((fs or "", str(row[c])))
-                writer.writerow(_csv_values(row, header))
+                writer.writerows(_csv_plain([_in_order(row, header)]))
                 yield (b"," if i else b"") + _json_row(row)
             yield b"]\n"
 
@@ -306,13 +306,18 @@ def _write_table(
 _CSV_AS_IS = frozenset({str, int, float, bool, type(None), decimal.Decimal, dt.date})
 
 
-def _csv_values(row: dict[str, Any], header: dict[str, None]) -> list[Any]:
-    """The row's values in the header's order ("" for a column a shared row does not show; every
-    row's keys come in the table's column order)."""
-    values = list(row.values()) if row.keys() == header.keys() else [row.get(k) for k in header]
-    if _CSV_AS_IS.issuperset(map(type, values)):
+def _in_order(row: dict[str, Any], header: dict[str, None]) -> tuple[Any, ...]:
+    """The row's values in the header's order (None for a column a shared row does not show;
+    every row's keys come in the table's column order)."""
+    return tuple(row.values()) if row.keys() == header.keys() else tuple(map(row.get, header))
+
+
+def _csv_plain(values: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows of values as the csv module should write them: one look at every value's type for
+    all of them (most tables need no conversion), else dates, times and binary as in the JSON."""
+    if _CSV_AS_IS.issuperset(set(map(type, itertools.chain.from_iterable(values)))):
         return values
-    return [v if type(v) in _CSV_AS_IS else _json_default(v) for v in values]
+    return [tuple(v if type(v) in _CSV_AS_IS else _json_default(v) for v in t) for t in values]
 
 
 # The standard library's encoder for what orjson refuses (a time with a time zone, an integer
@@ -352,14 +357,11 @@ def _csv_text(
     order, when at hand); a shared row's hidden columns are empty."""
     header = dict.fromkeys(columns)
     if values is None:
-        values = [tuple(r.values()) if r.keys() == header.keys() else tuple(map(r.get, header)) for r in rows]
-    # One look at every value's type for the whole table: most tables need no conversion at all.
-    if not _CSV_AS_IS.issuperset(set(map(type, itertools.chain.from_iterable(values)))):
-        values = [tuple(v if type(v) in _CSV_AS_IS else _json_default(v) for v in t) for t in values]
+        values = [_in_order(r, header) for r in rows]
     buf = io.StringIO(newline="")
     writer = csv.writer(buf)
     writer.writerow(header)
-    writer.writerows(values)
+    writer.writerows(_csv_plain(values))
     return buf.getvalue().encode("utf-8")
 
 

@@ -148,7 +148,7 @@ class SqlStore:
         list parameters or a connection with a schema translation, they run one after the other on
         ``conn``. Statements should be long-lived (built with ``cached``): their compiled form is
         kept with them; ``once`` for statements built for this call only (compiled, not kept).
-        ``large``: statements for many people at once, run ``without_jit``."""
+        ``large``: statements for many people at once, run ``for_many_people``."""
         driver = conn.connection.driver_connection if self.dialect == "postgresql" else None
         usable = (
             hasattr(driver, "pipeline")
@@ -158,7 +158,7 @@ class SqlStore:
         piped = [self._piped(conn, stmt, keep=not once) for stmt, _ in items] if usable else []
         if not piped or any(p is None for p in piped):
             out = []
-            with self.without_jit(conn) if large else contextlib.nullcontext():
+            with self.for_many_people(conn) if large else contextlib.nullcontext():
                 for stmt, params in items:
                     result = conn.execute(stmt, dict(params))
                     out.append((list(result.keys()), [tuple(r) for r in result]))
@@ -167,32 +167,32 @@ class SqlStore:
         if not driver.autocommit and not conn.in_transaction():
             conn.begin()  # what SQLAlchemy's autobegin does: its commit() then ends the transaction
         dbapi_error = conn.dialect.loaded_dbapi.Error
-        jit = large and _has_jit(driver)
+        tuned = large and _has_jit(driver)
         # In a transaction SET LOCAL ends with it; outside, the reset travels in the same pipeline.
         local = not driver.autocommit
         try:
             with driver.pipeline() as pipeline:
-                if jit:
-                    driver.execute(_JIT_OFF_LOCAL if local else _JIT_OFF)
+                if tuned:
+                    driver.execute(_MANY_SET_LOCAL if local else _MANY_SET)
                 cursors = []
                 for p, (_stmt, params) in zip(piped, items, strict=True):
                     assert p is not None
                     cur = driver.cursor()
                     cur.execute(p.sql, p.params(params))
                     cursors.append(cur)
-                if jit and not local:
-                    driver.execute(_JIT_RESET)
+                if tuned and not local:
+                    driver.execute(_MANY_RESET)
                 pipeline.sync()
                 return [p.rows(conn.dialect, cur) for p, cur in zip(piped, cursors, strict=True) if p]
         except BaseException as exc:
             broken = bool(getattr(driver, "broken", False))
             if broken and isinstance(exc, dbapi_error):
                 conn.invalidate(exc)  # the server went away: the pool must not hand it out again
-            elif jit and not local and not broken:
+            elif tuned and not local and not broken:
                 # Whatever stopped the pipeline (a failed statement, a bad parameter, an interrupt)
                 # skipped the reset: the connection goes back to the pool as it came.
                 with contextlib.suppress(Exception):
-                    driver.execute(_JIT_RESET)
+                    driver.execute(_MANY_RESET)
             if not isinstance(exc, dbapi_error):
                 raise
             # The pipeline reports its first failure; the statements it may come from are named.
@@ -200,7 +200,7 @@ class SqlStore:
             raise sa_exc.DBAPIError.instance(sent, None, exc, dbapi_error) from exc
 
     @contextmanager
-    def without_jit(self, conn: Connection) -> Iterator[None]:
+    def for_many_people(self, conn: Connection) -> Iterator[None]:
         """PostgreSQL: no just-in-time compilation and no parallel workers for the statements run
         in the block. A request's statements touch few rows, but a long UNION or OR list can cost
         more than ``jit_above_cost`` in the planner's estimate, and compiling it then takes longer
@@ -214,17 +214,17 @@ class SqlStore:
             yield
             return
         if not driver.autocommit:
-            conn.exec_driver_sql(_JIT_OFF_LOCAL)
+            conn.exec_driver_sql(_MANY_SET_LOCAL)
             yield
             return
-        conn.exec_driver_sql(_JIT_OFF)
+        conn.exec_driver_sql(_MANY_SET)
         try:
             yield
         finally:
             if not conn.invalidated:
                 # Best effort after a failure: the failure, not the reset, is what the caller sees.
                 with contextlib.suppress(Exception):
-                    conn.exec_driver_sql(_JIT_RESET)
+                    conn.exec_driver_sql(_MANY_RESET)
 
     def _piped(self, conn: Connection, stmt: sa.Executable, *, keep: bool = True) -> _Piped | None:
         """The statement compiled once for a pipeline (kept with it when ``keep``); None when it
@@ -511,13 +511,13 @@ class _Piped:
         return [d.name for d in description], rows
 
 
-# Session settings bracketing a request's statements for many people (``SqlStore.without_jit``):
+# Session settings bracketing a request's statements for many people (``SqlStore.for_many_people``):
 # no JIT and no parallel workers, each setting in one statement (a pipeline takes no multi-command
 # string), back to the session's own values afterwards.
 _LARGE = ("jit", "off"), ("max_parallel_workers_per_gather", "0")
-_JIT_OFF = "SELECT " + ", ".join(f"set_config('{k}', '{v}', false)" for k, v in _LARGE)
-_JIT_OFF_LOCAL = "SELECT " + ", ".join(f"set_config('{k}', '{v}', true)" for k, v in _LARGE)
-_JIT_RESET = "SELECT set_config(name, reset_val, false) FROM pg_settings WHERE name IN ({})".format(
+_MANY_SET = "SELECT " + ", ".join(f"set_config('{k}', '{v}', false)" for k, v in _LARGE)
+_MANY_SET_LOCAL = "SELECT " + ", ".join(f"set_config('{k}', '{v}', true)" for k, v in _LARGE)
+_MANY_RESET = "SELECT set_config(name, reset_val, false) FROM pg_settings WHERE name IN ({})".format(
     ", ".join(f"'{k}'" for k, _v in _LARGE)
 )
 
