@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from privet.datamap import DataMap
 from privet.discovery.discover import discover
+from privet.stores.schema import TableInfo
 from privet.stores.sql import SqlStore
 
 
@@ -32,11 +34,15 @@ class CheckReport:
         }
 
 
-def search_index(dialect: str, table: str, column: str, kind: str | None) -> str | None:
+def search_index(
+    dialect: str, table: str, column: str, kind: str | None, present: frozenset[str] = frozenset()
+) -> str | None:
     """The index that lets erasure find a person's identifier in this column without a scan
-    (None where the dialect has none for a search with a leading wildcard). The trigram indexes
-    of PostgreSQL need the pg_trgm extension (CREATE EXTENSION pg_trgm)."""
-    from privet.requests.matching import digits_only
+    (None where the dialect has none for a search with a leading wildcard). Free text on
+    PostgreSQL takes two: a trigram index for emails and names (it needs the pg_trgm extension,
+    CREATE EXTENSION pg_trgm) and an index of the numbers in the text for phones; ``present``
+    names those already there (by what their expressions contain, as ``_needs``)."""
+    from privet.requests.matching import digits_only, phone_tokens
 
     if dialect in ("mysql", "mariadb"):
         return None  # no index on an expression there
@@ -44,19 +50,38 @@ def search_index(dialect: str, table: str, column: str, kind: str | None) -> str
         return f"CREATE INDEX ix_{table}_{column}_lower ON {table} (lower({column}))"
     if dialect != "postgresql":
         return None
-    digits = str(digits_only(sa.column(column)).compile(compile_kwargs={"literal_binds": True}))
     if kind == "phone":
+        digits = str(digits_only(sa.column(column)).compile(compile_kwargs={"literal_binds": True}))
         # A number is looked up by the tail of its digits: reversed, a prefix a B-tree finds.
         return f"CREATE INDEX ix_{table}_{column}_rdigits ON {table} (reverse({digits}) text_pattern_ops)"
-    return (
-        f"CREATE INDEX ix_{table}_{column}_trgm ON {table} USING gin (lower({column}) gin_trgm_ops); "
-        f"CREATE INDEX ix_{table}_{column}_digits ON {table} USING gin (({digits}) gin_trgm_ops)"
+    numbers = phone_tokens(sa.column(column)).compile(
+        dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
+        compile_kwargs={"literal_binds": True},
     )
+    trigrams = f"gin (lower({column}) gin_trgm_ops)"
+    wanted = {
+        "lower(": f"CREATE INDEX ix_{table}_{column}_trgm ON {table} USING {trigrams}",
+        "array_to_tsvector(": f"CREATE INDEX ix_{table}_{column}_numbers ON {table} USING gin (({numbers}))",
+    }
+    return "; ".join(sql for needs, sql in wanted.items() if needs not in present) or None
 
 
-def _needs(dialect: str, kind: str | None) -> str | None:
-    """What the expression of an index serving this lookup contains (None: any expression)."""
-    return "reverse(" if kind == "phone" and dialect == "postgresql" else None
+def _needs(dialect: str, kind: str | None) -> tuple[str, ...]:
+    """What the expressions of the indexes serving this lookup contain (nothing: any expression)."""
+    if dialect != "postgresql":
+        return ()
+    if kind == "phone":
+        return ("reverse(",)
+    return ("lower(", "array_to_tsvector(") if kind is None else ()
+
+
+def _present(info: TableInfo, column: str, needs: tuple[str, ...]) -> frozenset[str]:
+    """Which of ``needs`` an index on an expression of the column has."""
+    return frozenset(n for n in needs if info.has_expression_index(column, n))
+
+
+def _has_indexes(info: TableInfo, column: str, needs: tuple[str, ...]) -> bool:
+    return len(_present(info, column, needs)) == len(needs) if needs else info.has_expression_index(column)
 
 
 def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
@@ -102,10 +127,7 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                 expr_fix = search_index(schema.dialect, tname, col, kinds.get(col))
                 fix: str
                 if kinds.get(col) in ("email", "phone") and expr_fix is not None:
-                    indexed, fix = (
-                        info.has_expression_index(col, _needs(schema.dialect, kinds[col])),
-                        expr_fix,
-                    )
+                    indexed, fix = _has_indexes(info, col, _needs(schema.dialect, kinds[col])), expr_fix
                 else:
                     indexed = info.is_indexed(col) or info.has_expression_index(col)
                     fix = f"CREATE INDEX ix_{tname}_{col} ON {tname} ({col})"
@@ -116,15 +138,12 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
             # Columns every erasure's verification pass (and the mention pass) searches.
             for col, cspec in sorted(table.columns.items()):
                 kind = cspec.cat.identity if cspec.cat.identity in ("email", "phone") else None
-                if (
-                    col not in live
-                    or col in lookups
-                    or info.has_expression_index(col, _needs(schema.dialect, kind))
-                ):
+                if col not in live or col in lookups or _has_indexes(info, col, _needs(schema.dialect, kind)):
                     continue
                 if kind is None and not cspec.cat.free_text:
                     continue
-                advice = search_index(schema.dialect, tname, col, kind)
+                needs = _needs(schema.dialect, kind)
+                advice = search_index(schema.dialect, tname, col, kind, _present(info, col, needs))
                 if advice is None:
                     continue  # no index serves this search here; verification scans the column
                 report.unindexed.append(

@@ -408,7 +408,7 @@ def _mention_fragments_of_group(
         table = store.table(table_name)
         for col in free:
             for group in groups:
-                stmt = mention_select(table, col, tuple(shapes[n] for n in group))
+                stmt = mention_select(table, col, tuple(shapes[n] for n in group), store.dialect)
                 if stmt is not None:
                     params = mention_params([people[n][0] for n in group])
                     searches.setdefault(store_name, []).append((ref, col, group, stmt, params))

@@ -455,7 +455,7 @@ def _as_text(col: sa.Column[Any]) -> sa.ColumnElement[Any]:
 
 @functools.lru_cache(maxsize=1024)
 def mention_select(
-    table: sa.Table, col: str, shapes: tuple[Shape, ...]
+    table: sa.Table, col: str, shapes: tuple[Shape, ...], dialect: str = "default"
 ) -> sa.Select[Any] | sa.CompoundSelect[Any] | None:
     """``(person, key, text)`` of rows whose free text may mention one of several people: one
     indexed search per person (an OR of everyone's patterns would defeat the index), parameters
@@ -466,7 +466,7 @@ def mention_select(
         return None
     branches = []
     for j, shape in enumerate(shapes):
-        cond = mention_filter_bound(table, col, shape, f"p{j}_")
+        cond = mention_filter_bound(table, col, shape, f"p{j}_", dialect)
         if cond is not None:
             branches.append(sa.select(sa.literal(j).label("who"), pks[0], _as_text(table.c[col])).where(cond))
     if not branches:
@@ -493,7 +493,7 @@ def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
             continue
         table = ctx.store.table(table_name)
         for col in (c for c, s in spec.columns.items() if s.cat.free_text):
-            stmt = mention_select(table, col, shapes)
+            stmt = mention_select(table, col, shapes, ctx.store.dialect)
             if stmt is not None:
                 searches.append((ref, table, col, stmt))
     # Every search in one go (one round trip on PostgreSQL), then the redactions.

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
 
 from privet.identity import Identity, try_normalize_phone
 
@@ -23,6 +23,34 @@ def digits_only(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
         # Inline constants (ours, never user input) so an expression index on the same chain applies.
         expr = sa.func.replace(expr, sa.literal_column(f"'{ch}'"), sa.literal_column("''"))
     return expr
+
+
+# The phone recognizer's candidates (``PhoneRecognizer.pattern``) in PostgreSQL's regular
+# expressions: the same runs of digits and separators, cut at the same places (longest match,
+# at most 24 characters from the first digit, ending on a digit that no letter follows).
+PG_PHONE_CANDIDATE = r"(?<![\w+])(?:\+|00)?\(?[0-9][0-9\s()./-]{5,22}[0-9](?!\w)"
+MENTION_TAIL = 7  # digits of a number's tail that the mention searches compare
+
+
+@functools.lru_cache(maxsize=1024)
+def phone_tokens(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """PostgreSQL: the numbers of free text as a tsvector a GIN index keeps: every candidate the
+    phone recognizer would read, as the last ``MENTION_TAIL`` of its digits reversed (and the
+    other digit runs of the text likewise, which only lets more rows through). A number written
+    in any format ends with its tail, so ``phone_tokens(col) @@ tail`` finds every row whose
+    text may hold it with one exact index lookup, where a trigram search of digits intersects
+    long lists of common digit trigrams. Constants inline, so that the index map check advises
+    matches the expression."""
+
+    def lit(sql: str) -> sa.ColumnElement[Any]:
+        return sa.literal_column(sql)
+
+    g = lit("'g'")
+    marked = sa.func.regexp_replace(col, lit(f"'{PG_PHONE_CANDIDATE}'"), lit(r"',\&,'"), g)
+    digits = sa.func.reverse(sa.func.regexp_replace(marked, lit("'[^0-9,]+'"), lit("''"), g))
+    tails = sa.func.regexp_replace(digits, lit(f"'([0-9]{{{MENTION_TAIL}}})[0-9]+'"), lit(r"'\1'"), g)
+    words = sa.func.array_remove(sa.func.regexp_split_to_array(tails, lit("','")), lit("''"))
+    return sa.func.array_to_tsvector(words, type_=TSVECTOR)
 
 
 def phone_tail(e164: str, n: int = 8) -> str:
@@ -85,7 +113,8 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
             if kind == "phone":
                 params[f"{prefix}phone_rev_{n}"] = f"{phone_tail(v)[::-1]}%"
                 params[f"{prefix}phone_end_{n}"] = f"%{phone_tail(v)}"
-                params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, 7)}%"
+                params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, MENTION_TAIL)}%"
+                params[f"{prefix}phone_tail_{n}"] = phone_tail(v, MENTION_TAIL)[::-1]
     return params
 
 
@@ -108,8 +137,17 @@ def equals_bound(
     return sa.cast(col, sa.String(200)).in_([_bp(f"{kind}_{i}") for i in range(n)])
 
 
-def contains_bound(col: sa.ColumnElement[Any], kind: str, n: int, prefix: str = "") -> sa.ColumnElement[bool]:
-    """A prefilter for free text that mentions one of ``n`` identities of the kind (named parameters)."""
+def contains_bound(
+    col: sa.ColumnElement[Any], kind: str, n: int, prefix: str = "", dialect: str = "default"
+) -> sa.ColumnElement[bool]:
+    """A prefilter for free text that mentions one of ``n`` identities of the kind (named parameters).
+    Phones: on PostgreSQL an exact lookup of their tails in ``phone_tokens``, elsewhere a search
+    for the tail in the text's digits."""
+    if kind == "phone" and dialect == "postgresql":
+        tokens = phone_tokens(col)
+        return sa.or_(
+            *(tokens.bool_op("@@")(sa.cast(_bp(f"{prefix}phone_tail_{i}"), TSQUERY)) for i in range(n))
+        )
     if kind == "phone":
         return sa.or_(*(digits_only(col).like(_bp(f"{prefix}phone_in_{i}")) for i in range(n)))
     return sa.or_(*(sa.func.lower(col).like(_bp(f"{prefix}{kind}_in_{i}")) for i in range(n)))
@@ -117,7 +155,7 @@ def contains_bound(col: sa.ColumnElement[Any], kind: str, n: int, prefix: str = 
 
 @functools.lru_cache(maxsize=4096)
 def mention_filter_bound(
-    table: sa.Table, col: str, shape: Shape, prefix: str = ""
+    table: sa.Table, col: str, shape: Shape, prefix: str = "", dialect: str = "default"
 ) -> sa.ColumnElement[bool] | None:
     """A SQL prefilter for free text that may mention identities of the given shape (built once per
     table, column and shape; values come from ``identity_params``)."""
@@ -126,7 +164,7 @@ def mention_filter_bound(
     if not isinstance(column.type, sa.String | sa.Text):
         column = sa.cast(column, sa.Text)
     conds = [
-        contains_bound(column, kind, counts[kind], prefix)
+        contains_bound(column, kind, counts[kind], prefix, dialect)
         for kind in ("email", "phone", "name")
         if counts.get(kind)
     ]

@@ -28,9 +28,9 @@ _Piece = tuple[str, str, str | None]
 def _search(
     dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int
 ) -> tuple[sa.Select[Any] | sa.CompoundSelect[Any], list[_Piece]] | None:
-    """One UNION ALL over every searched column of the store (each part keeps its own LIMIT in a
-    subquery, portable to SQLite, PostgreSQL and MariaDB), built once per store (a store serves
-    one map) and shape."""
+    """One UNION ALL over every searched column of the store (each part capped at ``limit`` rows by
+    a window in a subquery, portable to SQLite, PostgreSQL and MariaDB), built once per store (a
+    store serves one map) and shape."""
     return store.cached(("verify", shape, limit), lambda: _build_search(dm, store_name, store, shape, limit))
 
 
@@ -55,14 +55,25 @@ def _build_search(
                     else None
                 )
             elif cspec.cat.free_text:
-                kind, cond = None, mention_filter_bound(table, col, shape)
+                kind, cond = None, mention_filter_bound(table, col, shape, dialect=store.dialect)
             else:
                 continue
             if cond is not None:
-                piece = sa.select(
-                    sa.literal(len(pieces)).label("q"), _as_text(table.c[col]).label("v")
-                ).where(cond)
-                parts.append(sa.select(piece.limit(limit).subquery(f"s{len(pieces)}")))
+                # At most ``limit`` rows per column, counted by a window rather than a LIMIT: a LIMIT
+                # makes the planner favour a scan that finds a first row early, and with the
+                # default estimate of a text search (rows in the thousands) that is a sequential
+                # scan of the whole table (seconds on millions of rows, where the index takes
+                # microseconds). PostgreSQL stops the window at the limit all the same.
+                piece = (
+                    sa.select(
+                        sa.literal(len(pieces)).label("q"),
+                        _as_text(table.c[col]).label("v"),
+                        sa.func.row_number().over().label("n"),
+                    )
+                    .where(cond)
+                    .subquery(f"s{len(pieces)}")
+                )
+                parts.append(sa.select(piece.c.q, piece.c.v).where(piece.c.n <= limit))
                 pieces.append((ref, col, kind))
     return None if not parts else (parts[0] if len(parts) == 1 else sa.union_all(*parts), pieces)
 
