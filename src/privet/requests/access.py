@@ -385,19 +385,21 @@ def _write_small_table(
     return len(rows), files
 
 
-def _mention_fragments_of_group(
-    dm: DataMap, stores: Stores, people: list[tuple[set[Identity], dict[str, set[Any]]]]
-) -> list[list[dict[str, Any]]]:
-    """The mention pass for several people at once (each with their identities and own rows):
-    per free-text column one statement for up to ``MENTION_CHUNK`` people, a UNION ALL of each
-    person's indexed search (an OR of everyone's patterns would defeat the index). Fragments
-    per person, in the order of the map's tables and columns, rows by primary key."""
-    out: list[list[dict[str, Any]]] = [[] for _ in people]
+# Rows whose free text may mention someone of a group: (table, column, people of the statement,
+# rows of (index in those people, key, text)).
+_Candidates = list[tuple[str, str, list[int], list[tuple[Any, ...]]]]
+
+
+def _mention_candidates(dm: DataMap, stores: Stores, people: list[set[Identity]]) -> _Candidates:
+    """The SQL half of the mention pass for several people at once (their identities): per
+    free-text column one statement for up to ``MENTION_CHUNK`` people, a UNION ALL of each
+    person's indexed search (an OR of everyone's patterns would defeat the index); every
+    statement of a store in one round trip on PostgreSQL. Needs nothing but the identities, so a
+    batch runs it beside its other work."""
     groups = [
         list(range(i, min(i + MENTION_CHUNK, len(people)))) for i in range(0, len(people), MENTION_CHUNK)
     ]
-    shapes = [identity_shape(ids) for ids, _own in people]
-    # Per store, every search (table, column, group of people) in one go: one round trip on PostgreSQL.
+    shapes = [identity_shape(ids) for ids in people]
     searches: dict[str, list[tuple[str, str, list[int], Any, dict[str, Any]]]] = {}
     for ref, spec in dm.tables.items():
         store_name, table_name = split_ref(ref)
@@ -410,8 +412,9 @@ def _mention_fragments_of_group(
             for group in groups:
                 stmt = mention_select(table, col, tuple(shapes[n] for n in group), store.dialect)
                 if stmt is not None:
-                    params = mention_params([people[n][0] for n in group])
+                    params = mention_params([people[n] for n in group])
                     searches.setdefault(store_name, []).append((ref, col, group, stmt, params))
+    out: _Candidates = []
     for store_name, items in searches.items():
         store = stores.sql[store_name]
         with store.read() as conn:
@@ -419,15 +422,27 @@ def _mention_fragments_of_group(
                 conn, [(stmt, params) for _r, _c, _g, stmt, params in items], large=len(people) > 1
             )
         for (ref, col, group, _stmt, _params), (_names, rows) in zip(items, found, strict=True):
-            for j, key, text in sorted(rows, key=lambda r: (r[0], r[1])):
-                ids, own = people[group[j]]
-                if not text or key in own.get(ref, set()):
-                    continue
-                value = str(text)
-                for f in mentions(value, ids, region=dm.default_region):
-                    a, b = max(0, f.start - 40), min(len(value), f.end + 40)
-                    fragment = {"table": ref, "column": col, "fragment": value[a:b], "type": f.type}
-                    out[group[j]].append(fragment)
+            out.append((ref, col, group, rows))
+    return out
+
+
+def _mention_fragments(
+    dm: DataMap, candidates: _Candidates, people: list[tuple[set[Identity], dict[str, set[Any]]]]
+) -> list[list[dict[str, Any]]]:
+    """The Python half of the mention pass: for each person (identities and keys of their own
+    rows), the fragments of other people's rows that mention them, in the order of the map's
+    tables and columns, rows by primary key."""
+    out: list[list[dict[str, Any]]] = [[] for _ in people]
+    for ref, col, group, rows in candidates:
+        for j, key, text in sorted(rows, key=lambda r: (r[0], r[1])):
+            ids, own = people[group[j]]
+            if not text or key in own.get(ref, set()):
+                continue
+            value = str(text)
+            for f in mentions(value, ids, region=dm.default_region):
+                a, b = max(0, f.start - 40), min(len(value), f.end + 40)
+                fragment = {"table": ref, "column": col, "fragment": value[a:b], "type": f.type}
+                out[group[j]].append(fragment)
     return out
 
 
@@ -475,7 +490,7 @@ def _collect(
                 result.rows += n
                 file_refs += refs
     started = time.perf_counter()
-    fragments = _mention_fragments_of_group(dm, stores, [(ids, own)])[0]
+    fragments = _mention_fragments(dm, _mention_candidates(dm, stores, [ids]), [(ids, own)])[0]
     result.mention_ms = round((time.perf_counter() - started) * 1000, 2)
     _files_and_mentions(stores, archive, result, file_refs, fragments)
     return kinds

@@ -93,6 +93,7 @@ class SqlStore:
         self._metadata = sa.MetaData()
         self._schema: SchemaInfo | None = None
         self._local = threading.local()
+        self._reflecting = threading.Lock()
         # Statements and conditions built once and reused (``cached``); a store serves one map.
         self.statements: dict[Any, Any] = {}
         self._piped_cache: dict[int, tuple[Any, _Piped | None]] = {}
@@ -109,6 +110,7 @@ class SqlStore:
         if self._engine is not None:
             self._engine.dispose(close=False)
         self._local = threading.local()
+        self._reflecting = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -407,17 +409,23 @@ class SqlStore:
     def table(self, name: str) -> sa.Table:
         """The reflected table (cached), for building statements with bound parameters."""
         t = self._tables.get(name)
-        if t is None:
-            try:
-                with self.connect() as conn, _quiet_reflection():
-                    t = sa.Table(name, self._metadata, autoload_with=conn)
-            except sa_exc.NoSuchTableError:
-                raise UnknownName(
-                    f"table '{name}' does not exist in store '{self.name}'",
-                    value=name,
-                    hint="run `privet map check` to compare the map with the live schema",
-                ) from None
-            self._tables[name] = t
+        if t is not None:
+            return t
+        # One reflection at a time: reflecting a table also adds the tables its foreign keys
+        # reference to the shared metadata, and another thread must not see them half built.
+        with self._reflecting:
+            t = self._tables.get(name)
+            if t is None:
+                try:
+                    with self.connect() as conn, _quiet_reflection():
+                        t = sa.Table(name, self._metadata, autoload_with=conn)
+                except sa_exc.NoSuchTableError:
+                    raise UnknownName(
+                        f"table '{name}' does not exist in store '{self.name}'",
+                        value=name,
+                        hint="run `privet map check` to compare the map with the live schema",
+                    ) from None
+                self._tables[name] = t
         return t
 
     def column(self, table: str, column: str) -> sa.Column[Any]:
