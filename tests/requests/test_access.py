@@ -358,6 +358,9 @@ def test_when_a_table_holds_many_rows_of_every_type_then_json_and_csv_say_the_sa
         # ZipInputStream) refuse a stored entry that has one.
         assert all(not info.flag_bits & 0x08 for info in z.infolist())
         assert {info.compress_type for info in z.infolist()} == {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+        # Every entry, stored, deflated or streamed, dated when the export was made.
+        dates = {dt.date(*info.date_time[:3]) for info in z.infolist()}
+        assert dates <= {dt.date.today(), dt.date.today() - dt.timedelta(days=1)}
         for entry in json.loads(z.read("manifest.json"))["files"]:
             assert hashlib.sha256(z.read(entry["path"])).hexdigest() == entry["sha256"]
         as_json = _table(z, "app.events")

@@ -19,6 +19,7 @@ import math
 import tempfile
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,17 +145,26 @@ class _Spool:
 
 
 class _Archive:
-    """A zip written entry by entry, remembering each entry's sha256 and size."""
+    """A zip written entry by entry, remembering each entry's sha256 and size. Every entry is
+    dated when the export was made."""
 
     def __init__(self, target: Path, spool_bytes: int | None = None) -> None:
         self.spool = _Spool(target, SPOOL_BYTES if spool_bytes is None else spool_bytes)
         # Level 1: most of the size gain of deflate at a fraction of its time (exports are mostly JSON).
         self.zip = zipfile.ZipFile(self.spool, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.entries: list[dict[str, Any]] = []
+        self.date_time = time.localtime()[:6]
+
+    def _info(self, name: str, compress_type: int) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, self.date_time)
+        info.compress_type = compress_type
+        info._compresslevel = 1  # type: ignore[attr-defined]  # what ZipFile.open gives its own entries
+        info.external_attr = 0o600 << 16
+        return info
 
     def write_stream(self, name: str, chunks_: Iterator[bytes]) -> None:
         h, size = hashlib.sha256(), 0
-        with self.zip.open(name, "w", force_zip64=True) as fh:
+        with self.zip.open(self._info(name, zipfile.ZIP_DEFLATED), "w", force_zip64=True) as fh:
             for chunk in chunks_:
                 h.update(chunk)
                 size += len(chunk)
@@ -163,11 +173,28 @@ class _Archive:
         self.entries.append({"path": name, "sha256": h.hexdigest(), "bytes": size})
 
     def write_bytes(self, name: str, data: bytes) -> None:
-        # A small entry is stored as it is: deflate's set-up would cost more than its few bytes saved.
-        small = len(data) < STORE_BELOW
-        self.zip.writestr(name, data, compress_type=zipfile.ZIP_STORED if small else None)
+        if len(data) < STORE_BELOW:
+            self._write_stored(name, data)
+        else:
+            self.zip.writestr(self._info(name, zipfile.ZIP_DEFLATED), data)
         self.spool.roll()
         self.entries.append({"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+
+    def _write_stored(self, name: str, data: bytes) -> None:
+        """A small entry stored as it is (deflate's set-up would cost more than its few bytes
+        saved), its header written once with its CRC and size known, where ``writestr`` writes
+        it, seeks back and writes it again: a third of the cost of an export of many small
+        tables. The entry then joins the zip's directory as ``writestr`` would add it."""
+        info = self._info(name, zipfile.ZIP_STORED)
+        info.file_size = info.compress_size = len(data)
+        info.CRC = zlib.crc32(data)
+        info.header_offset = self.spool.tell()
+        self.spool.write(info.FileHeader(False))
+        self.spool.write(data)
+        self.zip.filelist.append(info)
+        self.zip.NameToInfo[name] = info
+        self.zip.start_dir = self.spool.tell()
+        self.zip._didModify = True  # type: ignore[attr-defined]
 
     def write_text(self, name: str, text: str) -> None:
         self.write_bytes(name, text.encode("utf-8"))
