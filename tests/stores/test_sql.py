@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from privet.errors import BadInput, StoreUnreachable, UnknownName
 from privet.stores import SqlStore
+from tests.support.databases import fresh_database
 
 
 def _schema(url: str) -> None:
@@ -205,3 +207,45 @@ def test_when_statements_for_many_people_run_then_postgresql_compiles_nothing_an
         store.fetch_many(conn, [(bad, {"z": 0})], large=True)
     with store.read() as conn:
         assert conn.execute(setting).scalar_one() == before
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mariadb"])
+def test_when_the_server_closed_an_idle_connection_then_the_pool_replaces_it(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection idle past PING_AFTER_IDLE_SECONDS is pinged before use and replaced
+    when the server has closed it; one used moments ago goes out as it is (no round trip)."""
+    import privet.stores.sql as sql_module
+
+    with fresh_database(kind, tmp_path) as url:
+        store = SqlStore("app", url)
+
+        def backend() -> int:
+            with store.read() as conn:
+                pid = "pg_backend_pid()" if kind == "postgresql" else "CONNECTION_ID()"
+                return int(conn.execute(sa.text(f"SELECT {pid}")).scalar_one())
+
+        def kill(pid: int) -> None:
+            admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                if kind == "postgresql":
+                    conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+                else:
+                    conn.execute(sa.text(f"KILL {pid}"))
+            admin.dispose()
+
+        try:
+            # Used moments ago: not pinged, so a connection the server closed meanwhile fails
+            # (PyMySQL's error comes as it is: it fails while the connection is set up for reads).
+            monkeypatch.setattr(sql_module, "PING_AFTER_IDLE_SECONDS", 3600.0)
+            first = backend()
+            kill(first)
+            with pytest.raises(Exception, match=r"(?i)terminat|lost connection|server closed|gone away"):
+                backend()
+            # Idle long enough: pinged, found closed and replaced without the caller seeing it.
+            monkeypatch.setattr(sql_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+            second = backend()
+            kill(second)
+            assert backend() not in (first, second)
+        finally:
+            store.dispose()
