@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql
 
 from privet.datamap import DataMap
 from privet.discovery.discover import discover
+from privet.requests.matching import PG_PHONE_CANDIDATE
 from privet.stores.schema import TableInfo
 from privet.stores.sql import SqlStore
 
@@ -54,14 +55,14 @@ def search_index(
         digits = str(digits_only(sa.column(column)).compile(compile_kwargs={"literal_binds": True}))
         # A number is looked up by the tail of its digits: reversed, a prefix a B-tree finds.
         return f"CREATE INDEX ix_{table}_{column}_rdigits ON {table} (reverse({digits}) text_pattern_ops)"
-    numbers = phone_tokens(sa.column(column)).compile(
+    tokens = phone_tokens(sa.column(column)).compile(
         dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
         compile_kwargs={"literal_binds": True},
     )
-    trigrams = f"gin (lower({column}) gin_trgm_ops)"
+    trigrams, numbers = f"gin (lower({column}) gin_trgm_ops)", f"gin (({tokens}))"
     wanted = {
         "lower(": f"CREATE INDEX ix_{table}_{column}_trgm ON {table} USING {trigrams}",
-        "array_to_tsvector(": f"CREATE INDEX ix_{table}_{column}_numbers ON {table} USING gin (({numbers}))",
+        PG_PHONE_CANDIDATE.lower(): f"CREATE INDEX ix_{table}_{column}_numbers ON {table} USING {numbers}",
     }
     return "; ".join(sql for needs, sql in wanted.items() if needs not in present) or None
 
@@ -72,7 +73,8 @@ def _needs(dialect: str, kind: str | None) -> tuple[str, ...]:
         return ()
     if kind == "phone":
         return ("reverse(",)
-    return ("lower(", "array_to_tsvector(") if kind is None else ()
+    # The numbers index by its pattern: one built for an earlier pattern no longer serves.
+    return ("lower(", PG_PHONE_CANDIDATE.lower()) if kind is None else ()
 
 
 def _present(info: TableInfo, column: str, needs: tuple[str, ...]) -> frozenset[str]:

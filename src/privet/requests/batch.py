@@ -438,6 +438,8 @@ def _export_group(
         ids = [person_identities(Resolution(ex.identity, ex.people)) for ex in found]
         # The mention pass's statements need only the identities: the database runs them while
         # the exports' own rows are read and written here.
+        for store in stores.sql.values():
+            _ = store.engine  # made here, not by both threads at once
         searching = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="privet-mentions")
         search = searching.submit(_timed, _mention_candidates, dm, stores, ids)
         owners_of: dict[str, dict[Any, list[tuple[_Export, Person]]]] = {}

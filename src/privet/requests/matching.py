@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,10 +26,150 @@ def digits_only(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     return expr
 
 
-# The phone recognizer's candidates (``PhoneRecognizer.pattern``) in PostgreSQL's regular
-# expressions: the same runs of digits and separators, cut at the same places (longest match,
-# at most 24 characters from the first digit, ending on a digit that no letter follows).
-PG_PHONE_CANDIDATE = r"(?<![\w+])(?:\+|00)?\(?[0-9][0-9\s()./-]{5,22}[0-9](?!\w)"
+# Python's ``re`` (the phone recognizer) and PostgreSQL's regular expressions disagree on what
+# \s, \w and \d are outside ASCII, so the classes are spelled out (tests check them against the
+# running Python): Python's white space; its decimal digits beyond ASCII; and a set of non-ASCII
+# characters that holds every one Python calls a word character (all of them but the
+# punctuation and symbol blocks, plus the word characters of those blocks).
+PY_SPACES = (
+    (0x9, 0xD),
+    (0x1C, 0x20),
+    (0x85, 0x85),
+    (0xA0, 0xA0),
+    (0x1680, 0x1680),
+    (0x2000, 0x200A),
+    (0x2028, 0x2029),
+    (0x202F, 0x202F),
+    (0x205F, 0x205F),
+    (0x3000, 0x3000),
+)
+PY_OTHER_DIGITS = (
+    (0x660, 0x669),
+    (0x6F0, 0x6F9),
+    (0x7C0, 0x7C9),
+    (0x966, 0x96F),
+    (0x9E6, 0x9EF),
+    (0xA66, 0xA6F),
+    (0xAE6, 0xAEF),
+    (0xB66, 0xB6F),
+    (0xBE6, 0xBEF),
+    (0xC66, 0xC6F),
+    (0xCE6, 0xCEF),
+    (0xD66, 0xD6F),
+    (0xDE6, 0xDEF),
+    (0xE50, 0xE59),
+    (0xED0, 0xED9),
+    (0xF20, 0xF29),
+    (0x1040, 0x1049),
+    (0x1090, 0x1099),
+    (0x17E0, 0x17E9),
+    (0x1810, 0x1819),
+    (0x1946, 0x194F),
+    (0x19D0, 0x19D9),
+    (0x1A80, 0x1A89),
+    (0x1A90, 0x1A99),
+    (0x1B50, 0x1B59),
+    (0x1BB0, 0x1BB9),
+    (0x1C40, 0x1C49),
+    (0x1C50, 0x1C59),
+    (0xA620, 0xA629),
+    (0xA8D0, 0xA8D9),
+    (0xA900, 0xA909),
+    (0xA9D0, 0xA9D9),
+    (0xA9F0, 0xA9F9),
+    (0xAA50, 0xAA59),
+    (0xABF0, 0xABF9),
+    (0xFF10, 0xFF19),
+    (0x104A0, 0x104A9),
+    (0x10D30, 0x10D39),
+    (0x11066, 0x1106F),
+    (0x110F0, 0x110F9),
+    (0x11136, 0x1113F),
+    (0x111D0, 0x111D9),
+    (0x112F0, 0x112F9),
+    (0x11450, 0x11459),
+    (0x114D0, 0x114D9),
+    (0x11650, 0x11659),
+    (0x116C0, 0x116C9),
+    (0x11730, 0x11739),
+    (0x118E0, 0x118E9),
+    (0x11950, 0x11959),
+    (0x11C50, 0x11C59),
+    (0x11D50, 0x11D59),
+    (0x11DA0, 0x11DA9),
+    (0x16A60, 0x16A69),
+    (0x16AC0, 0x16AC9),
+    (0x16B50, 0x16B59),
+    (0x1D7CE, 0x1D7FF),
+    (0x1E140, 0x1E149),
+    (0x1E2F0, 0x1E2F9),
+    (0x1E950, 0x1E959),
+    (0x1FBF0, 0x1FBF9),
+)
+_SYMBOL_BLOCKS = ((0x80, 0xBF), (0x2000, 0x2BFF), (0x3000, 0x303F), (0xFE30, 0xFE6F), (0xFF00, 0xFF0F))
+PY_WORD_BEYOND_ASCII = (
+    (0xC0, 0x1FFF),
+    (0x2C00, 0x2FFF),
+    (0x3040, 0xD7FF),
+    (0xE000, 0xFE2F),
+    (0xFE70, 0xFEFF),
+    (0xFF10, 0x10FFFF),
+    *(
+        (0xAA, 0xAA),
+        (0xB2, 0xB3),
+        (0xB5, 0xB5),
+        (0xB9, 0xBA),
+        (0xBC, 0xBE),
+        (0x2070, 0x2071),
+        (0x2074, 0x2079),
+        (0x207F, 0x2089),
+        (0x2090, 0x209C),
+        (0x2102, 0x2102),
+        (0x2107, 0x2107),
+        (0x210A, 0x2113),
+        (0x2115, 0x2115),
+        (0x2119, 0x211D),
+        (0x2124, 0x2124),
+        (0x2126, 0x2126),
+        (0x2128, 0x2128),
+        (0x212A, 0x212D),
+        (0x212F, 0x2139),
+        (0x213C, 0x213F),
+        (0x2145, 0x2149),
+        (0x214E, 0x214E),
+        (0x2150, 0x2189),
+        (0x2460, 0x249B),
+        (0x24EA, 0x24FF),
+        (0x2776, 0x2793),
+        (0x3005, 0x3007),
+        (0x3021, 0x3029),
+        (0x3031, 0x3035),
+        (0x3038, 0x303C),
+    ),
+)
+
+
+def _pg_class(ranges: tuple[tuple[int, int], ...]) -> str:
+    """Code point ranges as the inside of a bracket expression of PostgreSQL (escapes only)."""
+
+    def esc(c: int) -> str:
+        return f"\\u{c:04x}" if c <= 0xFFFF else f"\\U{c:08x}"
+
+    return "".join(esc(a) if a == b else f"{esc(a)}-{esc(b)}" for a, b in ranges)
+
+
+# The phone recognizer's candidates (``PhoneRecognizer.pattern``) in PostgreSQL: the same runs
+# of ASCII digits and separators, cut at the same places (longest match, at most 24 characters
+# from the first digit, ending on a digit no word character follows), where no non-ASCII word
+# character touches a number and no other script's digit is in the text.
+PG_PHONE_CANDIDATE = (
+    r"(?<![0-9A-Za-z_+])(?:\+|00)?\(?[0-9][0-9" + _pg_class(PY_SPACES) + r"()./-]{5,22}[0-9](?![0-9A-Za-z_])"
+)
+# Where they may disagree: a non-ASCII word character touching a number, or a digit of another
+# script. Such a text carries the token ``u``; a search then tests its digits with a pattern.
+_WORD = _pg_class(PY_WORD_BEYOND_ASCII)
+PG_PHONE_UNSURE = f"[{_WORD}][0-9+(]|[0-9][{_WORD}]|[{_pg_class(PY_OTHER_DIGITS)}]"
+UNSURE = "u"
 MENTION_TAIL = 7  # digits of a number's tail that the mention searches compare
 
 
@@ -36,10 +177,11 @@ MENTION_TAIL = 7  # digits of a number's tail that the mention searches compare
 def phone_tokens(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """PostgreSQL: the numbers of free text as a tsvector a GIN index keeps: every candidate the
     phone recognizer would read, as the last ``MENTION_TAIL`` of its digits reversed (and the
-    other digit runs of the text likewise, which only lets more rows through). A number written
-    in any format ends with its tail, so ``phone_tokens(col) @@ tail`` finds every row whose
-    text may hold it with one exact index lookup, where a trigram search of digits intersects
-    long lists of common digit trigrams. Constants inline, so that the index map check advises
+    other digit runs of the text likewise, which only lets more rows through), and ``UNSURE``
+    where the two kinds of regular expression may cut the text differently. A number written in
+    any format ends with its tail, so ``phone_tokens(col) @@ tail`` finds the rows whose text
+    may hold it with one exact index lookup, where a trigram search of digits intersects long
+    lists of common digit trigrams. Constants inline, so that the index map check advises
     matches the expression."""
 
     def lit(sql: str) -> sa.ColumnElement[Any]:
@@ -49,8 +191,40 @@ def phone_tokens(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     marked = sa.func.regexp_replace(col, lit(f"'{PG_PHONE_CANDIDATE}'"), lit(r"',\&,'"), g)
     digits = sa.func.reverse(sa.func.regexp_replace(marked, lit("'[^0-9,]+'"), lit("''"), g))
     tails = sa.func.regexp_replace(digits, lit(f"'([0-9]{{{MENTION_TAIL}}})[0-9]+'"), lit(r"'\1'"), g)
-    words = sa.func.array_remove(sa.func.regexp_split_to_array(tails, lit("','")), lit("''"))
+    unsure = sa.case((col.op("~")(lit(f"'{PG_PHONE_UNSURE}'")), lit(f"',{UNSURE}'")), else_=lit("''"))
+    words = sa.func.array_remove(sa.func.regexp_split_to_array(tails.op("||")(unsure), lit("','")), lit("''"))
     return sa.func.array_to_tsvector(words, type_=TSVECTOR)
+
+
+@functools.lru_cache(maxsize=1024)
+def text_digits(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """SQLite and MariaDB: free text with phone punctuation and the white space found in numbers
+    (tabs, line breaks, no-break, figure, thin and ideographic spaces) stripped, in which a
+    mention search looks for a number's tail (SQLite's parser allows only so many nested
+    calls). No index serves it there; digits of other scripts are not read (PostgreSQL's
+    search reads them)."""
+    expr = digits_only(col)
+    for ch in _TEXT_SPACES:
+        expr = sa.func.replace(expr, sa.literal_column(f"'{ch}'"), sa.literal_column("''"))
+    return expr
+
+
+_TEXT_SPACES = "\t\n\r\x0b\x0c\u00a0\u2007\u2009\u202f\u3000"
+
+
+@functools.lru_cache(maxsize=4096)
+def unsure_pattern(tail: str) -> str:
+    """A PostgreSQL pattern for the digits of a tail in any script, whatever lies between them:
+    what a search tests the texts marked ``UNSURE`` with."""
+    return r"\D*".join(
+        "["
+        + d
+        + "".join(
+            chr(c) for a, b in PY_OTHER_DIGITS for c in range(a, b + 1) if unicodedata.digit(chr(c)) == int(d)
+        )
+        + "]"
+        for d in tail
+    )
 
 
 def phone_tail(e164: str, n: int = 8) -> str:
@@ -115,6 +289,7 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
                 params[f"{prefix}phone_end_{n}"] = f"%{phone_tail(v)}"
                 params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, MENTION_TAIL)}%"
                 params[f"{prefix}phone_tail_{n}"] = phone_tail(v, MENTION_TAIL)[::-1]
+                params[f"{prefix}phone_unsure_{n}"] = unsure_pattern(phone_tail(v, MENTION_TAIL))
     return params
 
 
@@ -145,11 +320,18 @@ def contains_bound(
     for the tail in the text's digits."""
     if kind == "phone" and dialect == "postgresql":
         tokens = phone_tokens(col)
+        unsure = tokens.bool_op("@@")(sa.cast(sa.literal_column(f"'{UNSURE}'"), TSQUERY))
         return sa.or_(
-            *(tokens.bool_op("@@")(sa.cast(_bp(f"{prefix}phone_tail_{i}"), TSQUERY)) for i in range(n))
+            *(
+                sa.or_(
+                    tokens.bool_op("@@")(sa.cast(_bp(f"{prefix}phone_tail_{i}"), TSQUERY)),
+                    sa.and_(unsure, col.op("~")(_bp(f"{prefix}phone_unsure_{i}"))),
+                )
+                for i in range(n)
+            )
         )
     if kind == "phone":
-        return sa.or_(*(digits_only(col).like(_bp(f"{prefix}phone_in_{i}")) for i in range(n)))
+        return sa.or_(*(text_digits(col).like(_bp(f"{prefix}phone_in_{i}")) for i in range(n)))
     return sa.or_(*(sa.func.lower(col).like(_bp(f"{prefix}{kind}_in_{i}")) for i in range(n)))
 
 

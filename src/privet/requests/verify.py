@@ -63,7 +63,7 @@ def _build_search(
                 # makes the planner favour a scan that finds a first row early, and with the
                 # default estimate of a text search (rows in the thousands) that is a sequential
                 # scan of the whole table (seconds on millions of rows, where the index takes
-                # microseconds). PostgreSQL stops the window at the limit all the same.
+                # microseconds). PostgreSQL 15 and later stop the window at the limit all the same.
                 piece = (
                     sa.select(
                         sa.literal(len(pieces)).label("q"),
