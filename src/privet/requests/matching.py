@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -166,7 +165,7 @@ PG_PHONE_CANDIDATE = (
     r"(?<![0-9A-Za-z_+])(?:\+|00)?\(?[0-9][0-9" + _pg_class(PY_SPACES) + r"()./-]{5,22}[0-9](?![0-9A-Za-z_])"
 )
 # Where they may disagree: a non-ASCII word character touching a number, or a digit of another
-# script. Such a text carries the token ``u``; a search then tests its digits with a pattern.
+# script. Such a text carries the token ``u``, which every search lets through to the recognizer.
 _WORD = _pg_class(PY_WORD_BEYOND_ASCII)
 PG_PHONE_UNSURE = f"[{_WORD}][0-9+(]|[0-9][{_WORD}]|[{_pg_class(PY_OTHER_DIGITS)}]"
 UNSURE = "u"
@@ -210,21 +209,6 @@ def text_digits(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 
 
 _TEXT_SPACES = "\t\n\r\x0b\x0c\u00a0\u2007\u2009\u202f\u3000"
-
-
-@functools.lru_cache(maxsize=4096)
-def unsure_pattern(tail: str) -> str:
-    """A PostgreSQL pattern for the digits of a tail in any script, whatever lies between them:
-    what a search tests the texts marked ``UNSURE`` with."""
-    return r"\D*".join(
-        "["
-        + d
-        + "".join(
-            chr(c) for a, b in PY_OTHER_DIGITS for c in range(a, b + 1) if unicodedata.digit(chr(c)) == int(d)
-        )
-        + "]"
-        for d in tail
-    )
 
 
 def phone_tail(e164: str, n: int = 8) -> str:
@@ -288,8 +272,8 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
                 params[f"{prefix}phone_rev_{n}"] = f"{phone_tail(v)[::-1]}%"
                 params[f"{prefix}phone_end_{n}"] = f"%{phone_tail(v)}"
                 params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, MENTION_TAIL)}%"
-                params[f"{prefix}phone_tail_{n}"] = phone_tail(v, MENTION_TAIL)[::-1]
-                params[f"{prefix}phone_unsure_{n}"] = unsure_pattern(phone_tail(v, MENTION_TAIL))
+                # The tail's token, or a text the index could not read for sure (one lookup each).
+                params[f"{prefix}phone_tail_{n}"] = f"{phone_tail(v, MENTION_TAIL)[::-1]} | {UNSURE}"
     return params
 
 
@@ -316,19 +300,13 @@ def contains_bound(
     col: sa.ColumnElement[Any], kind: str, n: int, prefix: str = "", dialect: str = "default"
 ) -> sa.ColumnElement[bool]:
     """A prefilter for free text that mentions one of ``n`` identities of the kind (named parameters).
-    Phones: on PostgreSQL an exact lookup of their tails in ``phone_tokens``, elsewhere a search
-    for the tail in the text's digits."""
+    Phones: on PostgreSQL an exact lookup of their tails in ``phone_tokens`` (and of the texts
+    it could not read for sure), elsewhere a search for the tail in the text's digits."""
     if kind == "phone" and dialect == "postgresql":
+        # Index conditions only: a filter beside them would compute phone_tokens for every row found.
         tokens = phone_tokens(col)
-        unsure = tokens.bool_op("@@")(sa.cast(sa.literal_column(f"'{UNSURE}'"), TSQUERY))
         return sa.or_(
-            *(
-                sa.or_(
-                    tokens.bool_op("@@")(sa.cast(_bp(f"{prefix}phone_tail_{i}"), TSQUERY)),
-                    sa.and_(unsure, col.op("~")(_bp(f"{prefix}phone_unsure_{i}"))),
-                )
-                for i in range(n)
-            )
+            *(tokens.bool_op("@@")(sa.cast(_bp(f"{prefix}phone_tail_{i}"), TSQUERY)) for i in range(n))
         )
     if kind == "phone":
         return sa.or_(*(text_digits(col).like(_bp(f"{prefix}phone_in_{i}")) for i in range(n)))
