@@ -97,7 +97,8 @@ def leftovers(
         union, pieces = search
         counts: dict[int, int] = defaultdict(int)
         with store.read() as conn:
-            _names, rows = store.fetch_many(conn, [(union, params)])[0]
+            # Without JIT: see _mention_candidates (the estimate of a text search grows with the table).
+            _names, rows = store.fetch_many(conn, [(union, params)], large=True)[0]
             for q, value in rows:
                 ref, col, kind = pieces[q]
                 if value is None:

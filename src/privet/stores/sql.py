@@ -285,8 +285,8 @@ class SqlStore:
         if pinned is not None:
             yield pinned
             return
-        with self.connect() as conn:
-            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        with self._for_reads() as conn:
+            yield conn
 
     @contextmanager
     def pin_reader(self) -> Iterator[None]:
@@ -294,12 +294,29 @@ class SqlStore:
         if getattr(self._local, "reader", None) is not None:
             yield
             return
-        with self.connect() as conn:
-            self._local.reader = conn.execution_options(isolation_level="AUTOCOMMIT")
+        with self._for_reads() as conn:
+            self._local.reader = conn
             try:
                 yield
             finally:
                 self._local.reader = None
+
+    def _for_reads(self) -> Connection:
+        """A pooled connection set to autocommit. Setting it talks to the server on some drivers
+        (PyMySQL): a connection the server closed since its last use fails there, and is then
+        replaced once (the pool pings only connections idle for a while)."""
+        conn = self.connect()
+        try:
+            return conn.execution_options(isolation_level="AUTOCOMMIT")
+        except Exception as exc:
+            conn.invalidate()
+            conn.close()
+            dbapi_error = getattr(exc, "orig", exc)
+            if not isinstance(dbapi_error, self.engine.dialect.loaded_dbapi.Error) or not (
+                self.engine.dialect.is_disconnect(dbapi_error, None, None)
+            ):
+                raise
+        return self.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def begin(self) -> Any:
         """A transaction context (``with store.begin() as conn``)."""
