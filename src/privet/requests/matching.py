@@ -195,6 +195,10 @@ def phone_tokens(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     return sa.func.array_to_tsvector(words, type_=TSVECTOR)
 
 
+# White space met inside written numbers, which text_digits strips besides phone punctuation.
+_TEXT_SPACES = "\t\n\r\x0b\x0c\u00a0\u2007\u2009\u202f\u3000"
+
+
 @functools.lru_cache(maxsize=1024)
 def text_digits(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """SQLite and MariaDB: free text with phone punctuation and the white space found in numbers
@@ -206,9 +210,6 @@ def text_digits(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     for ch in _TEXT_SPACES:
         expr = sa.func.replace(expr, sa.literal_column(f"'{ch}'"), sa.literal_column("''"))
     return expr
-
-
-_TEXT_SPACES = "\t\n\r\x0b\x0c\u00a0\u2007\u2009\u202f\u3000"
 
 
 def phone_tail(e164: str, n: int = 8) -> str:
