@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql
 
 from privet.datamap import DataMap
 from privet.discovery.discover import discover
-from privet.requests.matching import PG_PHONE_CANDIDATE
+from privet.requests.matching import PG_PHONE_CANDIDATE, digits_only, phone_tokens
 from privet.stores.schema import TableInfo
 from privet.stores.sql import SqlStore
 
@@ -43,8 +43,6 @@ def search_index(
     PostgreSQL takes two: a trigram index for emails and names (it needs the pg_trgm extension,
     CREATE EXTENSION pg_trgm) and an index of the numbers in the text for phones; ``present``
     names those already there (by what their expressions contain, as ``_needs``)."""
-    from privet.requests.matching import digits_only, phone_tokens
-
     if dialect in ("mysql", "mariadb"):
         return None  # no index on an expression there
     if kind == "email":
