@@ -445,8 +445,7 @@ def _mention_candidates(dm: DataMap, stores: Stores, people: list[set[Identity]]
     for store_name, items in searches.items():
         store = stores.sql[store_name]
         with store.read() as conn:
-            # Without JIT even for one person: the planner's estimate for a text search grows with
-            # the table (1% of its rows) and passes jit_above_cost on a few million rows.
+            # ``large`` even for one person: a text search's estimate grows with the table.
             found = store.fetch_many(conn, [(stmt, params) for _r, _c, _g, stmt, params in items], large=True)
         for (ref, col, group, _stmt, _params), (_names, rows) in zip(items, found, strict=True):
             out.append((ref, col, group, rows))

@@ -497,7 +497,7 @@ def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
             if stmt is not None:
                 searches.append((ref, table, col, stmt))
     # Every search in one go (one round trip on PostgreSQL), then the redactions.
-    # Without JIT (the estimate of a text search grows with the table; see _mention_candidates).
+    # ``large``: a text search's estimate grows with the table (see SqlStore.fetch_many).
     found = ctx.store.fetch_many(conn, [(stmt, params) for *_rest, stmt in searches], large=True)
     for (ref, table, col, _stmt), (_names, rows) in zip(searches, found, strict=True):
         n = _write_redactions(

@@ -97,7 +97,7 @@ def leftovers(
         union, pieces = search
         counts: dict[int, int] = defaultdict(int)
         with store.read() as conn:
-            # Without JIT: see _mention_candidates (the estimate of a text search grows with the table).
+            # ``large``: a text search's estimate grows with the table (see SqlStore.fetch_many).
             _names, rows = store.fetch_many(conn, [(union, params)], large=True)[0]
             for q, value in rows:
                 ref, col, kind = pieces[q]

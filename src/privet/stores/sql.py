@@ -177,7 +177,9 @@ class SqlStore:
         list parameters or a connection with a schema translation, they run one after the other on
         ``conn``. Statements should be long-lived (built with ``cached``): their compiled form is
         kept with them; ``once`` for statements built for this call only (compiled, not kept).
-        ``large``: statements for many people at once, run ``for_many_people``."""
+        ``large``: statements whose cost the planner overestimates, run ``for_many_people``: those
+        for many people at once, and text searches, whose estimate is a share of the table (1% of
+        its rows: past ``jit_above_cost`` from a few million rows) where they find a handful."""
         driver = conn.connection.driver_connection if self.dialect == "postgresql" else None
         usable = (
             hasattr(driver, "pipeline")
