@@ -184,21 +184,26 @@ def test_when_statements_for_many_people_run_then_postgresql_compiles_nothing_an
     pg_store: SqlStore,
 ) -> None:
     """Large request statements run without JIT (compiling a long UNION costs more than running
-    it); the session's own setting is back afterwards, also after a failed statement."""
+    it) and planned for their values; the session's own setting is back afterwards, also after a
+    failed statement."""
     store = pg_store
     users = store.table("users")
     setting = sa.select(
-        sa.func.current_setting("jit") + "/" + sa.func.current_setting("max_parallel_workers_per_gather")
+        sa.func.current_setting("jit")
+        + "/"
+        + sa.func.current_setting("max_parallel_workers_per_gather")
+        + "/"
+        + sa.func.current_setting("plan_cache_mode")
     )
     bad = sa.select(sa.literal(1) / sa.bindparam("z", type_=sa.Integer))
     with store.read() as conn:
         before = conn.execute(setting).scalar_one()
-        assert before != "off/0"
-        assert store.fetch_many(conn, [(setting, {})], large=True)[0][1] == [("off/0",)]
+        assert before != "off/0/force_custom_plan"
+        assert store.fetch_many(conn, [(setting, {})], large=True)[0][1] == [("off/0/force_custom_plan",)]
         assert store.fetch_many(conn, [(setting, {})])[0][1] == [(before,)]
         assert conn.execute(setting).scalar_one() == before
         with store.for_many_people(conn):
-            assert conn.execute(setting).scalar_one() == "off/0"
+            assert conn.execute(setting).scalar_one() == "off/0/force_custom_plan"
         assert conn.execute(setting).scalar_one() == before
         with pytest.raises(sa.exc.DBAPIError, match="division by zero"):
             store.fetch_many(conn, [(sa.select(users.c.id), {}), (bad, {"z": 0})], large=True)
@@ -207,6 +212,23 @@ def test_when_statements_for_many_people_run_then_postgresql_compiles_nothing_an
         store.fetch_many(conn, [(bad, {"z": 0})], large=True)
     with store.read() as conn:
         assert conn.execute(setting).scalar_one() == before
+
+
+def test_when_a_statement_runs_again_on_postgresql_then_the_server_has_it_prepared(
+    pg_store: SqlStore,
+) -> None:
+    """A request's statements are parsed once per connection (and key lookups planned once):
+    from its second run a statement is prepared on the server, in a pipeline too."""
+    store = pg_store
+    users = store.table("users")
+    lookup = sa.select(users.c.email).where(users.c.id == sa.bindparam("id"))
+    prepared = sa.text("SELECT statement FROM pg_prepared_statements")
+    with store.read() as conn:
+        for n in (1, 2, 3):
+            assert store.fetch_many(conn, [(lookup, {"id": n})])[0][1] == [(f"u{n}@example.com",)]
+        assert conn.execute(lookup, {"id": 4}).scalar_one() == "u4@example.com"
+        texts = [t for (t,) in conn.execute(prepared)]
+    assert any("FROM users" in t and "users.id =" in t for t in texts), texts
 
 
 @pytest.mark.parametrize("kind", ["postgresql", "mariadb"])

@@ -8,6 +8,7 @@ category) are separate: a column's ``on_erase`` overrides the category default.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -126,6 +127,12 @@ class Hop:
     target: str | None  # None: the target table's primary key
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed_path(text: str) -> tuple[Hop, ...]:
+    """``parse_path`` once per path text (a request asks every table for its paths many times)."""
+    return tuple(parse_path(text))
+
+
 def parse_path(text: str) -> list[Hop]:
     """Parse ``a_id -> app.t1.b_id -> app.users`` (or ``-> app.users(uid)``) into hops."""
     parts = [p.strip() for p in text.split("->")]
@@ -184,7 +191,7 @@ class TableSpec(_Model):
     @property
     def paths(self) -> list[list[Hop]]:
         raw = [self.path] if isinstance(self.path, str) else (self.path or [])
-        return [parse_path(p) for p in raw]
+        return [list(_parsed_path(p)) for p in raw]
 
 
 class RetentionRule(_Model):

@@ -28,6 +28,8 @@ T = TypeVar("T")
 _TEXT_TYPES = (sa.String, sa.Text, sa.Unicode, sa.UnicodeText, sa.Enum)
 _TEMPORAL_TYPES = (sa.Date, sa.DateTime, sa.Time)
 _NUMERIC_TYPES = (sa.Integer, sa.Numeric, sa.Float)
+# psycopg prepares a statement on the server from its run after this many on one connection.
+PREPARE_AFTER = 1
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -47,10 +49,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             sa.event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
-            # Server-side prepared statements get generic plans after a few runs; a generic plan for
-            # ``LIKE %param%`` cannot use a trigram index, so every mention search would scan.
-            kwargs.setdefault("connect_args", {}).setdefault("prepare_threshold", None)
+            # A statement run twice on a connection is prepared on the server: later runs skip
+            # parsing, and key lookups planning (PostgreSQL settles on a generic plan for them).
+            # Text searches and statements for many people are planned for their values every
+            # time (``for_many_people``): a generic plan guesses a pattern's selectivity.
+            kwargs.setdefault("connect_args", {}).setdefault("prepare_threshold", PREPARE_AFTER)
         engine = sa.create_engine(parsed, **kwargs)
+        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+            sa.event.listen(engine, "connect", _no_generic_plans_before_12)
         if not kwargs.get("pool_pre_ping"):
             sa.event.listen(engine.pool, "checkin", _idle_since)
             sa.event.listen(engine.pool, "checkout", functools.partial(_ping_if_idle, engine.dialect))
@@ -198,7 +204,7 @@ class SqlStore:
         if not driver.autocommit and not conn.in_transaction():
             conn.begin()  # what SQLAlchemy's autobegin does: its commit() then ends the transaction
         dbapi_error = conn.dialect.loaded_dbapi.Error
-        tuned = large and _has_jit(driver)
+        tuned = large and _tunable(driver)
         # In a transaction SET LOCAL ends with it; outside, the reset travels in the same pipeline.
         local = not driver.autocommit
         try:
@@ -234,16 +240,18 @@ class SqlStore:
 
     @contextmanager
     def for_many_people(self, conn: Connection) -> Iterator[None]:
-        """PostgreSQL: no just-in-time compilation and no parallel workers for the statements run
-        in the block. A request's statements touch few rows, but a long UNION or OR list can cost
-        more than ``jit_above_cost`` in the planner's estimate, and compiling it then takes longer
-        than running it (measured: a batch mention search over 50 people, 289 ms with JIT, 56 ms
-        without); starting parallel workers for its index lookups costs more than they save and
-        takes the cores the exports are written on (measured: a batch export of 1,000 people in
-        two processes, 3.8-4.0 s with them, 2.3-2.5 s without). In a transaction the settings end
-        with it (``SET LOCAL``); outside, they are reset when the block ends."""
+        """PostgreSQL 12 and later: no just-in-time compilation, no parallel workers and no generic
+        plans for the statements run in the block. A request's statements touch few rows, but a
+        long UNION or OR list can cost more than ``jit_above_cost`` in the planner's estimate, and
+        compiling it then takes longer than running it (measured: a batch mention search over 50
+        people, 289 ms with JIT, 56 ms without); starting parallel workers for its index lookups
+        costs more than they save and takes the cores the exports are written on (measured: a
+        batch export of 1,000 people in two processes, 3.8-4.0 s with them, 2.3-2.5 s without).
+        A prepared statement is planned for its values each time (a generic plan would guess how
+        many rows a pattern finds). In a transaction the settings end with it (``SET LOCAL``);
+        outside, they are reset when the block ends."""
         driver = conn.connection.driver_connection if self.dialect == "postgresql" else None
-        if driver is None or not _has_jit(driver):
+        if driver is None or not _tunable(driver):
             yield
             return
         if not driver.autocommit:
@@ -569,9 +577,9 @@ class _Piped:
 
 
 # Session settings bracketing a request's statements for many people (``SqlStore.for_many_people``):
-# no JIT and no parallel workers, each setting in one statement (a pipeline takes no multi-command
-# string), back to the session's own values afterwards.
-_LARGE = ("jit", "off"), ("max_parallel_workers_per_gather", "0")
+# no JIT, no parallel workers and a plan for the values at hand, each setting in one statement (a
+# pipeline takes no multi-command string), back to the session's own values afterwards.
+_LARGE = ("jit", "off"), ("max_parallel_workers_per_gather", "0"), ("plan_cache_mode", "force_custom_plan")
 _MANY_SET = "SELECT " + ", ".join(f"set_config('{k}', '{v}', false)" for k, v in _LARGE)
 _MANY_SET_LOCAL = "SELECT " + ", ".join(f"set_config('{k}', '{v}', true)" for k, v in _LARGE)
 # RESET gives a setting back its session value, as reading reset_val from pg_settings would, at a
@@ -579,9 +587,17 @@ _MANY_SET_LOCAL = "SELECT " + ", ".join(f"set_config('{k}', '{v}', true)" for k,
 _MANY_RESET = tuple(f"RESET {k}" for k, _v in _LARGE)
 
 
-def _has_jit(driver: Any) -> bool:
-    """Whether the server has the ``jit`` setting (PostgreSQL 11 and later)."""
-    return int(getattr(getattr(driver, "info", None), "server_version", 0)) >= 110000
+def _tunable(driver: Any) -> bool:
+    """Whether the server has the settings of ``for_many_people`` (``jit``, ``plan_cache_mode``:
+    PostgreSQL 12 and later)."""
+    return int(getattr(getattr(driver, "info", None), "server_version", 0)) >= 120000
+
+
+def _no_generic_plans_before_12(dbapi_conn: Any, _record: Any) -> None:
+    """Before PostgreSQL 12 a prepared text search could not be told to plan for its values:
+    nothing is prepared there."""
+    if not _tunable(dbapi_conn):
+        dbapi_conn.prepare_threshold = None
 
 
 @functools.cache
