@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from privet.datamap import ColumnSpec, DataMap, split_ref
@@ -56,6 +57,37 @@ class EraseContext:
     # points at a row of that table selected by the same rest of the path is gone.
     emptied: set[tuple[str, str, str, tuple[Hop, ...]]] = field(default_factory=set)
     mention_ms: float = 0.0  # time spent redacting mentions in other people's free text
+    # Writes not yet sent, with what to do with the rows each changed: they go with the next read
+    # (one round trip on PostgreSQL), in order, or when the store's part ends (``_flush``).
+    later: list[tuple[Any, Any, Callable[[int], None] | None]] = field(default_factory=list)
+
+
+def _write(ctx: EraseContext, stmt: Any, params: Any, counted: Callable[[int], None] | None = None) -> None:
+    """A write of the transaction (``params`` a list: run for each), sent with the next read."""
+    ctx.later.append((stmt, params, counted))
+
+
+def _reads(
+    conn: Connection, ctx: EraseContext, items: list[tuple[Any, Any]], *, large: bool = False
+) -> list[list[tuple[Any, ...]]]:
+    """The rows of reads of the transaction, after the writes not yet sent (in the same round trip
+    on PostgreSQL, in order: a read sees every write before it)."""
+    writes, ctx.later = ctx.later, []
+    counts, found = ctx.store.run_many(conn, [(w, p) for w, p, _c in writes], items, large=large)
+    for (_w, _p, counted), n in zip(writes, counts, strict=True):
+        if counted is not None:
+            counted(max(n or 0, 0))
+    return [rows for _names, rows in found]
+
+
+def _read(conn: Connection, ctx: EraseContext, stmt: Any, params: Any) -> list[tuple[Any, ...]]:
+    return _reads(conn, ctx, [(stmt, params)])[0]
+
+
+def _flush(conn: Connection, ctx: EraseContext) -> None:
+    """Send the writes not yet sent."""
+    if ctx.later:
+        _reads(conn, ctx, [])
 
 
 def order_children_first(selections: list[Selection], schema: dict[str, TableInfo]) -> list[Selection]:
@@ -88,7 +120,8 @@ def erase_in_store(conn: Connection, ctx: EraseContext, selections: list[Selecti
                 continue
             # Another table still points at some of these rows: decide row by row.
             assert sel.cond is not None
-            sel.keys = list(conn.scalars(sa.select(sel.pk).where(sel.cond), sel.params))
+            read = ctx.store.cached(("keys", *sel.cond_key), functools.partial(_keys_of, sel))
+            sel.keys = [r[0] for r in _read(conn, ctx, read, sel.params)]
             sel.cond = None
         if not sel.keys:
             continue
@@ -105,7 +138,14 @@ def erase_in_store(conn: Connection, ctx: EraseContext, selections: list[Selecti
                 _mark_emptied(ctx, sel)
     started = time.perf_counter()
     _redact_mentions(conn, ctx)
+    _flush(conn, ctx)
     ctx.mention_ms += (time.perf_counter() - started) * 1000
+
+
+def _keys_of(sel: Selection) -> sa.Select[Any]:
+    """The primary keys of the rows the selection's condition selects."""
+    assert sel.cond is not None
+    return sa.select(sel.pk).where(sel.cond)
 
 
 def _mark_emptied(ctx: EraseContext, sel: Selection) -> None:
@@ -156,8 +196,7 @@ def _delete_set_based(conn: Connection, ctx: EraseContext, sel: Selection) -> bo
     if cond is None or not _set_based_now(ctx, sel):
         return False
     stmt = ctx.store.cached(("delete", *sel.cond_key), lambda: sa.delete(sel.table).where(cond))
-    n = conn.execute(stmt, sel.params).rowcount or 0
-    ctx.outcome.count(sel.ref, "delete_row", n)
+    _write(ctx, stmt, sel.params, functools.partial(ctx.outcome.count, sel.ref, "delete_row"))
     _mark_emptied(ctx, sel)
     return True
 
@@ -258,11 +297,15 @@ def _cut_shared(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[
         nullable = {c for c in links if sel.table.c[c].nullable}
         mine = {c: s for c, s in _personal_columns(sel).items() if s.belongs_to in links}
         _erase_values(conn, ctx, sel, group, mine)
-        for chunk in chunks(group):
-            if nullable:
-                conn.execute(
-                    sa.update(sel.table).where(sel.pk.in_(chunk)).values({c: None for c in nullable})
-                )
+        if nullable:
+            cut = tuple(sorted(nullable))
+
+            def unlinked(among: Any, cut: tuple[str, ...] = cut) -> Any:
+                return sa.update(sel.table).where(among(sel.pk)).values(dict.fromkeys(cut))
+
+            unlink = _keyed(ctx, ("unlink", sel.ref, cut), unlinked)
+            for chunk in chunks(group):
+                _write(ctx, unlink, {_KEYS: chunk})
         free = [c for c, s in _personal_columns(sel).items() if s.cat.free_text and s.belongs_to is None]
         _redact_rows(conn, ctx, sel, group, free)
     ctx.outcome.count(sel.ref, "cut_link", len(keys))
@@ -272,9 +315,24 @@ def _cut_shared(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[
 _KEYS = "privet_keys"
 
 
-def _keyed(ctx: EraseContext, key: tuple[Any, ...], build: Callable[[Any], T]) -> T:
-    """A statement on a list of keys, built once per store (``{_KEYS: chunk}`` when executed)."""
-    return ctx.store.cached(("keyed", *key), lambda: build(sa.bindparam(_KEYS, expanding=True)))
+def _keyed(
+    ctx: EraseContext,
+    key: tuple[Any, ...],
+    build: Callable[[Callable[[sa.ColumnElement[Any]], sa.ColumnElement[bool]]], T],
+) -> T:
+    """A statement on a list of keys, built once per store (``{_KEYS: chunk}`` when executed):
+    ``build`` gets the condition of a column being one of the keys. On PostgreSQL the list is one
+    array parameter: the statement's text is the same for any number of keys, and it can travel
+    in a pipeline (a list expanded into the text cannot)."""
+
+    def among(col: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+        if ctx.store.dialect == "postgresql" and not isinstance(col.type, sa.types.NullType):
+            return col == sa.any_(sa.bindparam(_KEYS, type_=postgresql.ARRAY(col.type)))
+        return col.in_(
+            sa.bindparam(_KEYS, expanding=True)
+        )  # a type reflection did not know: as SQLAlchemy sends it
+
+    return ctx.store.cached(("keyed", *key), lambda: build(among))
 
 
 def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any]) -> int:
@@ -288,19 +346,19 @@ def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, ke
         is_held = held is not None and held.legal_hold is not None
         cut = bool(col.nullable) and not is_held
 
-        def on_keys(k: Any, y: sa.Table = y, col: sa.Column[Any] = col, cut: bool = cut) -> Any:
+        def on_keys(among: Any, y: sa.Table = y, col: sa.Column[Any] = col, cut: bool = cut) -> Any:
             if cut:
-                return sa.update(y).where(col.in_(k)).values({col.name: None})
-            return sa.select(col).where(col.in_(k)).distinct()
+                return sa.update(y).where(among(col)).values({col.name: None})
+            return sa.select(col).where(among(col)).distinct()
 
         stmt = _keyed(ctx, ("cut" if cut else "referenced", other, column), on_keys)
+        cut_ref = f"{split_ref(sel.ref)[0]}.{other}"
         for chunk in chunks(keys):
             if cut:
                 # Another row (of another person or kind) points here: cut that link.
-                res = conn.execute(stmt, {_KEYS: chunk})
-                ctx.outcome.count(f"{split_ref(sel.ref)[0]}.{other}", "cut_link", res.rowcount or 0)
+                _write(ctx, stmt, {_KEYS: chunk}, functools.partial(ctx.outcome.count, cut_ref, "cut_link"))
             else:
-                protected.update(r[0] for r in conn.execute(stmt, {_KEYS: chunk}))
+                protected.update(r[0] for r in _read(conn, ctx, stmt, {_KEYS: chunk}))
     doomed = [k for k in keys if k not in protected]
     stones = [k for k in keys if k in protected]
     if stones:
@@ -309,11 +367,9 @@ def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, ke
     if doomed:
         files = [(c, s) for c, s in _personal_columns(sel).items() if s.file_store]
         _journal_files(conn, ctx, sel, doomed, files)
-        n = 0
-        delete = _keyed(ctx, ("delete", sel.ref), lambda k: sa.delete(sel.table).where(sel.pk.in_(k)))
+        delete = _keyed(ctx, ("delete", sel.ref), lambda among: sa.delete(sel.table).where(among(sel.pk)))
         for chunk in chunks(doomed):
-            n += conn.execute(delete, {_KEYS: chunk}).rowcount or 0
-        ctx.outcome.count(sel.ref, "delete_row", n)
+            _write(ctx, delete, {_KEYS: chunk}, functools.partial(ctx.outcome.count, sel.ref, "delete_row"))
     return len(stones)
 
 
@@ -323,12 +379,12 @@ def _journal_files(
     for col, spec in files:
         column = sel.table.c[col]
 
-        def named(k: Any, column: sa.Column[Any] = column) -> Any:
-            return sa.select(column).where(sel.pk.in_(k), column.is_not(None))
+        def named(among: Any, column: sa.Column[Any] = column) -> Any:
+            return sa.select(column).where(among(sel.pk), column.is_not(None))
 
         stmt = _keyed(ctx, ("files", sel.ref, col), named)
         for chunk in chunks(keys):
-            for (ref,) in conn.execute(stmt, {_KEYS: chunk}):
+            for (ref,) in _read(conn, ctx, stmt, {_KEYS: chunk}):
                 ctx.outcome.files.append((spec.file_store or "", f"{sel.ref}.{col}", str(ref)))
 
 
@@ -365,20 +421,20 @@ def _erase_values(
             null_stmt = _keyed(
                 ctx,
                 ("nulls", sel.ref, tuple(nulls)),
-                lambda k: sa.update(sel.table).where(sel.pk.in_(k)).values({c: None for c in nulls}),
+                lambda among: sa.update(sel.table).where(among(sel.pk)).values({c: None for c in nulls}),
             )
             for chunk in chunks(keys):
-                conn.execute(null_stmt, {_KEYS: chunk})
+                _write(ctx, null_stmt, {_KEYS: chunk})
         ctx.outcome.count(sel.ref, "erase", len(keys) if nulls else 0)
         return
     # Pseudonyms are computed from the stored values; the nulls go in the same update.
     read_stmt = _keyed(
         ctx,
         ("read", sel.ref, tuple(pseudo)),
-        lambda k: sa.select(sel.pk, *(sel.table.c[c] for c in pseudo)).where(sel.pk.in_(k)),
+        lambda among: sa.select(sel.pk, *(sel.table.c[c] for c in pseudo)).where(among(sel.pk)),
     )
     for chunk in chunks(keys):
-        rows = conn.execute(read_stmt, {_KEYS: chunk}).all()
+        rows = _read(conn, ctx, read_stmt, {_KEYS: chunk})
         updates = []
         for r in rows:
             vals = {}
@@ -395,7 +451,7 @@ def _erase_values(
                     .values({**{c: None for c in nulls}, **{c: sa.bindparam(f"v_{c}") for c in pseudo}})
                 ),
             )
-            conn.execute(stmt, updates)
+            _write(ctx, stmt, updates)
     ctx.outcome.count(sel.ref, "erase", len(keys))
 
 
@@ -404,8 +460,13 @@ def _redact_rows(
 ) -> int:
     changed = 0
     for col in cols:
+
+        def texts(among: Any, col: str = col) -> Any:
+            return sa.select(sel.pk, _as_text(sel.table.c[col])).where(among(sel.pk))
+
+        read = _keyed(ctx, ("text", sel.ref, col), texts)
         for chunk in chunks(keys):
-            rows = conn.execute(sa.select(sel.pk, _as_text(sel.table.c[col])).where(sel.pk.in_(chunk))).all()
+            rows = _read(conn, ctx, read, {_KEYS: chunk})
             changed += _write_redactions(conn, ctx, sel.table, sel.pk, col, rows)
     return changed
 
@@ -443,9 +504,11 @@ def _write_redactions(
         if n:
             updates.append({"k": key, "v": new})
     if updates:
-        conn.execute(
-            sa.update(table).where(pk == sa.bindparam("k")).values({col: sa.bindparam("v")}), updates
+        stmt = ctx.store.cached(
+            ("redact", table.name, col),
+            lambda: sa.update(table).where(pk == sa.bindparam("k")).values({col: sa.bindparam("v")}),
         )
+        _write(ctx, stmt, updates)
     return len(updates)
 
 
@@ -498,8 +561,8 @@ def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
                 searches.append((ref, table, col, stmt))
     # Every search in one go (one round trip on PostgreSQL), then the redactions.
     # ``large``: a text search's estimate grows with the table (see SqlStore.fetch_many).
-    found = ctx.store.fetch_many(conn, [(stmt, params) for *_rest, stmt in searches], large=True)
-    for (ref, table, col, _stmt), (_names, rows) in zip(searches, found, strict=True):
+    found = _reads(conn, ctx, [(stmt, params) for *_rest, stmt in searches], large=True)
+    for (ref, table, col, _stmt), rows in zip(searches, found, strict=True):
         n = _write_redactions(
             conn, ctx, table, table.primary_key.columns[0], col, [(k, t) for _w, k, t in rows]
         )

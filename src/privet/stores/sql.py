@@ -186,33 +186,62 @@ class SqlStore:
         ``large``: statements whose cost the planner overestimates, run ``for_many_people``: those
         for many people at once, and text searches, whose estimate is a share of the table (1% of
         its rows: past ``jit_above_cost`` from a few million rows) where they find a handful."""
+        return self.run_many(conn, [], items, large=large, once=once)[1]
+
+    def run_many(
+        self,
+        conn: Connection,
+        writes: Sequence[tuple[sa.Executable, Mapping[str, Any] | list[Mapping[str, Any]]]],
+        reads: Sequence[tuple[sa.Executable, Mapping[str, Any]]],
+        *,
+        large: bool = False,
+        once: bool = False,
+    ) -> tuple[list[int], list[tuple[list[str], list[tuple[Any, ...]]]]]:
+        """Writes, then reads, in order, as ``fetch_many`` sends reads (one pipeline on PostgreSQL
+        with psycopg): the rows each write changed (a write given a list of parameter sets runs
+        once for each, its count their sum where the driver tells it), and the rows of each read.
+        ``large`` applies to the reads."""
         driver = conn.connection.driver_connection if self.dialect == "postgresql" else None
         usable = (
             hasattr(driver, "pipeline")
             and _pipeline_supported()
             and not conn.get_execution_options().get("schema_translate_map")
         )
-        piped = [self._piped(conn, stmt, keep=not once) for stmt, _ in items] if usable else []
+        statements = [stmt for stmt, _ in writes] + [stmt for stmt, _ in reads]
+        piped = [self._piped(conn, stmt, keep=not once) for stmt in statements] if usable else []
         if not piped or any(p is None for p in piped):
+            counts = []
+            for stmt, params in writes:
+                given = [dict(x) for x in params] if isinstance(params, list) else dict(params)
+                counts.append(conn.execute(stmt, given).rowcount)
             out = []
-            with self.for_many_people(conn) if large else contextlib.nullcontext():
-                for stmt, params in items:
+            with self.for_many_people(conn) if large and reads else contextlib.nullcontext():
+                for stmt, params in reads:
                     result = conn.execute(stmt, dict(params))
                     out.append((list(result.keys()), [tuple(r) for r in result]))
-            return out
+            return counts, out
         assert driver is not None
         if not driver.autocommit and not conn.in_transaction():
             conn.begin()  # what SQLAlchemy's autobegin does: its commit() then ends the transaction
         dbapi_error = conn.dialect.loaded_dbapi.Error
-        tuned = large and _tunable(driver)
+        tuned = large and bool(reads) and _tunable(driver)
         # In a transaction SET LOCAL ends with it; outside, the reset travels in the same pipeline.
         local = not driver.autocommit
         try:
             with driver.pipeline() as pipeline:
+                written = []
+                for p, (_stmt, params) in zip(piped, writes, strict=False):
+                    assert p is not None
+                    cur = driver.cursor()
+                    if isinstance(params, list):
+                        cur.executemany(p.sql, [p.params(x) for x in params])
+                    else:
+                        cur.execute(p.sql, p.params(params))
+                    written.append(cur)
                 if tuned:
                     driver.execute(_MANY_SET_LOCAL if local else _MANY_SET)
                 cursors = []
-                for p, (_stmt, params) in zip(piped, items, strict=True):
+                for p, (_stmt, params) in zip(piped[len(writes) :], reads, strict=True):
                     assert p is not None
                     cur = driver.cursor()
                     cur.execute(p.sql, p.params(params))
@@ -221,7 +250,15 @@ class SqlStore:
                     for reset in _MANY_RESET:
                         driver.execute(reset)
                 pipeline.sync()
-                return [p.rows(conn.dialect, cur) for p, cur in zip(piped, cursors, strict=True) if p]
+                counts = [cur.rowcount for cur in written]
+                for cur in written:
+                    cur.close()
+                rows = [
+                    p.rows(conn.dialect, cur)
+                    for p, cur in zip(piped[len(writes) :], cursors, strict=True)
+                    if p
+                ]
+                return counts, rows
         except BaseException as exc:
             broken = bool(getattr(driver, "broken", False))
             if broken and isinstance(exc, dbapi_error):
