@@ -141,6 +141,30 @@ def test_when_several_reads_are_fetched_together_then_each_gives_what_it_gives_a
     assert got[2][1] == [(7, "u2@example.com")]
 
 
+def test_when_writes_and_reads_run_together_then_each_read_sees_the_writes_before_it(store: SqlStore) -> None:
+    """run_many sends writes then reads (one pipeline on PostgreSQL): each write's row count comes
+    back, a write given a list of parameter sets runs for each, the reads see every write, and a
+    rollback takes all of them back."""
+    users, orders = store.table("users"), store.table("orders")
+    bio = sa.update(users).where(users.c.id == sa.bindparam("k")).values(bio=sa.bindparam("v"))
+    gone = sa.delete(orders).where(orders.c.user_id == sa.bindparam("uid"))
+    read_bio = sa.select(users.c.id, users.c.bio).where(users.c.id <= 3).order_by(users.c.id)
+    count = sa.select(sa.func.count()).select_from(orders).where(orders.c.user_id == sa.bindparam("uid"))
+    with store.begin() as conn:
+        counts, found = store.run_many(
+            conn,
+            [(gone, {"uid": 1}), (bio, [{"k": 1, "v": "one"}, {"k": 3, "v": "three"}])],
+            [(read_bio, {}), (count, {"uid": 1}), (count, {"uid": 2})],
+        )
+        assert counts[0] == 2  # user 1 had orders 50 and 100
+        assert found[0][1] == [(1, "one"), (2, "hi"), (3, "three")]
+        assert [rows for _names, rows in found[1:]] == [[(0,)], [(2,)]]
+        conn.rollback()
+    with store.read() as conn:
+        assert store.fetch_many(conn, [(count, {"uid": 1})])[0][1] == [(2,)]
+        assert store.fetch_many(conn, [(read_bio, {})])[0][1] == [(1, None), (2, "hi"), (3, None)]
+
+
 def test_when_one_of_several_reads_fails_then_a_database_error_names_it_and_the_store_stays_usable(
     store: SqlStore,
 ) -> None:
