@@ -2,8 +2,9 @@
 
 A 12-table schema is generated inside the database (generate_series), about
 PRIVET_BENCH_ROWS rows in all (default 10,000,000). The reference is the same
-work as hand-written statements in one transaction; the ratio is library time
-over reference time, measured in the same run on the same data. Setup runs
+work as hand-written statements in one transaction (an erasure committed, on a
+twin subject with the same rows per table); the ratio is library time over
+reference time, measured in the same run on the same data. Setup runs
 ``privet map check`` first and prints the lookup and search columns it finds
 without an index, then creates the indexes it advises (what a user does).
 The mention pass (other people's free text) is timed apart. The database is vacuumed after
@@ -318,7 +319,10 @@ def run() -> dict[str, Any]:
     stores = Stores(dm)  # a long-lived service keeps its connections and reflected schema
     engine = sa.create_engine(url)
     subjects = list(range(11, 31))
-    ref_access, lib_access, ref_erase, lib_erase = [], [], [], []
+    # The hand-written erasure commits, as an erasure does, on a twin of each subject (the same
+    # rows per table: the data is generated round-robin), so the library erases the subject itself.
+    twin = 100
+    ref_access, lib_access, ref_erase, lib_erase, ref_erase_rolled_back = [], [], [], [], []
 
     def ref(sqls: list[str], uid: int) -> None:
         with engine.begin() as conn:
@@ -338,13 +342,20 @@ def run() -> dict[str, Any]:
         access_mentions.append(got.mention_ms / 1000)
     batch = _batched_export(dm, settings, stores, engine, tmp)
     for uid in subjects:
-        # The reference rolls back so the library erases the same rows afterwards.
+        ref(REF_ACCESS, uid + twin)  # the twin's pages read once, as the subject's were
+    for uid in subjects:
         with engine.connect() as conn:
+            # Also rolled back on the subject itself (no commit to wait for), reported apart.
             t = time.perf_counter()
             with conn.begin() as tx:
                 for s in REF_ERASE:
                     conn.execute(sa.text(s), {"id": uid, "nat": f"0176 {1000000 + uid}"})
                 tx.rollback()
+            ref_erase_rolled_back.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            with conn.begin():
+                for s in REF_ERASE:
+                    conn.execute(sa.text(s), {"id": uid + twin, "nat": f"0176 {1000000 + uid + twin}"})
             ref_erase.append(time.perf_counter() - t)
         result = None
 
@@ -381,7 +392,11 @@ def run() -> dict[str, Any]:
             "privet": round(med(lib_access) * 1000, 2),
             "reference": round(med(ref_access) * 1000, 2),
         },
-        "erase_ms": {"privet": round(med(lib_erase) * 1000, 2), "reference": round(med(ref_erase) * 1000, 2)},
+        "erase_ms": {
+            "privet": round(med(lib_erase) * 1000, 2),
+            "reference": round(med(ref_erase) * 1000, 2),
+            "reference_rolled_back": round(med(ref_erase_rolled_back) * 1000, 2),
+        },
         "access_mention_pass_ms": round(med(access_mentions) * 1000, 2),
         "erase_mention_pass_ms": round(med(erase_mentions) * 1000, 2),
         "erase_phases_ms": {k: round(med(v), 2) for k, v in phases.items()},
@@ -421,8 +436,9 @@ def run() -> dict[str, Any]:
         f"access: Privet {out['access_ms']['privet']} ms (zip with JSON+CSV, mentions, information.html) vs "
         f"hand-written SQL {out['access_ms']['reference']} ms -> ratio {out['access_ratio']} (goal <= 2)\n"
         f"erase: Privet {out['erase_ms']['privet']} ms (plan, one transaction, mentions, verification, "
-        f"certificate, audit) vs hand-written SQL {out['erase_ms']['reference']} ms -> ratio {out['erase_ratio']} "
-        f"(goal <= 2, < 20 ms)\n"
+        f"certificate, audit) vs hand-written SQL {out['erase_ms']['reference']} ms, committed -> ratio "
+        f"{out['erase_ratio']} (goal <= 2, < 20 ms; the same SQL rolled back: "
+        f"{out['erase_ms']['reference_rolled_back']} ms)\n"
         f"batched export of 1,000 subjects: Privet {batch['privet_rows_per_s']:,} rows/s "
         f"({batch['privet_rows_per_s_without_mentions']:,} without the mention pass) vs one batched query per "
         f"table {batch['reference_rows_per_s']:,} rows/s -> ratio {batch['ratio']} "
