@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from privet.errors import BadInput, StoreUnreachable, UnknownName
 from privet.stores import SqlStore
+from privet.stores.sql import make_engine
 from tests.support.databases import fresh_database
 
 
@@ -253,6 +254,25 @@ def test_when_a_statement_runs_again_on_postgresql_then_the_server_has_it_prepar
         assert conn.execute(lookup, {"id": 4}).scalar_one() == "u4@example.com"
         texts = [t for (t,) in conn.execute(prepared)]
     assert any("FROM users" in t and "users.id =" in t for t in texts), texts
+
+
+def test_when_the_url_says_prepare_threshold_none_then_nothing_is_prepared(pg_url: str) -> None:
+    """Behind a pooler that cannot keep prepared statements, ``?prepare_threshold=none`` turns
+    them off; a value that is neither a number nor none is bad input naming the option."""
+    _schema(pg_url)
+    sep = "&" if "?" in pg_url else "?"
+    store = SqlStore("app", f"{pg_url}{sep}prepare_threshold=none")
+    users = store.table("users")
+    lookup = sa.select(users.c.email).where(users.c.id == sa.bindparam("id"))
+    try:
+        with store.read() as conn:
+            for n in (1, 2, 3, 4):
+                assert store.fetch_many(conn, [(lookup, {"id": n})])[0][1] == [(f"u{n}@example.com",)]
+            assert conn.execute(sa.text("SELECT count(*) FROM pg_prepared_statements")).scalar_one() == 0
+    finally:
+        store.dispose()
+    with pytest.raises(BadInput, match=r"prepare_threshold='sometimes'.*neither a number nor 'none'"):
+        make_engine(f"{pg_url}{sep}prepare_threshold=sometimes")
 
 
 @pytest.mark.parametrize("kind", ["postgresql", "mariadb"])

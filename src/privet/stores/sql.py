@@ -53,7 +53,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # parsing, and key lookups planning (PostgreSQL settles on a generic plan for them).
             # Text searches and statements for many people are planned for their values every
             # time (``for_many_people``): a generic plan guesses a pattern's selectivity.
-            kwargs.setdefault("connect_args", {}).setdefault("prepare_threshold", PREPARE_AFTER)
+            parsed, prepare = _prepare_threshold(parsed)
+            kwargs.setdefault("connect_args", {}).setdefault("prepare_threshold", prepare)
         engine = sa.create_engine(parsed, **kwargs)
         if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
             sa.event.listen(engine, "connect", _no_generic_plans_before_12)
@@ -67,6 +68,27 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             value=url,
             hint="use sqlite://, postgresql+psycopg:// or mysql+pymysql://",
         ) from exc
+
+
+def _prepare_threshold(parsed: sa.URL) -> tuple[sa.URL, int | None]:
+    """The URL without Privet's ``prepare_threshold`` option, and the option: after how many runs
+    on a connection a statement is prepared, ``none`` for never (a connection pooler that
+    cannot keep prepared statements, such as PgBouncer before 1.21 in transaction mode)."""
+    given = parsed.query.get("prepare_threshold")
+    if given is None:
+        return parsed, PREPARE_AFTER
+    text = str(given if isinstance(given, str) else given[-1]).strip().lower()
+    if text == "none":
+        return parsed.difference_update_query(["prepare_threshold"]), None
+    if not text.isdigit():
+        shown = parsed.render_as_string(hide_password=True)
+        raise BadInput(
+            f"prepare_threshold={text!r} in {shown} is neither a number nor 'none'",
+            value=shown,
+            hint="write ?prepare_threshold=none to prepare nothing (behind PgBouncer in transaction mode), "
+            "or a number of runs, e.g. ?prepare_threshold=1",
+        )
+    return parsed.difference_update_query(["prepare_threshold"]), int(text)
 
 
 # A pooled connection idle for longer than this is tested with a round trip before use (the
