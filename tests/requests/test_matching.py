@@ -5,16 +5,17 @@ leave the mention and verification would never see it). Real databases, real ind
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg import sql as psql
 
 from privet.datamap import parse_map
 from privet.detection.operators import mentions
-from privet.discovery.check import search_index
 from privet.identity import Identity
 from privet.requests.matching import identity_params, identity_shape, mention_filter_bound
 from privet.requests.verify import _build_search
@@ -150,55 +151,89 @@ def _plan(conn: sa.Connection, stmt: Any, params: dict[str, Any]) -> dict[str, A
     return plan
 
 
+def _generic_plan(conn: sa.Connection, stmt: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """The plan PostgreSQL makes for the statement prepared without its values (a generic plan,
+    which a search run with ``plan_once`` gets from its second run on a connection)."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    values = compiled.construct_params(params)
+    names: list[str] = []
+
+    def numbered(m: re.Match[str]) -> str:
+        if m.group(1) not in names:
+            names.append(m.group(1))
+        return f"${names.index(m.group(1)) + 1}"
+
+    text = re.sub(r"%\((\w+)\)s", numbered, str(compiled)).replace("%%", "%")
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    args = ", ".join(psql.Literal(values[n]).as_string(driver) for n in names)
+    conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+    conn.exec_driver_sql(f"PREPARE privet_generic AS {text}".replace("%", "%%"))
+    out = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) EXECUTE privet_generic({args})".replace("%", "%%"))
+    raw = out.scalar_one()
+    conn.exec_driver_sql("DEALLOCATE privet_generic")
+    conn.exec_driver_sql("RESET plan_cache_mode")
+    plan: dict[str, Any] = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    return plan
+
+
 def _scans(plan: dict[str, Any]) -> list[tuple[str, str]]:
-    """(node type, table) of every node of the plan that reads a table or an index."""
-    here = [(plan["Node Type"], plan.get("Relation Name") or plan.get("Index Name") or "")]
+    """(node type, index or else table) of every node of the plan."""
+    here = [(plan["Node Type"], plan.get("Index Name") or plan.get("Relation Name") or "")]
     return here + [s for p in plan.get("Plans", []) for s in _scans(p)]
 
 
 def test_verification_search_uses_the_advised_indexes(pg_url: str) -> None:
-    """With map check's indexes, the verification search of free text is planned as index scans
-    on a table of many rows full of numbers (a plan regression here costs seconds per erasure)."""
+    """With map check's indexes, the verification search of phone columns and free text is planned
+    as index scans on tables of many rows full of numbers (a plan regression here costs seconds
+    per erasure), for its values and without them (a prepared search is planned once)."""
     _build(
         pg_url,
         "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-        "CREATE TABLE users (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, phone TEXT)",
         "CREATE TABLE notes (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), body TEXT)",
+        "INSERT INTO users SELECT g, '0176 ' || (1000000 + g) FROM generate_series(1, 60000) g",
         "INSERT INTO notes (id, body) SELECT g, 'note ' || g || ' about order ' || (g * 7)"
         " FROM generate_series(1, 60000) g",
     )
-    advice = search_index("postgresql", "notes", "body", None)
-    assert advice is not None and "array_to_tsvector(" in advice and "gin_trgm_ops" in advice
-    engine = sa.create_engine(pg_url)
-    with engine.begin() as conn:
-        for statement in advice.split("; "):
-            conn.exec_driver_sql(statement)  # the advice runs as printed
-        conn.exec_driver_sql("ANALYZE notes")
     dm = parse_map(
         f"version: 1\nstores: {{app: {{url: '{pg_url}'}}}}\n"
-        "subjects: {user: {root: app.users, identities: {id: id}}}\n"
-        "tables:\n  app.users: {subject: user}\n"
+        "subjects: {user: {root: app.users, identities: {id: id, phone: phone}}}\n"
+        "tables:\n  app.users: {subject: user, columns: {phone: {category: contact.phone_number}}}\n"
         "  app.notes: {subject: user, path: user_id -> app.users,"
         " columns: {body: {category: content.private}}}\n"
     )
+    from privet.discovery.check import check_map
+
+    advice = {(u["table"], u["column"]): str(u["fix"]) for u in check_map(dm).unindexed}
+    assert "array_to_tsvector(" in advice["notes", "body"] and "gin_trgm_ops" in advice["notes", "body"]
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        for fix in advice.values():
+            for statement in fix.split("; "):
+                conn.exec_driver_sql(statement)  # the advice runs as printed
+        conn.exec_driver_sql("ANALYZE")
     store = SqlStore("app", pg_url)
     ids = {PHONE, Identity("email", "anna@example.com")}
     try:
         built = _build_search(dm, "app", store, identity_shape(ids), 50)
         assert built is not None
-        with engine.connect() as conn:
-            plan = _plan(conn, built[0], identity_params(ids))
+        with engine.begin() as conn:
+            plans = [
+                _plan(conn, built[0], identity_params(ids)),
+                _generic_plan(conn, built[0], identity_params(ids)),
+            ]
     finally:
         store.dispose()
         engine.dispose()
     # map check sees the indexes it advised as there.
-    from privet.discovery.check import check_map
-
-    assert not [u for u in check_map(dm).unindexed if (u["table"], u["column"]) == ("notes", "body")]
-    scans = _scans(plan)
-    assert ("Seq Scan", "notes") not in scans, scans
-    assert ("Bitmap Index Scan", "ix_notes_body_numbers") in scans, scans
-    assert ("Bitmap Index Scan", "ix_notes_body_trgm") in scans, scans
+    assert not check_map(dm).unindexed
+    for plan in plans:
+        scans = _scans(plan)
+        assert ("Seq Scan", "notes") not in scans and ("Seq Scan", "users") not in scans, scans
+        assert ("Bitmap Index Scan", "ix_notes_body_numbers") in scans, scans
+        assert ("Bitmap Index Scan", "ix_notes_body_trgm") in scans, scans
+        assert any(name == "ix_users_phone_rdigits" for _node, name in scans), scans
 
 
 def test_the_character_classes_spelled_out_for_postgresql_are_pythons() -> None:

@@ -225,6 +225,9 @@ def test_when_statements_for_many_people_run_then_postgresql_compiles_nothing_an
         before = conn.execute(setting).scalar_one()
         assert before != "off/0/force_custom_plan"
         assert store.fetch_many(conn, [(setting, {})], large=True)[0][1] == [("off/0/force_custom_plan",)]
+        assert store.fetch_many(conn, [(setting, {})], plan_once=True)[0][1] == [
+            ("off/0/force_generic_plan",)
+        ]
         assert store.fetch_many(conn, [(setting, {})])[0][1] == [(before,)]
         assert conn.execute(setting).scalar_one() == before
         with store.for_many_people(conn):

@@ -445,8 +445,10 @@ def _mention_candidates(dm: DataMap, stores: Stores, people: list[set[Identity]]
     for store_name, items in searches.items():
         store = stores.sql[store_name]
         with store.read() as conn:
-            # ``large`` even for one person: a text search's estimate grows with the table.
-            found = store.fetch_many(conn, [(stmt, params) for _r, _c, _g, stmt, params in items], large=True)
+            # ``plan_once`` even for one person: an indexed text search (see SqlStore.fetch_many).
+            found = store.fetch_many(
+                conn, [(stmt, params) for _r, _c, _g, stmt, params in items], plan_once=True
+            )
         for (ref, col, group, _stmt, _params), (_names, rows) in zip(items, found, strict=True):
             out.append((ref, col, group, rows))
     return out

@@ -68,12 +68,12 @@ def _write(ctx: EraseContext, stmt: Any, params: Any, counted: Callable[[int], N
 
 
 def _reads(
-    conn: Connection, ctx: EraseContext, items: list[tuple[Any, Any]], *, large: bool = False
+    conn: Connection, ctx: EraseContext, items: list[tuple[Any, Any]], *, plan_once: bool = False
 ) -> list[list[tuple[Any, ...]]]:
     """The rows of reads of the transaction, after the writes not yet sent (in the same round trip
     on PostgreSQL, in order: a read sees every write before it)."""
     writes, ctx.later = ctx.later, []
-    counts, found = ctx.store.run_many(conn, [(w, p) for w, p, _c in writes], items, large=large)
+    counts, found = ctx.store.run_many(conn, [(w, p) for w, p, _c in writes], items, plan_once=plan_once)
     for (_w, _p, counted), n in zip(writes, counts, strict=True):
         if counted is not None:
             counted(max(n or 0, 0))
@@ -560,8 +560,8 @@ def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
             if stmt is not None:
                 searches.append((ref, table, col, stmt))
     # Every search in one go (one round trip on PostgreSQL), then the redactions.
-    # ``large``: a text search's estimate grows with the table (see SqlStore.fetch_many).
-    found = _reads(conn, ctx, [(stmt, params) for *_rest, stmt in searches], large=True)
+    # ``plan_once``: indexed text searches, their estimate growing with the table (see fetch_many).
+    found = _reads(conn, ctx, [(stmt, params) for *_rest, stmt in searches], plan_once=True)
     for (ref, table, col, _stmt), rows in zip(searches, found, strict=True):
         n = _write_redactions(
             conn, ctx, table, table.primary_key.columns[0], col, [(k, t) for _w, k, t in rows]

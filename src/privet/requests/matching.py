@@ -268,7 +268,10 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
             params[f"{prefix}{kind}_{n}"] = v
             params[f"{prefix}{kind}_in_{n}"] = f"%{v.lower()}%"
             if kind == "phone":
-                params[f"{prefix}phone_rev_{n}"] = f"{phone_tail(v)[::-1]}%"
+                # The reversed tail and the first string after every string starting with it.
+                low = phone_tail(v)[::-1]
+                params[f"{prefix}phone_lo_{n}"] = low
+                params[f"{prefix}phone_hi_{n}"] = low[:-1] + chr(ord(low[-1]) + 1) if low else ""
                 params[f"{prefix}phone_end_{n}"] = f"%{phone_tail(v)}"
                 params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, MENTION_TAIL)}%"
                 # The tail's token, or a text the index could not read for sure (one lookup each).
@@ -285,11 +288,18 @@ def equals_bound(
 ) -> sa.ColumnElement[bool]:
     """A prefilter for stored values equal to one of ``n`` identities of the kind, as named parameters
     (``identity_params``); phones are re-checked in Python. On PostgreSQL a phone is matched by the
-    prefix of its reversed digits (indexable); elsewhere by the tail of its digits."""
+    prefix of its reversed digits, as a range (indexable in a plan made without the values);
+    elsewhere by the tail of its digits."""
     if kind == "email":
         return sa.func.lower(col).in_([_bp(f"email_{i}") for i in range(n)])
     if kind == "phone" and dialect == "postgresql":
-        return sa.or_(*(phone_key(col).like(_bp(f"phone_rev_{i}")) for i in range(n)))
+        key = phone_key(col)
+        return sa.or_(
+            *(
+                sa.and_(key.op("~>=~")(_bp(f"phone_lo_{i}")), key.op("~<~")(_bp(f"phone_hi_{i}")))
+                for i in range(n)
+            )
+        )
     if kind == "phone":
         return sa.or_(*(digits_only(col).like(_bp(f"phone_end_{i}")) for i in range(n)))
     return sa.cast(col, sa.String(200)).in_([_bp(f"{kind}_{i}") for i in range(n)])

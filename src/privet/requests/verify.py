@@ -97,8 +97,8 @@ def leftovers(
         union, pieces = search
         counts: dict[int, int] = defaultdict(int)
         with store.read() as conn:
-            # ``large``: a text search's estimate grows with the table (see SqlStore.fetch_many).
-            _names, rows = store.fetch_many(conn, [(union, params)], large=True)[0]
+            # ``plan_once``: an indexed text search, its estimate growing with the table (see fetch_many).
+            _names, rows = store.fetch_many(conn, [(union, params)], plan_once=True)[0]
             for q, value in rows:
                 ref, col, kind = pieces[q]
                 if value is None:

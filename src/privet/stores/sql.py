@@ -197,6 +197,7 @@ class SqlStore:
         items: Sequence[tuple[sa.Executable, Mapping[str, Any]]],
         *,
         large: bool = False,
+        plan_once: bool = False,
         once: bool = False,
     ) -> list[tuple[list[str], list[tuple[Any, ...]]]]:
         """The rows (column names, tuples) of several reads, in order. On PostgreSQL with psycopg
@@ -207,8 +208,11 @@ class SqlStore:
         kept with them; ``once`` for statements built for this call only (compiled, not kept).
         ``large``: statements whose cost the planner overestimates, run ``for_many_people``: those
         for many people at once, and text searches, whose estimate is a share of the table (1% of
-        its rows: past ``jit_above_cost`` from a few million rows) where they find a handful."""
-        return self.run_many(conn, [], items, large=large, once=once)[1]
+        its rows: past ``jit_above_cost`` from a few million rows) where they find a handful.
+        ``plan_once``: as ``large``, for statements whose plan does not depend on their values
+        (indexed text searches: a pattern or a token is looked up in the index at run time): a
+        prepared one is planned once per connection (``for_many_people(generic=True)``)."""
+        return self.run_many(conn, [], items, large=large, plan_once=plan_once, once=once)[1]
 
     def run_many(
         self,
@@ -217,12 +221,13 @@ class SqlStore:
         reads: Sequence[tuple[sa.Executable, Mapping[str, Any]]],
         *,
         large: bool = False,
+        plan_once: bool = False,
         once: bool = False,
     ) -> tuple[list[int], list[tuple[list[str], list[tuple[Any, ...]]]]]:
         """Writes, then reads, in order, as ``fetch_many`` sends reads (one pipeline on PostgreSQL
         with psycopg): the rows each write changed (a write given a list of parameter sets runs
         once for each, its count their sum where the driver tells it), and the rows of each read.
-        ``large`` applies to the reads."""
+        ``large`` and ``plan_once`` apply to the reads."""
         driver = conn.connection.driver_connection if self.dialect == "postgresql" else None
         usable = (
             hasattr(driver, "pipeline")
@@ -237,7 +242,8 @@ class SqlStore:
                 given = [dict(x) for x in params] if isinstance(params, list) else dict(params)
                 counts.append(conn.execute(stmt, given).rowcount)
             out = []
-            with self.for_many_people(conn) if large and reads else contextlib.nullcontext():
+            tuning = self.for_many_people(conn, generic=plan_once)
+            with tuning if (large or plan_once) and reads else contextlib.nullcontext():
                 for stmt, params in reads:
                     result = conn.execute(stmt, dict(params))
                     out.append((list(result.keys()), [tuple(r) for r in result]))
@@ -246,7 +252,7 @@ class SqlStore:
         if not driver.autocommit and not conn.in_transaction():
             conn.begin()  # what SQLAlchemy's autobegin does: its commit() then ends the transaction
         dbapi_error = conn.dialect.loaded_dbapi.Error
-        tuned = large and bool(reads) and _tunable(driver)
+        tuned = (large or plan_once) and bool(reads) and _tunable(driver)
         # In a transaction SET LOCAL ends with it; outside, the reset travels in the same pipeline.
         local = not driver.autocommit
         try:
@@ -261,7 +267,7 @@ class SqlStore:
                         cur.execute(p.sql, p.params(params))
                     written.append(cur)
                 if tuned:
-                    driver.execute(_MANY_SET_LOCAL if local else _MANY_SET)
+                    driver.execute(_many_set(local=local, generic=plan_once))
                 cursors = []
                 for p, (_stmt, params) in zip(piped[len(writes) :], reads, strict=True):
                     assert p is not None
@@ -298,7 +304,7 @@ class SqlStore:
             raise sa_exc.DBAPIError.instance(sent, None, exc, dbapi_error) from exc
 
     @contextmanager
-    def for_many_people(self, conn: Connection) -> Iterator[None]:
+    def for_many_people(self, conn: Connection, *, generic: bool = False) -> Iterator[None]:
         """PostgreSQL 12 and later: no just-in-time compilation, no parallel workers and no generic
         plans for the statements run in the block. A request's statements touch few rows, but a
         long UNION or OR list can cost more than ``jit_above_cost`` in the planner's estimate, and
@@ -307,17 +313,18 @@ class SqlStore:
         costs more than they save and takes the cores the exports are written on (measured: a
         batch export of 1,000 people in two processes, 3.8-4.0 s with them, 2.3-2.5 s without).
         A prepared statement is planned for its values each time (a generic plan would guess how
-        many rows a pattern finds). In a transaction the settings end with it (``SET LOCAL``);
-        outside, they are reset when the block ends."""
+        many people a list holds), or with ``generic`` once per connection (an indexed text search:
+        planning a UNION of fifty took 8 ms, running it 15 ms). In a transaction the settings end
+        with it (``SET LOCAL``); outside, they are reset when the block ends."""
         driver = conn.connection.driver_connection if self.dialect == "postgresql" else None
         if driver is None or not _tunable(driver):
             yield
             return
         if not driver.autocommit:
-            conn.exec_driver_sql(_MANY_SET_LOCAL)
+            conn.exec_driver_sql(_many_set(local=True, generic=generic))
             yield
             return
-        conn.exec_driver_sql(_MANY_SET)
+        conn.exec_driver_sql(_many_set(local=False, generic=generic))
         try:
             yield
         finally:
@@ -639,8 +646,17 @@ class _Piped:
 # no JIT, no parallel workers and a plan for the values at hand, each setting in one statement (a
 # pipeline takes no multi-command string), back to the session's own values afterwards.
 _LARGE = ("jit", "off"), ("max_parallel_workers_per_gather", "0"), ("plan_cache_mode", "force_custom_plan")
-_MANY_SET = "SELECT " + ", ".join(f"set_config('{k}', '{v}', false)" for k, v in _LARGE)
-_MANY_SET_LOCAL = "SELECT " + ", ".join(f"set_config('{k}', '{v}', true)" for k, v in _LARGE)
+
+
+@functools.cache
+def _many_set(*, local: bool, generic: bool) -> str:
+    """The statement setting ``_LARGE`` (with generic plans instead when ``generic``), for the
+    transaction (``local``) or the session."""
+    values = [(k, "force_generic_plan" if generic and k == "plan_cache_mode" else v) for k, v in _LARGE]
+    scope = "true" if local else "false"
+    return "SELECT " + ", ".join(f"set_config('{k}', '{v}', {scope})" for k, v in values)
+
+
 # RESET gives a setting back its session value, as reading reset_val from pg_settings would, at a
 # tenth of the cost (the view builds every setting of the server: about 1 ms).
 _MANY_RESET = tuple(f"RESET {k}" for k, _v in _LARGE)
