@@ -261,3 +261,44 @@ def test_the_character_classes_spelled_out_for_postgresql_are_pythons() -> None:
                 assert c in words, hex(c)
     # The pattern the PostgreSQL one copies; a change to it must be made to both.
     assert PhoneRecognizer.pattern.pattern == r"(?<![\w+])(?:\+|00)?\(?\d[\d\s().\-/]{5,22}\d(?!\w)"
+
+
+def test_map_check_replaces_the_search_indexes_earlier_versions_advised(pg_url: str) -> None:
+    """An index of a free-text column's digits (advised before the numbers index) and a numbers
+    index built for an earlier pattern serve no search: map check says to drop the first and
+    advises the numbers index under the same name, dropping the old one first; its statements,
+    run as printed, leave nothing to warn about."""
+    _build(
+        pg_url,
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), body TEXT)",
+        "CREATE INDEX ix_notes_user_id ON notes (user_id)",
+        "CREATE INDEX ix_notes_body_trgm ON notes USING gin (lower(body) gin_trgm_ops)",
+        "CREATE INDEX ix_notes_body_digits ON notes USING gin"
+        " (regexp_replace(body, '[^0-9]', '', 'g') gin_trgm_ops)",
+        "CREATE INDEX ix_notes_body_numbers ON notes USING gin (to_tsvector('simple', body))",
+    )
+    dm = parse_map(
+        f"version: 1\nstores: {{app: {{url: '{pg_url}'}}}}\n"
+        "subjects: {user: {root: app.users, identities: {id: id}}}\n"
+        "tables:\n  app.users: {subject: user}\n"
+        "  app.notes: {subject: user, path: user_id -> app.users,"
+        " columns: {body: {category: content.private}}}\n"
+    )
+    from privet.discovery.check import check_map
+
+    report = check_map(dm)
+    assert [(u["index"], u["fix"]) for u in report.superseded] == [
+        ("ix_notes_body_digits", "DROP INDEX ix_notes_body_digits")
+    ]
+    [advice] = [u["fix"] for u in report.unindexed]
+    assert advice.startswith("DROP INDEX ix_notes_body_numbers; CREATE INDEX ix_notes_body_numbers ON notes")
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        for fix in [u["fix"] for u in report.superseded] + [advice]:
+            for statement in fix.split("; "):
+                conn.exec_driver_sql(statement)
+    engine.dispose()
+    again = check_map(dm)
+    assert not again.superseded and not again.unindexed

@@ -78,6 +78,11 @@ def register(app: typer.Typer) -> None:
                 f"[yellow]warning:[/] {u['store']}.{u['table']}.{u['column']} ({u['used_as']}) has "
                 f"no index; subject requests will scan it: {u['fix']}"
             )
+        for u in report.superseded:
+            err_console.print(
+                f"[yellow]warning:[/] index {u['index']} on {u['store']}.{u['table']}.{u['column']} serves "
+                f"no search of this version and costs every write: {u['fix']}"
+            )
         emit(report.to_dict(), as_json, "\n".join(lines) if lines else "the map covers every personal column")
         if not report.ok:
             raise typer.Exit(1)

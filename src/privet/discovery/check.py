@@ -21,6 +21,8 @@ class CheckReport:
     vanished: list[dict[str, Any]] = field(default_factory=list)
     # Columns subject requests look people up by, without an index: a warning, not a failure.
     unindexed: list[dict[str, Any]] = field(default_factory=list)
+    # Indexes an earlier version advised that no search uses now: a warning, with the DROP INDEX.
+    superseded: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -32,6 +34,7 @@ class CheckReport:
             "undeclared": self.undeclared,
             "vanished": self.vanished,
             "unindexed": self.unindexed,
+            "superseded": self.superseded,
         }
 
 
@@ -82,6 +85,21 @@ def _present(info: TableInfo, column: str, needs: tuple[str, ...]) -> frozenset[
 
 def _has_indexes(info: TableInfo, column: str, needs: tuple[str, ...]) -> bool:
     return len(_present(info, column, needs)) == len(needs) if needs else info.has_expression_index(column)
+
+
+def _superseded(info: TableInfo, table: str, column: str) -> list[str]:
+    """Indexes an earlier version advised for searching this free-text column that serve no
+    search now: the trigram index of its digits (``ix_<table>_<column>_digits``), and an index of
+    its numbers built for an earlier pattern (``ix_<table>_<column>_numbers``)."""
+    current = PG_PHONE_CANDIDATE.lower()
+    out = []
+    for ix in info.indexes:
+        if ix.name == f"ix_{table}_{column}_digits" or (
+            ix.name == f"ix_{table}_{column}_numbers"
+            and not any(current in e.lower() for e in ix.expressions)
+        ):
+            out.append(ix.name)
+    return out
 
 
 def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
@@ -137,24 +155,39 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                     )
             # Columns every erasure's verification pass (and the mention pass) searches.
             for col, cspec in sorted(table.columns.items()):
+                if col not in live:
+                    continue
                 kind = cspec.cat.identity if cspec.cat.identity in ("email", "phone") else None
-                if col not in live or col in lookups or _has_indexes(info, col, _needs(schema.dialect, kind)):
-                    continue
-                if kind is None and not cspec.cat.free_text:
-                    continue
-                needs = _needs(schema.dialect, kind)
-                advice = search_index(schema.dialect, tname, col, kind, _present(info, col, needs))
-                if advice is None:
-                    continue  # no index serves this search here; verification scans the column
-                report.unindexed.append(
-                    {
-                        "store": name,
-                        "table": tname,
-                        "column": col,
-                        "used_as": f"searched for {kind or 'mentions'} by verification",
-                        "fix": advice,
-                    }
+                stale = (
+                    _superseded(info, tname, col)
+                    if schema.dialect == "postgresql" and cspec.cat.free_text
+                    else []
                 )
+                advice = None
+                if col not in lookups and (kind is not None or cspec.cat.free_text):
+                    needs = _needs(schema.dialect, kind)
+                    if not _has_indexes(info, col, needs):
+                        # None: no index serves this search here; verification scans the column.
+                        advice = search_index(schema.dialect, tname, col, kind, _present(info, col, needs))
+                replaced = f"ix_{tname}_{col}_numbers"
+                if advice is not None and replaced in stale and f"CREATE INDEX {replaced} " in advice:
+                    # The advised index takes the name of the one it replaces.
+                    advice = f"DROP INDEX {replaced}; {advice}"
+                    stale.remove(replaced)
+                if advice is not None:
+                    report.unindexed.append(
+                        {
+                            "store": name,
+                            "table": tname,
+                            "column": col,
+                            "used_as": f"searched for {kind or 'mentions'} by verification",
+                            "fix": advice,
+                        }
+                    )
+                report.superseded += [
+                    {"store": name, "table": tname, "column": col, "index": ix, "fix": f"DROP INDEX {ix}"}
+                    for ix in stale
+                ]
     found = discover(urls, sample=sample, region=dm.default_region)
     for found_col in found.columns:
         spec = dm.tables.get(f"{found_col['store']}.{found_col['table']}")
