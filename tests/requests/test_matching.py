@@ -17,7 +17,7 @@ from psycopg import sql as psql
 from privet.datamap import parse_map
 from privet.detection.operators import mentions
 from privet.identity import Identity
-from privet.requests.matching import identity_params, identity_shape, mention_filter_bound
+from privet.requests.matching import identity_params, identity_shape, mention_filter_bound, plannable_once
 from privet.requests.verify import _build_search
 from privet.stores import SqlStore
 from tests.requests.test_access import _build
@@ -302,3 +302,12 @@ def test_map_check_replaces_the_search_indexes_earlier_versions_advised(pg_url: 
     engine.dispose()
     again = check_map(dm)
     assert not again.superseded and not again.unindexed
+
+
+def test_a_name_shorter_than_a_trigram_is_searched_with_a_plan_for_its_value() -> None:
+    """A two-letter name gives the trigram index nothing to look up: its searches are planned
+    for their values (a scan) rather than once (a read of the whole index)."""
+    email = Identity("email", "li@example.com")
+    assert plannable_once({email, PHONE, Identity("name", "Anna Li")})
+    assert not plannable_once({email, Identity("name", "Li")})
+    assert not plannable_once({Identity("email", "a@")})

@@ -35,7 +35,7 @@ from privet.detection.operators import mentions
 from privet.identity import Identity
 from privet.requests.erase import as_identity, person_identities
 from privet.requests.execute import mention_params, mention_select
-from privet.requests.matching import identity_shape
+from privet.requests.matching import identity_shape, plannable_once
 from privet.requests.resolve import Person, resolve
 from privet.requests.select import Query, Selection, keep_row, table_query
 from privet.settings import Settings
@@ -445,9 +445,10 @@ def _mention_candidates(dm: DataMap, stores: Stores, people: list[set[Identity]]
     for store_name, items in searches.items():
         store = stores.sql[store_name]
         with store.read() as conn:
-            # ``plan_once`` even for one person: an indexed text search (see SqlStore.fetch_many).
+            # Indexed text searches, planned once unless a name is too short (see plannable_once).
+            once = all(plannable_once(people[n]) for _r, _c, group, _s, _p in items for n in group)
             found = store.fetch_many(
-                conn, [(stmt, params) for _r, _c, _g, stmt, params in items], plan_once=True
+                conn, [(stmt, params) for _r, _c, _g, stmt, params in items], large=not once, plan_once=once
             )
         for (ref, col, group, _stmt, _params), (_names, rows) in zip(items, found, strict=True):
             out.append((ref, col, group, rows))

@@ -48,8 +48,9 @@ class ErasureResult:
     certificate: str | None = None
     message: str = ""
     # Milliseconds per phase: plan (resolution and plan), transaction (the store transactions,
-    # mentions included), mentions (the redaction pass over other people's free text),
-    # verification, record (certificate, suppression and audit in Privet's state).
+    # mentions included), mentions (the redaction pass over other people's free text; on
+    # PostgreSQL the erasure's last writes travel with its search), verification, record
+    # (certificate, suppression and audit in Privet's state).
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

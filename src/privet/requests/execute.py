@@ -26,7 +26,13 @@ from privet.datamap.model import Hop
 from privet.detection.operators import Pseudonymize, redact_identifiers
 from privet.identity import Identity
 from privet.legal import hold_until
-from privet.requests.matching import Shape, identity_params, identity_shape, mention_filter_bound
+from privet.requests.matching import (
+    Shape,
+    identity_params,
+    identity_shape,
+    mention_filter_bound,
+    plannable_once,
+)
 from privet.requests.select import Selection, chunks
 from privet.stores import SqlStore, TableInfo
 
@@ -68,12 +74,20 @@ def _write(ctx: EraseContext, stmt: Any, params: Any, counted: Callable[[int], N
 
 
 def _reads(
-    conn: Connection, ctx: EraseContext, items: list[tuple[Any, Any]], *, plan_once: bool = False
+    conn: Connection, ctx: EraseContext, items: list[tuple[Any, Any]], *, search: bool = False
 ) -> list[list[tuple[Any, ...]]]:
     """The rows of reads of the transaction, after the writes not yet sent (in the same round trip
-    on PostgreSQL, in order: a read sees every write before it)."""
+    on PostgreSQL, in order: a read sees every write before it). ``search``: text searches for the
+    person (planned once where their identities allow, see ``plannable_once``)."""
+    once = search and plannable_once(ctx.identities)
     writes, ctx.later = ctx.later, []
-    counts, found = ctx.store.run_many(conn, [(w, p) for w, p, _c in writes], items, plan_once=plan_once)
+    counts, found = ctx.store.run_many(
+        conn,
+        [(w, p) for w, p, _c in writes],
+        items,
+        large=search and not once,
+        plan_once=once,
+    )
     for (_w, _p, counted), n in zip(writes, counts, strict=True):
         if counted is not None:
             counted(max(n or 0, 0))
@@ -311,7 +325,7 @@ def _cut_shared(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[
     ctx.outcome.count(sel.ref, "cut_link", len(keys))
 
 
-# The parameter of statements on a list of primary keys (an expanding IN), built once per store.
+# The parameter of statements on a list of primary keys (an array, or an expanding IN), built once per store.
 _KEYS = "privet_keys"
 
 
@@ -560,8 +574,8 @@ def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
             if stmt is not None:
                 searches.append((ref, table, col, stmt))
     # Every search in one go (one round trip on PostgreSQL), then the redactions.
-    # ``plan_once``: indexed text searches, their estimate growing with the table (see fetch_many).
-    found = _reads(conn, ctx, [(stmt, params) for *_rest, stmt in searches], plan_once=True)
+    # Indexed text searches, planned once unless a name is too short (see plannable_once).
+    found = _reads(conn, ctx, [(stmt, params) for *_rest, stmt in searches], search=True)
     for (ref, table, col, _stmt), rows in zip(searches, found, strict=True):
         n = _write_redactions(
             conn, ctx, table, table.primary_key.columns[0], col, [(k, t) for _w, k, t in rows]

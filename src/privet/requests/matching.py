@@ -279,6 +279,14 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
     return params
 
 
+def plannable_once(identities: Iterable[Identity]) -> bool:
+    """Whether a text search for these identities is an index lookup whatever their values, so
+    that one plan serves every run (``SqlStore.fetch_many(plan_once=True)``): a name or address
+    shorter than a trigram gives the trigram index nothing to look up, and a plan for its value
+    (a scan) costs less than reading the whole index."""
+    return all(len(i.value.strip()) >= 3 for i in identities if i.kind in ("email", "name"))
+
+
 def _bp(name: str) -> sa.BindParameter[str]:
     return sa.bindparam(name, type_=sa.String(), required=True)
 

@@ -48,12 +48,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             engine = sa.create_engine(parsed, **kwargs)
             sa.event.listen(engine, "connect", _sqlite_pragmas)
             return engine
+        if parsed.get_backend_name() == "postgresql":
+            parsed, prepare = _prepare_threshold(parsed)
         if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
             # A statement run twice on a connection is prepared on the server: later runs skip
-            # parsing, and key lookups planning (PostgreSQL settles on a generic plan for them).
-            # Text searches and statements for many people are planned for their values every
-            # time (``for_many_people``): a generic plan guesses a pattern's selectivity.
-            parsed, prepare = _prepare_threshold(parsed)
+            # parsing, and PostgreSQL may keep one plan for a key lookup (after five runs, when it
+            # costs no more than one made for the values). Statements for many people are planned
+            # for their values every time, indexed text searches once (``for_many_people``).
             kwargs.setdefault("connect_args", {}).setdefault("prepare_threshold", prepare)
         engine = sa.create_engine(parsed, **kwargs)
         if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
@@ -80,7 +81,7 @@ def _prepare_threshold(parsed: sa.URL) -> tuple[sa.URL, int | None]:
     text = str(given if isinstance(given, str) else given[-1]).strip().lower()
     if text == "none":
         return parsed.difference_update_query(["prepare_threshold"]), None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         shown = parsed.render_as_string(hide_password=True)
         raise BadInput(
             f"prepare_threshold={text!r} in {shown} is neither a number nor 'none'",
@@ -206,12 +207,12 @@ class SqlStore:
         list parameters or a connection with a schema translation, they run one after the other on
         ``conn``. Statements should be long-lived (built with ``cached``): their compiled form is
         kept with them; ``once`` for statements built for this call only (compiled, not kept).
-        ``large``: statements whose cost the planner overestimates, run ``for_many_people``: those
-        for many people at once, and text searches, whose estimate is a share of the table (1% of
-        its rows: past ``jit_above_cost`` from a few million rows) where they find a handful.
-        ``plan_once``: as ``large``, for statements whose plan does not depend on their values
-        (indexed text searches: a pattern or a token is looked up in the index at run time): a
-        prepared one is planned once per connection (``for_many_people(generic=True)``)."""
+        ``large``: statements for many people at once, whose cost the planner overestimates, run
+        ``for_many_people``. ``plan_once``: the same for statements whose plan does not depend on
+        their values, indexed text searches (a pattern or a token is looked up in the index at run
+        time; their estimate is a share of the table, 1% of its rows: past ``jit_above_cost`` from
+        a few million rows, where they find a handful): a prepared one is planned once per
+        connection (``for_many_people(generic=True)``)."""
         return self.run_many(conn, [], items, large=large, plan_once=plan_once, once=once)[1]
 
     def run_many(
@@ -253,6 +254,7 @@ class SqlStore:
             conn.begin()  # what SQLAlchemy's autobegin does: its commit() then ends the transaction
         dbapi_error = conn.dialect.loaded_dbapi.Error
         tuned = (large or plan_once) and bool(reads) and _tunable(driver)
+        settings = _many_set(local=not driver.autocommit, generic=plan_once, plans=_prepares(driver))
         # In a transaction SET LOCAL ends with it; outside, the reset travels in the same pipeline.
         local = not driver.autocommit
         try:
@@ -267,7 +269,7 @@ class SqlStore:
                         cur.execute(p.sql, p.params(params))
                     written.append(cur)
                 if tuned:
-                    driver.execute(_many_set(local=local, generic=plan_once))
+                    driver.execute(settings)
                 cursors = []
                 for p, (_stmt, params) in zip(piped[len(writes) :], reads, strict=True):
                     assert p is not None
@@ -275,7 +277,7 @@ class SqlStore:
                     cur.execute(p.sql, p.params(params))
                     cursors.append(cur)
                 if tuned and not local:
-                    for reset in _MANY_RESET:
+                    for reset in _many_reset(_prepares(driver)):
                         driver.execute(reset)
                 pipeline.sync()
                 counts = [cur.rowcount for cur in written]
@@ -295,7 +297,7 @@ class SqlStore:
                 # Whatever stopped the pipeline (a failed statement, a bad parameter, an interrupt)
                 # skipped the reset: the connection goes back to the pool as it came.
                 with contextlib.suppress(Exception):
-                    for reset in _MANY_RESET:
+                    for reset in _many_reset(_prepares(driver)):
                         driver.execute(reset)
             if not isinstance(exc, dbapi_error):
                 raise
@@ -305,8 +307,9 @@ class SqlStore:
 
     @contextmanager
     def for_many_people(self, conn: Connection, *, generic: bool = False) -> Iterator[None]:
-        """PostgreSQL 12 and later: no just-in-time compilation, no parallel workers and no generic
-        plans for the statements run in the block. A request's statements touch few rows, but a
+        """PostgreSQL: no just-in-time compilation and no parallel workers for the statements run in
+        the block, and where statements are prepared (PostgreSQL 12 and later) no generic plans,
+        or with ``generic`` only generic ones. A request's statements touch few rows, but a
         long UNION or OR list can cost more than ``jit_above_cost`` in the planner's estimate, and
         compiling it then takes longer than running it (measured: a batch mention search over 50
         people, 289 ms with JIT, 56 ms without); starting parallel workers for its index lookups
@@ -321,17 +324,17 @@ class SqlStore:
             yield
             return
         if not driver.autocommit:
-            conn.exec_driver_sql(_many_set(local=True, generic=generic))
+            conn.exec_driver_sql(_many_set(local=True, generic=generic, plans=_prepares(driver)))
             yield
             return
-        conn.exec_driver_sql(_many_set(local=False, generic=generic))
+        conn.exec_driver_sql(_many_set(local=False, generic=generic, plans=_prepares(driver)))
         try:
             yield
         finally:
             if not conn.invalidated:
                 # Best effort after a failure: the failure, not the reset, is what the caller sees.
                 with contextlib.suppress(Exception):
-                    for reset in _MANY_RESET:
+                    for reset in _many_reset(_prepares(driver)):
                         conn.exec_driver_sql(reset)
 
     def _piped(self, conn: Connection, stmt: sa.Executable, *, keep: bool = True) -> _Piped | None:
@@ -643,35 +646,50 @@ class _Piped:
 
 
 # Session settings bracketing a request's statements for many people (``SqlStore.for_many_people``):
-# no JIT, no parallel workers and a plan for the values at hand, each setting in one statement (a
-# pipeline takes no multi-command string), back to the session's own values afterwards.
-_LARGE = ("jit", "off"), ("max_parallel_workers_per_gather", "0"), ("plan_cache_mode", "force_custom_plan")
+# no JIT, no parallel workers and, where statements are prepared, a plan for the values at hand
+# (or, for indexed text searches, one plan), each setting in one statement (a pipeline takes no
+# multi-command string), back to the session's own values afterwards.
+_LARGE = ("jit", "off"), ("max_parallel_workers_per_gather", "0")
+_PLANS = "plan_cache_mode"
 
 
 @functools.cache
-def _many_set(*, local: bool, generic: bool) -> str:
-    """The statement setting ``_LARGE`` (with generic plans instead when ``generic``), for the
-    transaction (``local``) or the session."""
-    values = [(k, "force_generic_plan" if generic and k == "plan_cache_mode" else v) for k, v in _LARGE]
+def _many_set(*, local: bool, generic: bool, plans: bool) -> str:
+    """The statement setting ``_LARGE`` and, with ``plans``, the plan cache mode (generic plans
+    when ``generic``), for the transaction (``local``) or the session."""
+    values = (
+        [*_LARGE, (_PLANS, "force_generic_plan" if generic else "force_custom_plan")] if plans else _LARGE
+    )
     scope = "true" if local else "false"
     return "SELECT " + ", ".join(f"set_config('{k}', '{v}', {scope})" for k, v in values)
 
 
-# RESET gives a setting back its session value, as reading reset_val from pg_settings would, at a
-# tenth of the cost (the view builds every setting of the server: about 1 ms).
-_MANY_RESET = tuple(f"RESET {k}" for k, _v in _LARGE)
+def _many_reset(plans: bool) -> tuple[str, ...]:
+    """The statements giving ``_many_set``'s settings back their session values. RESET does as
+    reading reset_val from pg_settings would, at a tenth of the cost (the view builds every
+    setting of the server: about 1 ms)."""
+    return tuple(f"RESET {k}" for k, _v in _LARGE) + ((f"RESET {_PLANS}",) if plans else ())
 
 
 def _tunable(driver: Any) -> bool:
-    """Whether the server has the settings of ``for_many_people`` (``jit``, ``plan_cache_mode``:
-    PostgreSQL 12 and later)."""
-    return int(getattr(getattr(driver, "info", None), "server_version", 0)) >= 120000
+    """Whether the server has the settings of ``for_many_people`` (``jit``: PostgreSQL 11)."""
+    return _version(driver) >= 110000
+
+
+def _prepares(driver: Any) -> bool:
+    """Whether the connection prepares statements (then ``plan_cache_mode``, PostgreSQL 12, says
+    how they are planned; a session setting a pooler could leave behind is not sent otherwise)."""
+    return getattr(driver, "prepare_threshold", None) is not None and _version(driver) >= 120000
+
+
+def _version(driver: Any) -> int:
+    return int(getattr(getattr(driver, "info", None), "server_version", 0))
 
 
 def _no_generic_plans_before_12(dbapi_conn: Any, _record: Any) -> None:
-    """Before PostgreSQL 12 a prepared text search could not be told to plan for its values:
-    nothing is prepared there."""
-    if not _tunable(dbapi_conn):
+    """Before PostgreSQL 12 a prepared statement could not be told how to be planned: nothing is
+    prepared there."""
+    if _version(dbapi_conn) < 120000:
         dbapi_conn.prepare_threshold = None
 
 
