@@ -36,7 +36,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_when_the_demo_map_is_checked_then_it_covers_everything(demo: Path) -> None:
     code, doc, _ = privet("map", "check", "--json", cwd=demo)
-    assert code == 0 and doc == {"ok": True, "undeclared": [], "vanished": [], "unindexed": []}
+    assert code == 0 and doc == {
+        "ok": True,
+        "undeclared": [],
+        "vanished": [],
+        "unindexed": [],
+        "superseded": [],
+    }
 
 
 def test_when_a_subject_is_exported_erased_and_audited_then_json_follows_the_contract(demo: Path) -> None:
