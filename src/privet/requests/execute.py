@@ -325,7 +325,8 @@ def _cut_shared(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[
     ctx.outcome.count(sel.ref, "cut_link", len(keys))
 
 
-# The parameter of statements on a list of primary keys (an array, or an expanding IN), built once per store.
+# The parameter of statements on a list of primary keys (an array or an expanding IN), built once
+# per store.
 _KEYS = "privet_keys"
 
 
@@ -342,9 +343,8 @@ def _keyed(
     def among(col: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
         if ctx.store.dialect == "postgresql" and not isinstance(col.type, sa.types.NullType):
             return col == sa.any_(sa.bindparam(_KEYS, type_=postgresql.ARRAY(col.type)))
-        return col.in_(
-            sa.bindparam(_KEYS, expanding=True)
-        )  # a type reflection did not know: as SQLAlchemy sends it
+        # Elsewhere, and for a type reflection did not know, the list as SQLAlchemy sends it.
+        return col.in_(sa.bindparam(_KEYS, expanding=True))
 
     return ctx.store.cached(("keyed", *key), lambda: build(among))
 

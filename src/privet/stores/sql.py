@@ -254,9 +254,9 @@ class SqlStore:
             conn.begin()  # what SQLAlchemy's autobegin does: its commit() then ends the transaction
         dbapi_error = conn.dialect.loaded_dbapi.Error
         tuned = (large or plan_once) and bool(reads) and _tunable(driver)
-        settings = _many_set(local=not driver.autocommit, generic=plan_once, plans=_prepares(driver))
         # In a transaction SET LOCAL ends with it; outside, the reset travels in the same pipeline.
         local = not driver.autocommit
+        settings = _many_set(local=local, generic=plan_once, plans=_prepares(driver))
         try:
             with driver.pipeline() as pipeline:
                 written = []
