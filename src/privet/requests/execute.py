@@ -349,8 +349,13 @@ def _keyed(
     return ctx.store.cached(("keyed", *key), lambda: build(among))
 
 
+# Up to this many rows of a table, the stored values a tombstone's pseudonyms are made from are
+# read with the check of which rows must stay (one round trip less), before knowing which do.
+PREFETCH_KEYS = 100
+
+
 def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, keys: list[Any]) -> int:
-    protected: set[Any] = set()
+    checks: list[Any] = []
     for other, column in _referencing(ctx, sel):
         if _already_emptied(ctx, sel, other, column):
             continue  # the rows of that table pointing at these keys are already gone
@@ -367,16 +372,25 @@ def _delete_or_tombstone(conn: Connection, ctx: EraseContext, sel: Selection, ke
 
         stmt = _keyed(ctx, ("cut" if cut else "referenced", other, column), on_keys)
         cut_ref = f"{split_ref(sel.ref)[0]}.{other}"
-        for chunk in chunks(keys):
-            if cut:
+        if cut:
+            for chunk in chunks(keys):
                 # Another row (of another person or kind) points here: cut that link.
                 _write(ctx, stmt, {_KEYS: chunk}, functools.partial(ctx.outcome.count, cut_ref, "cut_link"))
-            else:
-                protected.update(r[0] for r in _read(conn, ctx, stmt, {_KEYS: chunk}))
+        else:
+            checks.append(stmt)
+    # Which rows other rows still point at, every table's check in one round trip.
+    items = [(stmt, {_KEYS: chunk}) for stmt in checks for chunk in chunks(keys)]
+    pseudo = _split_erase(sel, _personal_columns(sel), tombstone=True)[1]
+    prefetch = bool(items and pseudo and len(keys) <= PREFETCH_KEYS)
+    if prefetch:
+        items.append((_pseudonym_read(ctx, sel, pseudo), {_KEYS: keys}))
+    found = _reads(conn, ctx, items) if items else []
+    protected = {r[0] for rows in found[: len(found) - prefetch] for r in rows}
     doomed = [k for k in keys if k not in protected]
     stones = [k for k in keys if k in protected]
     if stones:
-        _erase_values(conn, ctx, sel, stones, _personal_columns(sel), tombstone=True)
+        values = found[-1] if prefetch else None
+        _erase_values(conn, ctx, sel, stones, _personal_columns(sel), tombstone=True, values=values)
         ctx.outcome.count(sel.ref, "tombstone", len(stones))
     if doomed:
         files = [(c, s) for c, s in _personal_columns(sel).items() if s.file_store]
@@ -411,24 +425,15 @@ def _erase_values(
     *,
     tombstone: bool = False,
     force_pseudonym: set[str] | None = None,
+    values: list[tuple[Any, ...]] | None = None,
 ) -> None:
-    """Null, pseudonymize or redact the given columns of kept rows (the person's own values)."""
+    """Null, pseudonymize or redact the given columns of kept rows (the person's own values);
+    ``values``: the rows of ``_pseudonym_read`` for at least these keys, when already read."""
     if not cols or not keys:
         return
     files = [(c, s) for c, s in cols.items() if s.file_store]
     _journal_files(conn, ctx, sel, keys, files)
-    nulls: list[str] = []
-    pseudo: list[str] = []
-    for c, s in cols.items():
-        action = s.erase_action
-        if force_pseudonym and c in force_pseudonym:
-            pseudo.append(c)
-        elif action == "retain" and not tombstone:
-            continue
-        elif action == "pseudonymize" or not sel.table.c[c].nullable:
-            pseudo.append(c)
-        else:
-            nulls.append(c)
+    nulls, pseudo = _split_erase(sel, cols, tombstone=tombstone, force_pseudonym=force_pseudonym)
     if not pseudo:
         # Only nulls: one update per chunk of keys.
         if nulls:
@@ -442,13 +447,12 @@ def _erase_values(
         ctx.outcome.count(sel.ref, "erase", len(keys) if nulls else 0)
         return
     # Pseudonyms are computed from the stored values; the nulls go in the same update.
-    read_stmt = _keyed(
-        ctx,
-        ("read", sel.ref, tuple(pseudo)),
-        lambda among: sa.select(sel.pk, *(sel.table.c[c] for c in pseudo)).where(among(sel.pk)),
-    )
-    for chunk in chunks(keys):
-        rows = _read(conn, ctx, read_stmt, {_KEYS: chunk})
+    wanted = set(keys)
+    for chunk in [keys] if values is not None else chunks(keys):
+        if values is not None:
+            rows = [r for r in values if r[0] in wanted]
+        else:
+            rows = _read(conn, ctx, _pseudonym_read(ctx, sel, pseudo), {_KEYS: chunk})
         updates = []
         for r in rows:
             vals = {}
@@ -467,6 +471,39 @@ def _erase_values(
             )
             _write(ctx, stmt, updates)
     ctx.outcome.count(sel.ref, "erase", len(keys))
+
+
+def _split_erase(
+    sel: Selection,
+    cols: dict[str, ColumnSpec],
+    *,
+    tombstone: bool = False,
+    force_pseudonym: set[str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """The columns ``_erase_values`` nulls and those it pseudonymizes (a retained value stays,
+    except in a tombstone; a column that takes no NULL gets a pseudonym)."""
+    nulls: list[str] = []
+    pseudo: list[str] = []
+    for c, s in cols.items():
+        action = s.erase_action
+        if force_pseudonym and c in force_pseudonym:
+            pseudo.append(c)
+        elif action == "retain" and not tombstone:
+            continue
+        elif action == "pseudonymize" or not sel.table.c[c].nullable:
+            pseudo.append(c)
+        else:
+            nulls.append(c)
+    return nulls, pseudo
+
+
+def _pseudonym_read(ctx: EraseContext, sel: Selection, pseudo: list[str]) -> Any:
+    """The key and the stored values of the columns to pseudonymize, of a list of keys."""
+    return _keyed(
+        ctx,
+        ("read", sel.ref, tuple(pseudo)),
+        lambda among: sa.select(sel.pk, *(sel.table.c[c] for c in pseudo)).where(among(sel.pk)),
+    )
 
 
 def _redact_rows(
