@@ -228,6 +228,9 @@ def test_when_statements_for_many_people_run_then_postgresql_compiles_nothing_an
         assert store.fetch_many(conn, [(setting, {})], plan_once=True)[0][1] == [
             ("off/0/force_generic_plan",)
         ]
+        # In one round trip, the settings from the tune_from-th read on.
+        both = store.fetch_many(conn, [(setting, {}), (setting, {})], plan_once=True, tune_from=1)
+        assert [rows for _names, rows in both] == [[(before,)], [("off/0/force_generic_plan",)]]
         assert store.fetch_many(conn, [(setting, {})])[0][1] == [(before,)]
         assert conn.execute(setting).scalar_one() == before
         with store.for_many_people(conn):

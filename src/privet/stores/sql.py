@@ -199,6 +199,7 @@ class SqlStore:
         *,
         large: bool = False,
         plan_once: bool = False,
+        tune_from: int = 0,
         once: bool = False,
     ) -> list[tuple[list[str], list[tuple[Any, ...]]]]:
         """The rows (column names, tuples) of several reads, in order. On PostgreSQL with psycopg
@@ -212,8 +213,11 @@ class SqlStore:
         their values, indexed text searches (a pattern or a token is looked up in the index at run
         time; their estimate is a share of the table, 1% of its rows: past ``jit_above_cost`` from
         a few million rows, where they find a handful): a prepared one is planned once per
-        connection (``for_many_people(generic=True)``)."""
-        return self.run_many(conn, [], items, large=large, plan_once=plan_once, once=once)[1]
+        connection (``for_many_people(generic=True)``). Either applies to the reads from the
+        ``tune_from``-th on (the earlier ones run as they are, in the same round trip)."""
+        return self.run_many(
+            conn, [], items, large=large, plan_once=plan_once, tune_from=tune_from, once=once
+        )[1]
 
     def run_many(
         self,
@@ -223,12 +227,13 @@ class SqlStore:
         *,
         large: bool = False,
         plan_once: bool = False,
+        tune_from: int = 0,
         once: bool = False,
     ) -> tuple[list[int], list[tuple[list[str], list[tuple[Any, ...]]]]]:
         """Writes, then reads, in order, as ``fetch_many`` sends reads (one pipeline on PostgreSQL
         with psycopg): the rows each write changed (a write given a list of parameter sets runs
         once for each, its count their sum where the driver tells it), and the rows of each read.
-        ``large`` and ``plan_once`` apply to the reads."""
+        ``large`` and ``plan_once`` apply to the reads from the ``tune_from``-th on."""
         driver = conn.connection.driver_connection if self.dialect == "postgresql" else None
         usable = (
             hasattr(driver, "pipeline")
@@ -243,9 +248,12 @@ class SqlStore:
                 given = [dict(x) for x in params] if isinstance(params, list) else dict(params)
                 counts.append(conn.execute(stmt, given).rowcount)
             out = []
+            for stmt, params in reads[:tune_from]:
+                result = conn.execute(stmt, dict(params))
+                out.append((list(result.keys()), [tuple(r) for r in result]))
             tuning = self.for_many_people(conn, generic=plan_once)
-            with tuning if (large or plan_once) and reads else contextlib.nullcontext():
-                for stmt, params in reads:
+            with tuning if (large or plan_once) and reads[tune_from:] else contextlib.nullcontext():
+                for stmt, params in reads[tune_from:]:
                     result = conn.execute(stmt, dict(params))
                     out.append((list(result.keys()), [tuple(r) for r in result]))
             return counts, out
@@ -253,7 +261,7 @@ class SqlStore:
         if not driver.autocommit and not conn.in_transaction():
             conn.begin()  # what SQLAlchemy's autobegin does: its commit() then ends the transaction
         dbapi_error = conn.dialect.loaded_dbapi.Error
-        tuned = (large or plan_once) and bool(reads) and _tunable(driver)
+        tuned = (large or plan_once) and bool(reads[tune_from:]) and _tunable(driver)
         # In a transaction SET LOCAL ends with it; outside, the reset travels in the same pipeline.
         local = not driver.autocommit
         settings = _many_set(local=local, generic=plan_once, plans=_prepares(driver))
@@ -268,11 +276,11 @@ class SqlStore:
                     else:
                         cur.execute(p.sql, p.params(params))
                     written.append(cur)
-                if tuned:
-                    driver.execute(settings)
                 cursors = []
-                for p, (_stmt, params) in zip(piped[len(writes) :], reads, strict=True):
+                for n, (p, (_stmt, params)) in enumerate(zip(piped[len(writes) :], reads, strict=True)):
                     assert p is not None
+                    if tuned and n == tune_from:
+                        driver.execute(settings)
                     cur = driver.cursor()
                     cur.execute(p.sql, p.params(params))
                     cursors.append(cur)
