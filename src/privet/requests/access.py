@@ -427,16 +427,17 @@ def _mention_candidates(
     dm: DataMap,
     stores: Stores,
     people: list[set[Identity]],
+    searches: dict[str, list[_Search]] | None = None,
     ahead: dict[str, list[list[tuple[Any, ...]]]] | None = None,
 ) -> _Candidates:
     """The SQL half of the mention pass for several people at once (their identities): per
     free-text column one statement for up to ``MENTION_CHUNK`` people, a UNION ALL of each
     person's indexed search (an OR of everyone's patterns would defeat the index); every
     statement of a store in one round trip on PostgreSQL. Needs nothing but the identities, so a
-    batch runs it beside its other work. ``ahead``: the rows of a store's searches already run
-    with other reads (``_mention_searches``)."""
+    batch runs it beside its other work. ``searches``: ``_mention_searches`` for these people,
+    when already built; ``ahead``: the rows of a store's searches already run with other reads."""
     out: _Candidates = []
-    for store_name, items in _mention_searches(dm, stores, people).items():
+    for store_name, items in (searches or _mention_searches(dm, stores, people)).items():
         if ahead is not None and store_name in ahead:
             found = ahead[store_name]
         else:
@@ -555,7 +556,9 @@ def _collect(
                 result.rows += n
                 file_refs += refs
     started = time.perf_counter()
-    fragments = _mention_fragments(dm, _mention_candidates(dm, stores, [ids], ahead), [(ids, own)])[0]
+    fragments = _mention_fragments(dm, _mention_candidates(dm, stores, [ids], searches, ahead), [(ids, own)])[
+        0
+    ]
     result.mention_ms = round((time.perf_counter() - started) * 1000, 2)
     _files_and_mentions(stores, archive, result, file_refs, fragments)
     return kinds
