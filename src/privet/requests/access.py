@@ -35,7 +35,7 @@ from privet.detection.operators import mentions
 from privet.identity import Identity
 from privet.requests.erase import as_identity, person_identities
 from privet.requests.execute import mention_params, mention_select
-from privet.requests.matching import identity_shape, plannable_once
+from privet.requests.matching import identity_shape, search_options
 from privet.requests.resolve import Person, resolve
 from privet.requests.select import Query, Selection, keep_row, table_query
 from privet.settings import Settings
@@ -453,10 +453,8 @@ def _mention_candidates(
 
 
 def _tuning(items: list[_Search], people: list[set[Identity]]) -> dict[str, bool]:
-    """How mention searches run: indexed text searches, planned once unless a name is too short
-    (see ``plannable_once``)."""
-    once = all(plannable_once(people[n]) for _r, _c, group, _s, _p in items for n in group)
-    return {"large": not once, "plan_once": once}
+    """How these mention searches run (``search_options`` of the people they search for)."""
+    return search_options(people[n] for _r, _c, group, _s, _p in items for n in group)
 
 
 def _mention_searches(dm: DataMap, stores: Stores, people: list[set[Identity]]) -> dict[str, list[_Search]]:

@@ -31,7 +31,7 @@ from privet.requests.matching import (
     identity_params,
     identity_shape,
     mention_filter_bound,
-    plannable_once,
+    search_options,
 )
 from privet.requests.select import Selection, chunks
 from privet.stores import SqlStore, TableInfo
@@ -78,16 +78,10 @@ def _reads(
 ) -> list[list[tuple[Any, ...]]]:
     """The rows of reads of the transaction, after the writes not yet sent (in the same round trip
     on PostgreSQL, in order: a read sees every write before it). ``search``: text searches for the
-    person (planned once where their identities allow, see ``plannable_once``)."""
-    once = search and plannable_once(ctx.identities)
+    person (``search_options``)."""
+    tuning = search_options([ctx.identities]) if search else {}
     writes, ctx.later = ctx.later, []
-    counts, found = ctx.store.run_many(
-        conn,
-        [(w, p) for w, p, _c in writes],
-        items,
-        large=search and not once,
-        plan_once=once,
-    )
+    counts, found = ctx.store.run_many(conn, [(w, p) for w, p, _c in writes], items, **tuning)
     for (_w, _p, counted), n in zip(writes, counts, strict=True):
         if counted is not None:
             counted(max(n or 0, 0))
@@ -611,7 +605,7 @@ def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
             if stmt is not None:
                 searches.append((ref, table, col, stmt))
     # Every search in one go (one round trip on PostgreSQL), then the redactions.
-    # Indexed text searches, planned once unless a name is too short (see plannable_once).
+    # Indexed text searches (see search_options).
     found = _reads(conn, ctx, [(stmt, params) for *_rest, stmt in searches], search=True)
     for (ref, table, col, _stmt), rows in zip(searches, found, strict=True):
         n = _write_redactions(

@@ -268,15 +268,27 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
             params[f"{prefix}{kind}_{n}"] = v
             params[f"{prefix}{kind}_in_{n}"] = f"%{v.lower()}%"
             if kind == "phone":
-                # The reversed tail and the first string after every string starting with it.
                 low = phone_tail(v)[::-1]
-                params[f"{prefix}phone_lo_{n}"] = low
-                params[f"{prefix}phone_hi_{n}"] = low[:-1] + chr(ord(low[-1]) + 1) if low else ""
+                params[f"{prefix}phone_lo_{n}"], params[f"{prefix}phone_hi_{n}"] = low, _after_prefix(low)
                 params[f"{prefix}phone_end_{n}"] = f"%{phone_tail(v)}"
                 params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, MENTION_TAIL)}%"
                 # The tail's token, or a text the index could not read for sure (one lookup each).
                 params[f"{prefix}phone_tail_{n}"] = f"{phone_tail(v, MENTION_TAIL)[::-1]} | {UNSURE}"
     return params
+
+
+def _after_prefix(low: str) -> str:
+    """The first string after every string that starts with ``low`` (a reversed tail of digits):
+    with ``low``, the bounds of a range a B-tree finds (``~>=~ low AND ~<~ this``); empty for an
+    empty tail, a range that holds nothing."""
+    return low[:-1] + chr(ord(low[-1]) + 1) if low else ""
+
+
+def search_options(people: Iterable[Iterable[Identity]]) -> dict[str, bool]:
+    """How text searches for these people run (``SqlStore.fetch_many``'s keywords): planned once
+    per connection where every one of them allows it (``plannable_once``), else for their values."""
+    once = all(plannable_once(ids) for ids in people)
+    return {"large": not once, "plan_once": once}
 
 
 def plannable_once(identities: Iterable[Identity]) -> bool:
@@ -375,7 +387,6 @@ def equals_many_pg(table: sa.Table, col: str, kind: str, n: int = 0) -> sa.Selec
 def many_params(kind: str, values: Iterable[str], n: int = 0) -> dict[str, list[str]]:
     """The parameters of ``equals_many_pg`` for these identities."""
     if kind == "phone":
-        # The digits of a tail reversed, and the first string after every string starting with them.
         low = sorted({t[::-1] for v in values if (t := phone_tail(v))})
-        return {f"privet_lo_{n}": low, f"privet_hi_{n}": [t[:-1] + chr(ord(t[-1]) + 1) for t in low]}
+        return {f"privet_lo_{n}": low, f"privet_hi_{n}": [_after_prefix(t) for t in low]}
     return {f"privet_values_{n}": sorted({v.lower() if kind == "email" else v for v in values})}

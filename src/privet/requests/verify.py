@@ -17,7 +17,7 @@ from privet.requests.matching import (
     identity_params,
     identity_shape,
     mention_filter_bound,
-    plannable_once,
+    search_options,
     value_matches,
 )
 from privet.stores import SqlStore, Stores
@@ -98,9 +98,8 @@ def leftovers(
         union, pieces = search
         counts: dict[int, int] = defaultdict(int)
         with store.read() as conn:
-            # Indexed text searches, planned once unless a name is too short (see plannable_once).
-            once = plannable_once(identities)
-            _names, rows = store.fetch_many(conn, [(union, params)], large=not once, plan_once=once)[0]
+            # Indexed text searches (see search_options).
+            _names, rows = store.fetch_many(conn, [(union, params)], **search_options([identities]))[0]
             for q, value in rows:
                 ref, col, kind = pieces[q]
                 if value is None:
