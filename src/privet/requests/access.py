@@ -18,12 +18,10 @@ import json
 import math
 import tempfile
 import time
-import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -38,6 +36,7 @@ from privet.requests.execute import mention_params, mention_select
 from privet.requests.matching import identity_shape, search_options
 from privet.requests.resolve import Person, resolve
 from privet.requests.select import Query, Selection, keep_row, table_query
+from privet.requests.zipout import Spool, ZipOut
 from privet.settings import Settings
 from privet.stores import Stores
 
@@ -101,102 +100,32 @@ def _json_default(v: Any) -> Any:
     return str(v)
 
 
-class _Spool:
-    """Where an export's zip is built: in memory until it passes ``SPOOL_BYTES``, then in its
-    target file. zipfile seeks back over every entry to write its sizes into the header (which
-    keeps the zip readable by streaming readers, such as Java's, that refuse a stored entry with
-    a trailing data descriptor); in memory a seek is free, on a file it is a flush and a system
-    call. The file's methods are bound directly: no wrapper call per write."""
-
-    def __init__(self, target: Path, limit: int) -> None:
-        self.target = target
-        self.limit = limit
-        self.file: IO[bytes] | None = None
-        self.mem = io.BytesIO()
-        self._bind(self.mem)
-
-    def _bind(self, f: IO[bytes]) -> None:
-        self.write, self.tell, self.seek, self.flush = f.write, f.tell, f.seek, f.flush
-
-    def seekable(self) -> bool:
-        return True
-
-    def roll(self) -> None:
-        """Move to the target file once the zip has grown past the limit."""
-        if self.file is None and self.mem.tell() > self.limit:
-            at = self.mem.tell()
-            self.file = self.target.open("w+b")
-            self.file.write(self.mem.getbuffer())
-            self.file.seek(at)
-            self._bind(self.file)
-            self.mem = io.BytesIO()
-
-    def close(self) -> None:
-        """Leave the zip in the target file."""
-        if self.file is not None:
-            self.file.close()
-        else:
-            self.target.write_bytes(self.mem.getbuffer())
-
-    def discard(self) -> None:
-        """Drop what was written, in memory or in the target file."""
-        self.mem = io.BytesIO()
-        if self.file is not None:
-            self.file.close()
-        self.target.unlink(missing_ok=True)
-
-
 class _Archive:
-    """A zip written entry by entry, remembering each entry's sha256 and size. Every entry is
-    dated when the export was made."""
+    """An export's zip, written entry by entry (:class:`ZipOut`), remembering each entry's sha256
+    and size for the manifest. Every entry is dated when the export was made."""
 
     def __init__(self, target: Path, spool_bytes: int | None = None) -> None:
-        self.spool = _Spool(target, SPOOL_BYTES if spool_bytes is None else spool_bytes)
-        # Level 1: most of the size gain of deflate at a fraction of its time (exports are mostly JSON).
-        self.zip = zipfile.ZipFile(self.spool, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.spool = Spool(target, SPOOL_BYTES if spool_bytes is None else spool_bytes)
+        self.zip = ZipOut(self.spool, time.localtime()[:6])
         self.entries: list[dict[str, Any]] = []
-        self.date_time = time.localtime()[:6]
-
-    def _info(self, name: str, compress_type: int) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(name, self.date_time)
-        info.compress_type = compress_type
-        info._compresslevel = 1  # type: ignore[attr-defined]  # what ZipFile.open gives its own entries
-        info.external_attr = 0o600 << 16
-        return info
 
     def write_stream(self, name: str, chunks_: Iterator[bytes]) -> None:
         h, size = hashlib.sha256(), 0
-        with self.zip.open(self._info(name, zipfile.ZIP_DEFLATED), "w", force_zip64=True) as fh:
+
+        def hashed() -> Iterator[bytes]:
+            nonlocal size
             for chunk in chunks_:
                 h.update(chunk)
                 size += len(chunk)
-                fh.write(chunk)
-                self.spool.roll()
+                yield chunk
+
+        self.zip.add_stream(name, hashed())
         self.entries.append({"path": name, "sha256": h.hexdigest(), "bytes": size})
 
     def write_bytes(self, name: str, data: bytes) -> None:
-        if len(data) < STORE_BELOW:
-            self._write_stored(name, data)
-        else:
-            self.zip.writestr(self._info(name, zipfile.ZIP_DEFLATED), data)
+        self.zip.add(name, data, deflate=len(data) >= STORE_BELOW)
         self.spool.roll()
         self.entries.append({"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
-
-    def _write_stored(self, name: str, data: bytes) -> None:
-        """A small entry stored as it is (deflate's set-up would cost more than its few bytes
-        saved), its header written once with its CRC and size known, where ``writestr`` writes
-        it, seeks back and writes it again: a third of the cost of an export of many small
-        tables. The entry then joins the zip's directory as ``writestr`` would add it."""
-        info = self._info(name, zipfile.ZIP_STORED)
-        info.file_size = info.compress_size = len(data)
-        info.CRC = zlib.crc32(data)
-        info.header_offset = self.spool.tell()
-        self.spool.write(info.FileHeader(False))
-        self.spool.write(data)
-        self.zip.filelist.append(info)
-        self.zip.NameToInfo[name] = info
-        self.zip.start_dir = self.spool.tell()
-        self.zip._didModify = True  # type: ignore[attr-defined]
 
     def write_text(self, name: str, text: str) -> None:
         self.write_bytes(name, text.encode("utf-8"))

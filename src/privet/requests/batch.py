@@ -5,6 +5,8 @@ of people, optionally in worker processes. Every export holds exactly what
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import gc
 import itertools
 import multiprocessing
 import operator
@@ -292,11 +294,30 @@ def _export_range(
         with stores.reading():
             for start in range(0, len(identities), job.group):
                 part = identities[start : start + job.group]
-                results += _export_group(job.dm, stores, part, first + start, job.out_dir, job.tenant, stats)
+                with _collector_paused():
+                    results += _export_group(
+                        job.dm, stores, part, first + start, job.out_dir, job.tenant, stats
+                    )
     finally:
         if own_stores:
             stores.close()
     return results
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a group is exported, as it was before
+    afterwards. A group's rows, dicts and zip entries hold no reference cycles: reference
+    counting frees them, while the collector would walk every one of the group's ~100k new
+    objects again and again (measured: a tenth of a batch's time in one process, a quarter with
+    two workers). What a group might leave in a cycle waits for the next collection after it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _range_in_child(

@@ -1,0 +1,122 @@
+"""The zip writer of exports, read back by the standard library and by Info-ZIP's unzip."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from privet.requests import zipout
+from privet.requests.access import _Archive
+
+WHEN = (2026, 12, 6, 21, 58, 31)
+
+
+def _write(path: Path, entries: list[tuple[str, bytes, str]], limit: int = 1 << 20) -> None:
+    spool = zipout.Spool(path, limit)
+    out = zipout.ZipOut(spool, WHEN)
+    for name, data, how in entries:
+        if how == "stream":
+            out.add_stream(name, iter([data[i : i + 7000] for i in range(0, len(data), 7000)] or [b""]))
+        else:
+            out.add(name, data, deflate=how == "deflate")
+        spool.roll()
+    out.close()
+    spool.close()
+
+
+def _read_back(path: Path, entries: list[tuple[str, bytes, str]]) -> None:
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        assert [i.filename for i in z.infolist()] == [n for n, _d, _h in entries]
+        for (name, data, how), info in zip(entries, z.infolist(), strict=True):
+            assert z.read(name) == data
+            assert info.compress_type == (zipfile.ZIP_STORED if how == "store" else zipfile.ZIP_DEFLATED)
+            assert info.date_time == (2026, 12, 6, 21, 58, 30)
+            assert (info.external_attr >> 16) & 0o777 == 0o600
+    unzip = shutil.which("unzip")
+    if unzip is None:
+        pytest.skip("Info-ZIP unzip is not installed: the zip was checked by Python's reader only")
+    tested = subprocess.run([unzip, "-tq", str(path)], capture_output=True, text=True, check=False)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+ENTRIES = [
+    ("tables/app.users.json", b'[\n{"id":1,"email":"anna@example.com"}\n]\n', "store"),
+    ("tables/app.users.csv", b"id,email\r\n1,anna@example.com\r\n", "store"),
+    ("tables/app.notes.json", b"[" + b'{"note":"hello"},' * 3000 + b"]", "deflate"),
+    ("files/recordings/r\u00e9sum\u00e9 \u0444\u0430\u0439\u043b.wav", os.urandom(50_000), "stream"),
+    ("empty.txt", b"", "store"),
+    ("empty-stream.bin", b"", "stream"),
+    ("manifest.json", b'{"files": []}', "store"),
+]
+
+
+def test_every_entry_form_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "export.zip"
+    _write(path, ENTRIES)
+    _read_back(path, ENTRIES)
+
+
+def test_a_zip_that_outgrows_memory_continues_in_its_file(tmp_path: Path) -> None:
+    """The spool moves to the file in the middle of a streamed entry, whose header is then
+    completed in the file."""
+    path = tmp_path / "export.zip"
+    big = [("a.bin", os.urandom(30_000), "store"), ("b.bin", os.urandom(200_000), "stream"), *ENTRIES]
+    _write(path, big, limit=20_000)
+    _read_back(path, big)
+
+
+def test_zip64_fields_are_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ZIP64 forms (sizes, offsets and the number of entries past the classic fields) with
+    the limits lowered: the same records a 4 GiB export or 65,535 entries would get."""
+    monkeypatch.setattr(zipout, "ZIP64_LIMIT", 1000)
+    monkeypatch.setattr(zipout, "COUNT_LIMIT", 5)
+    path = tmp_path / "export.zip"
+    _write(path, ENTRIES)
+    with zipfile.ZipFile(path) as z:
+        assert any(i.extra for i in z.infolist())  # offsets and sizes past the lowered limit
+    _read_back(path, ENTRIES)
+
+
+def test_an_archive_lists_every_entry_with_its_checksum(tmp_path: Path) -> None:
+    target = tmp_path / "a.zip"
+    archive = _Archive(target)
+    archive.write_text("information.html", "<p>\u00e9</p>")
+    archive.write_bytes("tables/x.json", b"x" * 40_000)
+    archive.write_stream("files/r.wav", iter([b"ab", b"cd"]))
+    archive.close()
+    with zipfile.ZipFile(target) as z:
+        for e in archive.entries:
+            data = z.read(e["path"])
+            assert hashlib.sha256(data).hexdigest() == e["sha256"]
+            assert len(data) == e["bytes"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1),
+            st.binary(max_size=3000),
+            st.sampled_from(["store", "deflate", "stream"]),
+        ),
+        max_size=6,
+        unique_by=lambda e: e[0],
+    )
+)
+def test_any_names_and_contents_read_back_in_python(
+    tmp_path_factory: pytest.TempPathFactory, entries: list[tuple[str, bytes, str]]
+) -> None:
+    path = tmp_path_factory.mktemp("z") / "export.zip"
+    _write(path, entries)
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        assert [(i.filename, z.read(i)) for i in z.infolist()] == [(n, d) for n, d, _h in entries]
