@@ -58,7 +58,10 @@ def test_when_anna_asks_then_export_holds_all_her_rows_files_and_a_manifest(
         mentions = json.loads(z.read("mentions.json"))
         assert {m["table"] for m in mentions} == {"shop.messages"}
         assert all("anna@example.com" in m["fragment"] or "1234567" in m["fragment"] for m in mentions)
-        assert "Art. 15" in z.read("information.html").decode()
+        page = z.read("information.html").decode()
+        assert "Art. 15" in page
+        assert "<tr><td>shop.calls</td><td>2</td></tr>" in page
+        assert page.count("<tr><td>shop.") == len(result.tables)
 
 
 def test_when_nobody_matches_then_export_is_empty_and_says_so(
@@ -68,6 +71,8 @@ def test_when_nobody_matches_then_export_is_empty_and_says_so(
     out = tmp_path / "nobody.zip"
     result = access(shop_map(url, rec), settings, "email=nobody@example.com", out=out)
     assert not result.found and "empty" in result.message
+    with zipfile.ZipFile(out) as z:
+        assert '<tr><td colspan="2">none</td></tr>' in z.read("information.html").decode()
     with zipfile.ZipFile(out) as z:
         assert json.loads(z.read("manifest.json"))["found"] is False
 
