@@ -254,19 +254,22 @@ def _batched_export(
     )
     lib_s = time.perf_counter() - t
     lib_rows = sum(r.rows for r in results)
-    mention_s = sum(r.mention_ms for r in results) / 1000
-    # The same batch shared by two worker processes (one per core of the machine measured).
-    t = time.perf_counter()
-    two = access_batch(
-        dm,
-        settings,
-        subjects,
-        out_dir=tmp / "batch2",
-        stores=stores,
-        workers=2,
-    )
-    two_s = time.perf_counter() - t
-    assert sum(r.rows for r in two) == lib_rows
+
+    def timed_batch(name: str, workers: int, mentions: bool) -> float:
+        t = time.perf_counter()
+        got = access_batch(
+            dm, settings, subjects, out_dir=tmp / name, stores=stores, workers=workers, mentions=mentions
+        )
+        took = time.perf_counter() - t
+        assert sum(r.rows for r in got) == lib_rows
+        return took
+
+    # The same batch shared by two worker processes (one per core of the machine measured), and
+    # both without the mention pass (reported apart, as for one subject; the reference searches
+    # no free text).
+    two_s = timed_batch("batch2", 2, True)
+    bare_s = timed_batch("bare", 1, False)
+    bare_two_s = timed_batch("bare2", 2, False)
     t = time.perf_counter()
     loop_rows = 0
     for u in range(1501, 1601):
@@ -280,16 +283,18 @@ def _batched_export(
         "reference_rows": ref_rows,
         "reference_s": round(ref_s, 3),
         "privet_s": round(lib_s, 3),
-        "mention_pass_s": round(mention_s, 3),
+        "privet_without_mentions_s": round(bare_s, 3),
         "reference_rows_per_s": round(ref_rows / ref_s),
         "privet_rows_per_s": round(lib_rows / lib_s),
-        "privet_rows_per_s_without_mentions": round(lib_rows / (lib_s - mention_s)),
+        "privet_rows_per_s_without_mentions": round(lib_rows / bare_s),
         "ratio": round((lib_rows / lib_s) / (ref_rows / ref_s), 2),
-        "ratio_without_mentions": round((lib_rows / (lib_s - mention_s)) / (ref_rows / ref_s), 2),
+        "ratio_without_mentions": round((lib_rows / bare_s) / (ref_rows / ref_s), 2),
         "per_subject_rows_per_s": round(loop_rows / loop_s),
         "two_workers_s": round(two_s, 3),
         "two_workers_rows_per_s": round(lib_rows / two_s),
         "two_workers_ratio": round((lib_rows / two_s) / (ref_rows / ref_s), 2),
+        "two_workers_without_mentions_s": round(bare_two_s, 3),
+        "two_workers_ratio_without_mentions": round((lib_rows / bare_two_s) / (ref_rows / ref_s), 2),
         "phases_ms": stats,
         # Reading alone: the batched statements and routing rows to their owners.
         "privet_read_rows_per_s": round(lib_rows / (stats.get("read_ms", 0.0) / 1000 or 1)),
@@ -443,8 +448,9 @@ def run() -> dict[str, Any]:
         f"batched export of 1,000 subjects: Privet {batch['privet_rows_per_s']:,} rows/s "
         f"({batch['privet_rows_per_s_without_mentions']:,} without the mention pass) vs one batched query per "
         f"table {batch['reference_rows_per_s']:,} rows/s -> ratio {batch['ratio']} "
-        f"({batch['ratio_without_mentions']} without mentions; goal >= 0.7); with two worker processes "
-        f"{batch['two_workers_rows_per_s']:,} rows/s -> ratio {batch['two_workers_ratio']}; one access() per subject: "
+        f"({batch['ratio_without_mentions']} without the mention pass; goal >= 0.7); with two worker processes "
+        f"{batch['two_workers_rows_per_s']:,} rows/s -> ratio {batch['two_workers_ratio']} "
+        f"({batch['two_workers_ratio_without_mentions']} without the mention pass); one access() per subject: "
         f"{batch['per_subject_rows_per_s']:,} rows/s; reading alone (batched statements) "
         f"{batch['privet_read_rows_per_s']:,} rows/s; phases (ms): {batch['phases_ms']}\n"
         f"subject with ~20k rows erased in {out['heavy_subject_20k_rows_erase_s']} s (goal < 1 s); "

@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,12 @@ def test_when_a_file_of_subjects_is_exported_then_each_gets_its_own_zip(demo: Pa
     )
     assert code == 0 and alone["tables"] == two["tables"] and alone["rows"] == two["rows"]
     assert not nobody["found"]
+    code, bare, err = privet(
+        "access", "--subject", f"email={emails[1]}", "--out", "bare.zip", "--no-mentions", "--json", cwd=demo
+    )
+    assert code == 0 and bare["rows"] == alone["rows"] and bare["mentions"] == 0, err
+    with zipfile.ZipFile(demo / "bare.zip") as z:
+        assert "mentions.json" not in z.namelist()
 
 
 def test_when_the_subjects_file_has_a_bad_line_then_exit_2_names_the_line_and_nothing_is_written(

@@ -143,10 +143,12 @@ def _local_headers_agree(path: Path) -> None:
             assert (usize, csize) == (info.file_size, info.compress_size), info.filename
 
 
-def _as_alone(dm: Any, settings: Settings, subjects: list[str], batch: list[Any], tmp_path: Path) -> None:
+def _as_alone(
+    dm: Any, settings: Settings, subjects: list[str], batch: list[Any], tmp_path: Path, mentions: bool = True
+) -> None:
     """Each export of the batch holds what access() gives for that subject alone."""
     for subject, got in zip(subjects, batch, strict=True):
-        alone = access(dm, settings, subject, out=tmp_path / "alone.zip")
+        alone = access(dm, settings, subject, out=tmp_path / "alone.zip", mentions=mentions)
         assert (got.found, got.rows, got.tables, got.files, got.mentions) == (
             alone.found,
             alone.rows,
@@ -199,6 +201,29 @@ def test_when_many_people_are_exported_in_a_batch_then_each_export_equals_their_
     _as_alone(dm, settings, subjects, batch, tmp_path)
     assert batch[0].tables["shop.order_items"] >= 1  # a multi-hop table, read for the whole group at once
     assert not batch[3].found and "nobody" in batch[3].message
+
+
+def test_when_mentions_are_left_out_then_the_exports_hold_none_and_say_so(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    url, rec = shop
+    dm = shop_map(url, rec)
+    full = access(dm, settings, "email=anna@example.com", out=tmp_path / "full.zip")
+    bare = access(dm, settings, "email=anna@example.com", out=tmp_path / "bare.zip", mentions=False)
+    assert full.mentions >= 1 and bare.mentions == 0
+    assert (bare.rows, bare.tables, bare.files) == (full.rows, full.tables, full.files)
+    with zipfile.ZipFile(tmp_path / "bare.zip") as z:
+        assert "mentions.json" not in z.namelist()
+        assert json.loads(z.read("manifest.json"))["mentions_searched"] is False
+        assert "not searched for mentions" in z.read("information.html").decode()
+    with zipfile.ZipFile(tmp_path / "full.zip") as z:
+        assert json.loads(z.read("manifest.json"))["mentions_searched"] is True
+        page = z.read("information.html").decode()
+        assert "mentions.json" in page and "not searched" not in page
+    subjects = ["email=anna@example.com", "email=bob@example.com", "email=nobody@example.com"]
+    batch = access_batch(dm, settings, subjects, out_dir=tmp_path / "batch", mentions=False)
+    assert not any(r.mentions for r in batch)
+    _as_alone(dm, settings, subjects, batch, tmp_path, mentions=False)
 
 
 def test_when_a_batch_runs_in_worker_processes_then_it_gives_the_same_exports_in_the_same_order(

@@ -46,6 +46,15 @@ def register(app: typer.Typer) -> None:
                 help="Processes for --subjects-file: groups of people exported side by side (one per core).",
             ),
         ] = 1,
+        mentions: Annotated[
+            bool,
+            typer.Option(
+                "--mentions/--no-mentions",
+                help="Search other people's free text for mentions of the subject (mentions.json). "
+                "--no-mentions leaves them out, e.g. for an Art. 20 portability export of what the "
+                "person provided.",
+            ),
+        ] = True,
         tenant: TenantOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -64,7 +73,13 @@ def register(app: typer.Typer) -> None:
             subjects = _subjects_from(dm, subjects_file)
             folder = out_dir or Path("exports")
             results = access_batch(
-                dm, st.settings, list(subjects), out_dir=folder, tenant=tenant, workers=workers
+                dm,
+                st.settings,
+                list(subjects),
+                out_dir=folder,
+                tenant=tenant,
+                workers=workers,
+                mentions=mentions,
             )
             found = sum(r.found for r in results)
             doc = {
@@ -78,7 +93,7 @@ def register(app: typer.Typer) -> None:
             emit(doc, as_json, human)
             return
         assert subject is not None
-        result = access(dm, st.settings, subject, out=out, tenant=tenant)
+        result = access(dm, st.settings, subject, out=out, tenant=tenant, mentions=mentions)
         human = (
             f"{result.rows} rows from {len(result.tables)} tables and {result.files} files -> {result.out}"
             if result.found

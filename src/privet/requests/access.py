@@ -436,9 +436,11 @@ def _collect(
     tenant: str | None,
     archive: _Archive,
     result: AccessResult,
+    mentions: bool = True,
 ) -> set[str]:
     """Every table's rows of the person into the archive (one statement per table), then their
-    files and the mentions of them in other people's rows; returns the subject kinds found."""
+    files and (``mentions``) the mentions of them in other people's rows; returns the subject
+    kinds found."""
     res = resolve(dm, stores, identity, tenant=tenant)
     kinds = {p.kind for p in res.people}
     if not res.found:
@@ -449,7 +451,7 @@ def _collect(
     own: dict[str, set[Any]] = {}
     file_refs: list[tuple[str, str]] = []
     # The mention searches need only the identities: each store's go with its first pages.
-    searches = _mention_searches(dm, stores, [ids])
+    searches = _mention_searches(dm, stores, [ids]) if mentions else {}
     ahead: dict[str, list[list[tuple[Any, ...]]]] = {}
     for person in res.people:
         queries = [
@@ -482,11 +484,12 @@ def _collect(
                 result.tables[ref] = result.tables.get(ref, 0) + n
                 result.rows += n
                 file_refs += refs
-    started = time.perf_counter()
-    fragments = _mention_fragments(dm, _mention_candidates(dm, stores, [ids], searches, ahead), [(ids, own)])[
-        0
-    ]
-    result.mention_ms = round((time.perf_counter() - started) * 1000, 2)
+    fragments = None
+    if mentions:
+        started = time.perf_counter()
+        candidates = _mention_candidates(dm, stores, [ids], searches, ahead)
+        fragments = _mention_fragments(dm, candidates, [(ids, own)])[0]
+        result.mention_ms = round((time.perf_counter() - started) * 1000, 2)
     _files_and_mentions(stores, archive, result, file_refs, fragments)
     return kinds
 
@@ -496,21 +499,23 @@ def _files_and_mentions(
     archive: _Archive,
     result: AccessResult,
     file_refs: list[tuple[str, str]],
-    fragments: list[dict[str, Any]],
+    fragments: list[dict[str, Any]] | None,
 ) -> None:
-    """The person's files and the fragments of other people's rows that mention them."""
+    """The person's files and the fragments of other people's rows that mention them (None: the
+    mentions were not searched for, and the export has no mentions.json)."""
     for store_name, ref in file_refs:
         fs = stores.files.get(store_name)
         if fs is not None and fs.exists(ref):
             archive.write_stream(f"files/{store_name}/{ref.lstrip('/')}", fs.open_chunks(ref))
             result.files += 1
-    result.mentions = len(fragments)
-    archive.write_bytes("mentions.json", orjson.dumps(fragments, option=orjson.OPT_INDENT_2))
+    if fragments is not None:
+        result.mentions = len(fragments)
+        archive.write_bytes("mentions.json", orjson.dumps(fragments, option=orjson.OPT_INDENT_2))
 
 
 # Cache of information.html per set of subject kinds and generation time, with a marker where
 # the person's records per table go (the only part that differs between people of a batch).
-_Pages = dict[tuple[frozenset[str], str], str]
+_Pages = dict[tuple[frozenset[str], str, bool], str]
 _TABLE_ROWS = "\x00privet-table-rows\x00"
 
 
@@ -521,10 +526,12 @@ def _seal(
     result: AccessResult,
     kinds: set[str],
     pages: _Pages | None = None,
+    mentions: bool = True,
 ) -> None:
     """information.html and manifest.json: the last entries of an export (``pages`` shares the
-    rendering of information.html between the exports of a batch)."""
-    archive.write_text("information.html", _information(dm, kinds, result.tables, pages))
+    rendering of information.html between the exports of a batch; ``mentions``: whether other
+    people's records were searched for mentions of the person)."""
+    archive.write_text("information.html", _information(dm, kinds, result.tables, pages, mentions))
     manifest = {
         "subject": str(identity),
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -532,6 +539,7 @@ def _seal(
         "message": result.message,
         "rows": result.rows,
         "tables": result.tables,
+        "mentions_searched": mentions,
         "files": archive.entries,
     }
     archive.write_bytes("manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
@@ -556,11 +564,13 @@ def _table_rows(tables: dict[str, int]) -> str:
     return "".join(f"{_cell(ref)}{int(n)}</td></tr>" for ref, n in tables.items())
 
 
-def _information(dm: DataMap, kinds: set[str], tables: dict[str, int], pages: _Pages | None = None) -> str:
+def _information(
+    dm: DataMap, kinds: set[str], tables: dict[str, int], pages: _Pages | None = None, mentions: bool = True
+) -> str:
     env = _templates()
     generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     rows = _table_rows(tables)
-    key = (frozenset(kinds), generated)
+    key = (frozenset(kinds), generated, mentions)
     if pages is not None and key in pages:
         return pages[key].replace(_TABLE_ROWS, rows, 1)
     categories: dict[str, str] = {}
@@ -582,6 +592,7 @@ def _information(dm: DataMap, kinds: set[str], tables: dict[str, int], pages: _P
         holds=holds,
         rights=RIGHTS,
         table_rows=Markup(_TABLE_ROWS),
+        mentions=mentions,
         generated=generated,
     )
     if pages is not None:
@@ -599,8 +610,11 @@ def access(
     out: Path | None = None,
     tenant: str | None = None,
     stores: Stores | None = None,
+    mentions: bool = True,
 ) -> AccessResult:
-    """Export everything held about the person into a zip (``out``); nobody found is an empty export."""
+    """Export everything held about the person into a zip (``out``); nobody found is an empty
+    export. ``mentions=False`` leaves out the search of other people's records for mentions of
+    the person (a portability export under Art. 20 covers what the person provided)."""
     identity = as_identity(dm, subject)
     result = AccessResult(subject=str(identity), found=False)
     target = out or Path(f"access-{identity.kind}.zip")
@@ -610,8 +624,8 @@ def access(
     stores = stores or Stores(dm)
     try:
         with stores.reading():
-            kinds = _collect(dm, stores, identity, tenant, archive, result)
-        _seal(dm, archive, identity, result, kinds)
+            kinds = _collect(dm, stores, identity, tenant, archive, result, mentions)
+        _seal(dm, archive, identity, result, kinds, mentions=mentions)
     except BaseException:
         archive.discard()
         raise

@@ -253,6 +253,7 @@ def access_batch(
     group: int = 200,
     workers: int = 1,
     stats: dict[str, float] | None = None,
+    mentions: bool = True,
 ) -> list[AccessResult]:
     """Exports for many people at once, one zip each (``out_dir/access-000001.zip`` … in the
     order given): each table is read once per group of people instead of once per person,
@@ -261,12 +262,13 @@ def access_batch(
     before anything is written. ``workers`` > 1 shares the groups out among that many processes
     (each with its own connections; ``stores`` then serves none of them). ``stats``, when given,
     is filled with milliseconds per phase (resolve, read, write, per_person_tables,
-    files_and_mentions of which mentions, seal), summed over the processes."""
+    files_and_mentions of which mentions, seal), summed over the processes. ``mentions=False``
+    leaves out the mention pass, as :func:`access` does."""
     identities = [as_identity(dm, s) for s in subjects]
     if workers < 1:
         raise BadInput(f"workers must be at least 1, got {workers}", value=workers, hint="e.g. --workers 2")
     out_dir.mkdir(parents=True, exist_ok=True)
-    job = _Batch(dm, out_dir, tenant, group)
+    job = _Batch(dm, out_dir, tenant, group, mentions)
     stats = stats if stats is not None else {}
     if workers > 1 and len(identities) > 1:
         return _in_processes(job, identities, stores, workers, stats)
@@ -281,6 +283,7 @@ class _Batch:
     out_dir: Path
     tenant: str | None
     group: int
+    mentions: bool
 
 
 def _export_range(
@@ -296,7 +299,7 @@ def _export_range(
                 part = identities[start : start + job.group]
                 with _collector_paused():
                     results += _export_group(
-                        job.dm, stores, part, first + start, job.out_dir, job.tenant, stats
+                        job.dm, stores, part, first + start, job.out_dir, job.tenant, stats, job.mentions
                     )
     finally:
         if own_stores:
@@ -435,6 +438,7 @@ def _export_group(
     out_dir: Path,
     tenant: str | None,
     stats: dict[str, float],
+    mentions: bool,
 ) -> list[AccessResult]:
     exports: list[_Export] = []
     lap = _Laps(stats)
@@ -461,8 +465,10 @@ def _export_group(
         # the exports' own rows are read and written here.
         for store in stores.sql.values():
             _ = store.engine  # made here, not by both threads at once
-        searching = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="privet-mentions")
-        search = searching.submit(_timed, _mention_candidates, dm, stores, ids)
+        search = None
+        if mentions:
+            searching = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="privet-mentions")
+            search = searching.submit(_timed, _mention_candidates, dm, stores, ids)
         owners_of: dict[str, dict[Any, list[tuple[_Export, Person]]]] = {}
         for ref, spec in dm.tables.items():
             # A person may be asked for twice in one batch (by email, by phone): each export gets the rows.
@@ -518,21 +524,24 @@ def _export_group(
         # One mention pass for the whole group. What it cost the batch (waiting for its statements,
         # then the fragments) is shared out among the exports; how long the statements ran beside
         # the rest is reported apart.
-        started = time.perf_counter()
-        search_ms, candidates = search.result()
-        fragments = _mention_fragments(
-            dm, candidates, [(i, ex.own) for i, ex in zip(ids, found, strict=True)]
-        )
-        mention_ms = (time.perf_counter() - started) * 1000
-        stats["mentions_ms"] = round(stats.get("mentions_ms", 0.0) + mention_ms, 2)
-        stats["mention_search_ms"] = round(stats.get("mention_search_ms", 0.0) + search_ms, 2)
+        fragments: list[list[dict[str, Any]]] | list[None] = [None] * len(found)
+        mention_ms = 0.0
+        if search is not None:
+            started = time.perf_counter()
+            search_ms, candidates = search.result()
+            fragments = _mention_fragments(
+                dm, candidates, [(i, ex.own) for i, ex in zip(ids, found, strict=True)]
+            )
+            mention_ms = (time.perf_counter() - started) * 1000
+            stats["mentions_ms"] = round(stats.get("mentions_ms", 0.0) + mention_ms, 2)
+            stats["mention_search_ms"] = round(stats.get("mention_search_ms", 0.0) + search_ms, 2)
         for ex, its_fragments in zip(found, fragments, strict=True):
             ex.result.mention_ms = round(mention_ms / len(found), 2)
             _files_and_mentions(stores, ex.archive, ex.result, ex.file_refs, its_fragments)
         lap("files_and_mentions_ms")
         pages: _Pages = {}
         for ex in exports:
-            _seal(dm, ex.archive, ex.identity, ex.result, {p.kind for p in ex.people}, pages)
+            _seal(dm, ex.archive, ex.identity, ex.result, {p.kind for p in ex.people}, pages, mentions)
         lap("seal_ms")
     except BaseException:
         for ex in exports:
