@@ -262,6 +262,38 @@ def test_when_a_statement_runs_again_on_postgresql_then_the_server_has_it_prepar
     assert any("FROM users" in t and "users.id =" in t for t in texts), texts
 
 
+def test_when_a_transaction_asks_for_plans_made_once_then_its_statements_use_generic_plans(
+    pg_store: SqlStore, sqlite_url: str
+) -> None:
+    """``planned_once``: sent first in a transaction on PostgreSQL, every statement prepared in it is
+    planned once per connection (no planning per run) until the transaction ends."""
+    store = pg_store
+    users = store.table("users")
+    lookup = sa.select(users.c.email).where(users.c.id == sa.bindparam("id"))
+    plans = sa.text(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%FROM users%'"
+    )
+    mode = sa.text("SHOW plan_cache_mode")
+    with store.begin() as conn:
+        first = store.planned_once(conn)
+        assert len(first) == 1
+        store.run_many(conn, [(first[0], {})], [(lookup, {"id": 1})])
+        assert conn.execute(mode).scalar_one() == "force_generic_plan"
+        for n in (2, 3, 4):
+            assert store.fetch_many(conn, [(lookup, {"id": n})])[0][1] == [(f"u{n}@example.com",)]
+        generic, custom = conn.execute(plans).one()
+        assert generic >= 2 and custom == 0
+    with store.read() as conn:
+        assert conn.execute(mode).scalar_one() == "auto"  # SET LOCAL: gone with the transaction
+    _schema(sqlite_url)
+    lite = SqlStore("lite", sqlite_url)
+    try:
+        with lite.begin() as conn:
+            assert lite.planned_once(conn) == []
+    finally:
+        lite.dispose()
+
+
 def test_when_the_url_says_prepare_threshold_none_then_nothing_is_prepared(pg_url: str) -> None:
     """Behind a pooler that cannot keep prepared statements, ``?prepare_threshold=none`` turns
     them off; a value that is neither a number nor none is bad input naming the option."""
@@ -275,6 +307,8 @@ def test_when_the_url_says_prepare_threshold_none_then_nothing_is_prepared(pg_ur
             for n in (1, 2, 3, 4):
                 assert store.fetch_many(conn, [(lookup, {"id": n})])[0][1] == [(f"u{n}@example.com",)]
             assert conn.execute(sa.text("SELECT count(*) FROM pg_prepared_statements")).scalar_one() == 0
+        with store.begin() as conn:
+            assert store.planned_once(conn) == []  # nothing prepared: nothing to plan once
     finally:
         store.dispose()
     with pytest.raises(BadInput, match=r"prepare_threshold='sometimes'.*neither a number nor 'none'"):

@@ -79,13 +79,20 @@ def _reads(
     """The rows of reads of the transaction, after the writes not yet sent (in the same round trip
     on PostgreSQL, in order: a read sees every write before it). ``search``: text searches for the
     person (``search_options``)."""
+    return [rows for _names, rows in _named_reads(conn, ctx, items, search=search)]
+
+
+def _named_reads(
+    conn: Connection, ctx: EraseContext, items: list[tuple[Any, Any]], *, search: bool = False
+) -> list[tuple[list[str], list[tuple[Any, ...]]]]:
+    """``_reads`` with each read's column names."""
     tuning = search_options([ctx.identities]) if search else {}
     writes, ctx.later = ctx.later, []
     counts, found = ctx.store.run_many(conn, [(w, p) for w, p, _c in writes], items, **tuning)
     for (_w, _p, counted), n in zip(writes, counts, strict=True):
         if counted is not None:
             counted(max(n or 0, 0))
-    return [rows for _names, rows in found]
+    return found
 
 
 def _read(conn: Connection, ctx: EraseContext, stmt: Any, params: Any) -> list[tuple[Any, ...]]:
@@ -118,6 +125,8 @@ def order_children_first(selections: list[Selection], schema: dict[str, TableInf
 
 def erase_in_store(conn: Connection, ctx: EraseContext, selections: list[Selection]) -> None:
     """Everything for one store; the caller owns the transaction."""
+    for stmt in ctx.store.planned_once(conn):
+        _write(ctx, stmt, {})
     ordered = order_children_first(selections, ctx.schema)
     done = _read_keys_and_delete_set_based(conn, ctx, ordered)
     for sel in ordered:
@@ -241,7 +250,7 @@ def _read_keys_and_delete_set_based(
         items.append((stmt, batch[0].params))
     if not items:
         return set()
-    found = ctx.store.fetch_many(conn, items)
+    found = _named_reads(conn, ctx, items)
     for sel, (names, rows) in zip(pending, found[: len(pending)], strict=True):
         assert sel.pending is not None
         sel.pending.take(ctx.dm, names, rows)
