@@ -323,7 +323,7 @@ def run() -> dict[str, Any]:
     state = open_state(settings.resolved_state_url)
     stores = Stores(dm)  # a long-lived service keeps its connections and reflected schema
     engine = sa.create_engine(url)
-    subjects = list(range(11, 31))
+    subjects = list(range(11, 51))
     # The hand-written erasure commits, as an erasure does, on a twin of each subject (the same
     # rows per table: the data is generated round-robin), so the library erases the subject itself.
     twin = 100
@@ -373,13 +373,13 @@ def run() -> dict[str, Any]:
         erase_mentions.append(result.timings.get("mentions", 0.0) / 1000)
         for phase, ms in result.timings.items():
             phases.setdefault(phase, []).append(ms)
-    # A heavy subject: give user 40 about 20k rows, erase in one transaction.
+    # A heavy subject: give user 60 about 20k rows, erase in one transaction.
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE page_views SET user_id = 40 WHERE id <= 20000"))
-    heavy = _time(lambda: erase(dm, settings, "email=user40@example.com", state=state, stores=stores))
+        conn.execute(sa.text("UPDATE page_views SET user_id = 60 WHERE id <= 20000"))
+    heavy = _time(lambda: erase(dm, settings, "email=user60@example.com", state=state, stores=stores))
     # Naive contrast: one statement per row on its own connection, as row-by-row tools do.
     with engine.connect() as conn:
-        ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM page_views WHERE user_id = 50"))]
+        ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM page_views WHERE user_id = 70"))]
     t = time.perf_counter()
     for i in ids:
         with engine.begin() as conn:
