@@ -15,6 +15,7 @@ from privet.requests import access, access_batch, rectify
 from privet.requests.erase import as_identity
 from privet.settings import Settings
 from tests.requests.shop import build_shop, shop_map, snapshot
+from tests.requests.zipcheck import local_headers_agree
 
 
 @pytest.fixture
@@ -123,26 +124,6 @@ def _build(url: str, *statements: str | tuple[str, dict[str, Any]]) -> None:
     engine.dispose()
 
 
-def _local_headers_agree(path: Path) -> None:
-    """Every entry's local header carries the CRC and sizes of the central directory (what a
-    streaming reader, which never reads the directory, relies on)."""
-    import struct
-
-    data = path.read_bytes()
-    with zipfile.ZipFile(path) as z:
-        for info in z.infolist():
-            at = info.header_offset
-            sig, _v, flags, _m, _t, _d, crc, csize, usize, nlen, xlen = struct.unpack(
-                "<IHHHHHIIIHH", data[at : at + 30]
-            )
-            assert sig == 0x04034B50 and not flags & 0x08 and crc == info.CRC, info.filename
-            if csize == 0xFFFFFFFF:  # zip64: the sizes are in the extra field
-                extra = data[at + 30 + nlen : at + 30 + nlen + xlen]
-                assert struct.unpack("<HH", extra[:4])[0] == 1
-                usize, csize = struct.unpack("<QQ", extra[4:20])
-            assert (usize, csize) == (info.file_size, info.compress_size), info.filename
-
-
 def _as_alone(
     dm: Any, settings: Settings, subjects: list[str], batch: list[Any], tmp_path: Path, mentions: bool = True
 ) -> None:
@@ -223,6 +204,11 @@ def test_when_mentions_are_left_out_then_the_exports_hold_none_and_say_so(
     subjects = ["email=anna@example.com", "email=bob@example.com", "email=nobody@example.com"]
     batch = access_batch(dm, settings, subjects, out_dir=tmp_path / "batch", mentions=False)
     assert not any(r.mentions for r in batch)
+    for got in batch:
+        assert got.out is not None
+        with zipfile.ZipFile(got.out) as z:
+            assert "mentions.json" not in z.namelist()
+            assert json.loads(z.read("manifest.json"))["mentions_searched"] is False
     _as_alone(dm, settings, subjects, batch, tmp_path, mentions=False)
 
 
@@ -415,8 +401,8 @@ def test_when_a_table_holds_many_rows_of_every_type_then_json_and_csv_say_the_sa
     access(dm, settings, "email=anna@example.com", out=big)
     with zipfile.ZipFile(big) as z:
         assert z.testzip() is None
-    _local_headers_agree(big)
-    _local_headers_agree(out)
+    local_headers_agree(big)
+    local_headers_agree(out)
     assert _contents(str(big)) == _contents(str(out))
 
 

@@ -342,3 +342,26 @@ def test_when_one_set_of_connections_serves_many_requests_then_each_touches_only
     assert _rows(url, "SELECT id FROM orders ORDER BY id") == [(12,)], "Bob's order stays"
     assert _rows(url, "SELECT email FROM users WHERE id = 2") == [("bob@example.com",)]
     assert access(dm, settings, "email=bob@example.com", out=tmp_path / "bob3.zip").tables == bob.tables
+
+
+def test_when_an_erasure_transaction_starts_on_postgresql_then_its_statements_are_planned_once(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The erasure's transaction asks for plans made once per connection (``planned_once``), sent
+    with its first statements, and the setting ends with the transaction."""
+    from privet.requests.execute import EraseContext, erase_in_store
+
+    build_shop(pg_url, tmp_path / "rec")
+    dm = shop_map(pg_url, tmp_path / "rec")
+    stores = Stores(dm)
+    store = stores.sql["shop"]
+    mode = sa.text("SHOW plan_cache_mode")
+    try:
+        with store.engine.connect() as conn:
+            with conn.begin():
+                ctx = EraseContext(dm, store, store.schema().tables, set(), b"k" * 32)
+                erase_in_store(conn, ctx, [])
+                assert conn.execute(mode).scalar_one() == "force_generic_plan"
+            assert conn.execute(mode).scalar_one() == "auto"  # the same connection, after the commit
+    finally:
+        stores.close()

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from privet.requests import zipout
-from privet.requests.access import _Archive
+from privet.requests.access import _Archive, _table_rows
+from tests.requests.zipcheck import local_headers_agree
 
 WHEN = (2026, 12, 6, 21, 58, 31)
 
@@ -41,6 +42,7 @@ def _read_back(path: Path, entries: list[tuple[str, bytes, str]]) -> None:
             assert info.compress_type == (zipfile.ZIP_STORED if how == "store" else zipfile.ZIP_DEFLATED)
             assert info.date_time == (2026, 12, 6, 21, 58, 30)
             assert (info.external_attr >> 16) & 0o777 == 0o600
+    local_headers_agree(path)  # what a streaming reader relies on, and Python's reader ignores
     unzip = shutil.which("unzip")
     if unzip is None:
         pytest.skip("Info-ZIP unzip is not installed: the zip was checked by Python's reader only")
@@ -66,11 +68,21 @@ def test_every_entry_form_reads_back(tmp_path: Path) -> None:
 
 
 def test_a_zip_that_outgrows_memory_continues_in_its_file(tmp_path: Path) -> None:
-    """The spool moves to the file in the middle of a streamed entry, whose header is then
-    completed in the file."""
+    """The spool moves to the file in the middle of a streamed entry (written first, in memory),
+    whose header is then completed in the file."""
     path = tmp_path / "export.zip"
-    big = [("a.bin", os.urandom(30_000), "store"), ("b.bin", os.urandom(200_000), "stream"), *ENTRIES]
-    _write(path, big, limit=20_000)
+    big = [("b.bin", os.urandom(200_000), "stream"), ("a.bin", os.urandom(30_000), "store"), *ENTRIES]
+    spool = zipout.Spool(path, 20_000)
+    out = zipout.ZipOut(spool, WHEN)
+    out.add_stream("b.bin", iter([big[0][1][i : i + 7000] for i in range(0, 200_000, 7000)]))
+    assert spool.file is not None  # it rolled over while the entry was streamed
+    for name, data, how in big[1:]:
+        if how == "stream":
+            out.add_stream(name, iter([data]))
+        else:
+            out.add(name, data, deflate=how == "deflate")
+    out.close()
+    spool.close()
     _read_back(path, big)
 
 
@@ -90,6 +102,7 @@ def test_an_archive_lists_every_entry_with_its_checksum(tmp_path: Path) -> None:
     target = tmp_path / "a.zip"
     archive = _Archive(target)
     archive.write_text("information.html", "<p>\u00e9</p>")
+    archive.write_bytes("files/rec/odd\x00name.wav", b"RIFF")  # a file reference with a NUL
     archive.write_bytes("tables/x.json", b"x" * 40_000)
     archive.write_stream("files/r.wav", iter([b"ab", b"cd"]))
     archive.close()
@@ -98,6 +111,13 @@ def test_an_archive_lists_every_entry_with_its_checksum(tmp_path: Path) -> None:
             data = z.read(e["path"])
             assert hashlib.sha256(data).hexdigest() == e["sha256"]
             assert len(data) == e["bytes"]
+        assert [i.filename for i in z.infolist()] == [e["path"] for e in archive.entries]
+        assert "files/rec/odd\ufffdname.wav" in z.namelist()
+
+
+def test_information_rows_escape_table_names() -> None:
+    assert _table_rows({"app.a<b": 2}) == "<tr><td>app.a&lt;b</td><td>2</td></tr>"
+    assert _table_rows({}) == '<tr><td colspan="2">none</td></tr>'
 
 
 @settings(max_examples=30, deadline=None)

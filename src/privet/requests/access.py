@@ -100,6 +100,12 @@ def _json_default(v: Any) -> Any:
     return str(v)
 
 
+def _entry_name(name: str) -> str:
+    """A zip entry's name as the manifest lists it: zip readers end a name at a NUL (a file
+    reference could hold one), so it is written as U+FFFD instead."""
+    return name.replace("\x00", "\ufffd") if "\x00" in name else name
+
+
 class _Archive:
     """An export's zip, written entry by entry (:class:`ZipOut`), remembering each entry's sha256
     and size for the manifest. Every entry is dated when the export was made."""
@@ -110,6 +116,7 @@ class _Archive:
         self.entries: list[dict[str, Any]] = []
 
     def write_stream(self, name: str, chunks_: Iterator[bytes]) -> None:
+        name = _entry_name(name)
         h, size = hashlib.sha256(), 0
 
         def hashed() -> Iterator[bytes]:
@@ -123,6 +130,7 @@ class _Archive:
         self.entries.append({"path": name, "sha256": h.hexdigest(), "bytes": size})
 
     def write_bytes(self, name: str, data: bytes) -> None:
+        name = _entry_name(name)
         self.zip.add(name, data, deflate=len(data) >= STORE_BELOW)
         self.spool.roll()
         self.entries.append({"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
@@ -625,7 +633,7 @@ def access(
     try:
         with stores.reading():
             kinds = _collect(dm, stores, identity, tenant, archive, result, mentions)
-        _seal(dm, archive, identity, result, kinds, mentions=mentions)
+        _seal(dm, archive, identity, result, kinds, mentions=mentions and result.found)
     except BaseException:
         archive.discard()
         raise

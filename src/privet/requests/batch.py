@@ -541,7 +541,8 @@ def _export_group(
         lap("files_and_mentions_ms")
         pages: _Pages = {}
         for ex in exports:
-            _seal(dm, ex.archive, ex.identity, ex.result, {p.kind for p in ex.people}, pages, mentions)
+            kinds = {p.kind for p in ex.people}
+            _seal(dm, ex.archive, ex.identity, ex.result, kinds, pages, mentions and ex.result.found)
         lap("seal_ms")
     except BaseException:
         for ex in exports:

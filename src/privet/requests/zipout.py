@@ -134,7 +134,7 @@ class ZipOut:
         self.spool.write(struct.pack("<2Q", size, csize))
         self.spool.seek(end)
         self.spool.roll()
-        self._record(raw, flags, _DEFLATED, crc, csize, size, offset)
+        self._record(raw, flags, _DEFLATED, crc, csize, size, offset, zip64=True)
 
     def _local(
         self, raw: bytes, flags: int, method: int, crc: int, csize: int, size: int, extra: bytes
@@ -147,17 +147,27 @@ class ZipOut:
         self.spool.write(head + raw + extra)
 
     def _record(
-        self, raw: bytes, flags: int, method: int, crc: int, csize: int, size: int, offset: int
+        self,
+        raw: bytes,
+        flags: int,
+        method: int,
+        crc: int,
+        csize: int,
+        size: int,
+        offset: int,
+        *,
+        zip64: bool = False,
     ) -> None:
         """The entry's record in the directory written at the end: ZIP64 values for the fields
-        that need them, in the order the format gives (size, compressed size, offset)."""
+        that need them, in the order the format gives (size, compressed size, offset); the version
+        needed as in the local header (``zip64``: a streamed entry's header has the ZIP64 field)."""
         big = [v for v in (size, csize, offset) if v >= ZIP64_LIMIT]
         extra = struct.pack(f"<2H{len(big)}Q", 1, 8 * len(big), *big) if big else b""
         self.central.append(
             _CENTRAL.pack(
                 b"PK\x01\x02",
                 _MADE_BY,
-                45 if big else 20,
+                45 if big or zip64 else 20,
                 flags,
                 method,
                 self.time,
