@@ -1,8 +1,11 @@
-"""The zip writer of exports, read back by the standard library and by Info-ZIP's unzip."""
+"""The zip writer of exports and the bytes of its entries, read back by the standard library and
+by Info-ZIP's unzip."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from privet.requests import zipout
-from privet.requests.access import _Archive, _table_rows
+from privet.requests.access import _Archive, _json_row, _json_rows, _table_rows
 from tests.requests.zipcheck import local_headers_agree
 
 WHEN = (2026, 12, 6, 21, 58, 31)
@@ -140,3 +143,18 @@ def test_any_names_and_contents_read_back_in_python(
     with zipfile.ZipFile(path) as z:
         assert z.testzip() is None
         assert [(i.filename, z.read(i)) for i in z.infolist()] == [(n, d) for n, d, _h in entries]
+
+
+def test_rows_orjson_refuses_are_written_by_the_standard_encoder() -> None:
+    """A table's JSON rows (one line each) where orjson refuses a value: an integer beyond 64
+    bits, a time with a time zone."""
+    rows: list[dict[str, object]] = [
+        {"id": 1, "n": 2**70, "at": dt.time(9, 30, tzinfo=dt.UTC)},
+        {"id": 2, "n": 5, "at": None},
+    ]
+    out = _json_rows(rows)
+    assert out == b",".join(map(_json_row, rows))
+    assert [json.loads(line.lstrip(b",")) for line in out.splitlines()] == [
+        {"id": 1, "n": 2**70, "at": "09:30:00+00:00"},
+        {"id": 2, "n": 5, "at": None},
+    ]

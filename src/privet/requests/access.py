@@ -278,10 +278,13 @@ def _in_order(row: dict[str, Any], header: dict[str, None]) -> tuple[Any, ...]:
     return tuple(row.values()) if row.keys() == header.keys() else tuple(map(row.get, header))
 
 
-def _csv_plain(values: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+def _csv_plain(values: list[tuple[Any, ...]], types: set[type] | None = None) -> list[tuple[Any, ...]]:
     """Rows of values as the csv module should write them: one look at every value's type for
-    all of them (most tables need no conversion), else dates, times and binary as in the JSON."""
-    if _CSV_AS_IS.issuperset(set(map(type, itertools.chain.from_iterable(values)))):
+    all of them (``types``, when already known; most tables need no conversion), else dates,
+    times and binary as in the JSON."""
+    if types is None:
+        types = set(map(type, itertools.chain.from_iterable(values)))
+    if _CSV_AS_IS.issuperset(types):
         return values
     return [tuple(v if type(v) in _CSV_AS_IS else _json_default(v) for v in t) for t in values]
 
@@ -298,6 +301,15 @@ def _json_row(row: dict[str, Any]) -> bytes:
         return orjson.dumps(row, default=_json_default, option=_ROW_OPTIONS)
     except TypeError:
         return (_ROW_ENCODER.encode(row) + "\n").encode()
+
+
+def _json_rows(rows: list[dict[str, Any]]) -> bytes:
+    """``_json_row`` of every row joined by commas: one call to orjson per row, the standard
+    library's encoder for every row when orjson refuses one."""
+    try:
+        return b",".join([orjson.dumps(r, default=_json_default, option=_ROW_OPTIONS) for r in rows])
+    except TypeError:
+        return b",".join(map(_json_row, rows))
 
 
 def _finite(row: dict[str, Any]) -> dict[str, Any]:
@@ -317,17 +329,21 @@ def _finite_value(v: Any) -> Any:
 
 
 def _csv_text(
-    rows: list[dict[str, Any]], columns: list[str], values: list[tuple[Any, ...]] | None = None
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    values: list[tuple[Any, ...]] | None = None,
+    types: set[type] | None = None,
 ) -> bytes:
     """The CSV of the rows under the table's columns (``values``: the same rows as tuples in that
-    order, when at hand); a shared row's hidden columns are empty."""
+    order, when at hand; ``types``: the types of their values, when known); a shared row's
+    hidden columns are empty."""
     header = dict.fromkeys(columns)
     if values is None:
         values = [_in_order(r, header) for r in rows]
     buf = io.StringIO(newline="")
     writer = csv.writer(buf)
     writer.writerow(header)
-    writer.writerows(_csv_plain(values))
+    writer.writerows(_csv_plain(values, types))
     return buf.getvalue().encode("utf-8")
 
 
@@ -342,12 +358,15 @@ def _write_small_table(
     """``_write_table`` for rows already in hand (``values``: as tuples, when at hand): each entry
     built in memory and written at once (the same bytes as the streamed form)."""
     files = [(fs or "", str(row[c])) for row in rows for c, fs in file_cols.items() if row.get(c)]
-    if {float, list, tuple} & set(map(type, itertools.chain.from_iterable(r.values() for r in rows))):
+    # The types of every value, looked at once for both the JSON and the CSV.
+    cells = values if values is not None else (r.values() for r in rows)
+    types: set[type] | None = set(map(type, itertools.chain.from_iterable(cells)))
+    if types and {float, list, tuple} & types:
         finite = [_finite(r) for r in rows]
         if any(a is not b for a, b in zip(finite, rows, strict=True)):
-            rows, values = finite, None
-    archive.write_bytes(f"tables/{ref}.json", b"[\n" + b",".join(map(_json_row, rows)) + b"]\n")
-    archive.write_bytes(f"tables/{ref}.csv", _csv_text(rows, columns, values))
+            rows, values, types = finite, None, None
+    archive.write_bytes(f"tables/{ref}.json", b"[\n" + _json_rows(rows) + b"]\n")
+    archive.write_bytes(f"tables/{ref}.csv", _csv_text(rows, columns, values, types))
     return len(rows), files
 
 
