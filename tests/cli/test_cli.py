@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -167,7 +168,7 @@ def test_when_a_file_of_subjects_is_exported_then_each_gets_its_own_zip(demo: Pa
         "access", "--subjects-file", "people.txt", "--out-dir", "exp", "--workers", "2", "--json", cwd=demo
     )
     assert code == 0, err
-    assert doc["subjects"] == 3 and doc["found"] == 2 and doc["rows"] > 10
+    assert doc["subjects"] == 3 and doc["found"] == 2 and doc["rows"] > 10 and doc["workers"] == 2
     one, two, nobody = doc["results"]
     assert one["out"] == "exp/access-000001.zip" and (demo / one["out"]).exists()
     code, alone, _ = privet(
@@ -181,6 +182,17 @@ def test_when_a_file_of_subjects_is_exported_then_each_gets_its_own_zip(demo: Pa
     assert code == 0 and bare["rows"] == alone["rows"] and bare["mentions"] == 0, err
     with zipfile.ZipFile(demo / "bare.zip") as z:
         assert "mentions.json" not in z.namelist()
+
+
+def test_when_no_workers_are_given_then_a_batch_of_several_groups_takes_one_per_core(demo: Path) -> None:
+    (demo / "many.txt").write_text("".join(f"email=nobody{n}@example.com\n" for n in range(450)))
+    code, doc, err = privet("access", "--subjects-file", "many.txt", "--out-dir", "many", "--json", cwd=demo)
+    assert code == 0, err
+    assert doc["subjects"] == 450 and doc["workers"] == min(os.cpu_count() or 1, 8, 3)
+    assert len(list((demo / "many").glob("access-*.zip"))) == 450
+    (demo / "few.txt").write_text("email=nobody@example.com\n")
+    code, doc, err = privet("access", "--subjects-file", "few.txt", "--out-dir", "few", "--json", cwd=demo)
+    assert code == 0 and doc["workers"] == 1, err
 
 
 def test_when_the_subjects_file_has_a_bad_line_then_exit_2_names_the_line_and_nothing_is_written(

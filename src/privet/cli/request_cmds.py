@@ -13,6 +13,7 @@ from privet.datamap import DataMap
 from privet.errors import BadInput
 from privet.identity import Identity
 from privet.requests import access, access_batch, erase, object_to, rectify, restrict
+from privet.requests.batch import default_workers
 from privet.requests.erase import as_identity
 
 TenantOption = Annotated[str | None, typer.Option("--tenant", help="Only this tenant's (controller's) rows.")]
@@ -40,12 +41,13 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--out-dir", help="Folder for the zips of --subjects-file (./exports).")
         ] = None,
         workers: Annotated[
-            int,
+            int | None,
             typer.Option(
                 "--workers",
-                help="Processes for --subjects-file: groups of people exported side by side (one per core).",
+                help="Processes for --subjects-file: groups of people exported side by side. Default: one "
+                "per core (at most 8) when the file holds more than one group of 200 people, else 1.",
             ),
-        ] = 1,
+        ] = None,
         mentions: Annotated[
             bool,
             typer.Option(
@@ -72,13 +74,14 @@ def register(app: typer.Typer) -> None:
         if subjects_file is not None:
             subjects = _subjects_from(dm, subjects_file)
             folder = out_dir or Path("exports")
+            n_workers = default_workers(len(subjects)) if workers is None else workers
             results = access_batch(
                 dm,
                 st.settings,
                 list(subjects),
                 out_dir=folder,
                 tenant=tenant,
-                workers=workers,
+                workers=n_workers,
                 mentions=mentions,
             )
             found = sum(r.found for r in results)
@@ -87,6 +90,7 @@ def register(app: typer.Typer) -> None:
                 "found": found,
                 "rows": sum(r.rows for r in results),
                 "out_dir": str(folder),
+                "workers": n_workers,
                 "results": [r.to_dict() for r in results],
             }
             human = f"{len(results)} exports ({found} people found, {doc['rows']} rows) -> {folder}"
