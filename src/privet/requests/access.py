@@ -360,11 +360,12 @@ def _write_small_table(
     files = [(fs or "", str(row[c])) for row in rows for c, fs in file_cols.items() if row.get(c)]
     # The types of every value, looked at once for both the JSON and the CSV.
     cells = values if values is not None else (r.values() for r in rows)
-    types: set[type] | None = set(map(type, itertools.chain.from_iterable(cells)))
-    if types and {float, list, tuple} & types:
+    seen = set(map(type, itertools.chain.from_iterable(cells)))
+    types: set[type] | None = seen
+    if {float, list, tuple} & seen:
         finite = [_finite(r) for r in rows]
         if any(a is not b for a, b in zip(finite, rows, strict=True)):
-            rows, values, types = finite, None, None
+            rows, values, types = finite, None, None  # the CSV looks at the new values again
     archive.write_bytes(f"tables/{ref}.json", b"[\n" + _json_rows(rows) + b"]\n")
     archive.write_bytes(f"tables/{ref}.csv", _csv_text(rows, columns, values, types))
     return len(rows), files
@@ -556,8 +557,9 @@ def _seal(
     mentions: bool = True,
 ) -> None:
     """information.html and manifest.json: the last entries of an export (``pages`` shares the
-    rendering of information.html between the exports of a batch; ``mentions``: whether other
-    people's records were searched for mentions of the person)."""
+    rendering of information.html between the exports of a batch; ``mentions``: whether the
+    export asked for the mention pass, which searched only if someone was found)."""
+    mentions = mentions and result.found
     archive.write_text("information.html", _information(dm, kinds, result.tables, pages, mentions))
     manifest = {
         "subject": str(identity),
@@ -652,7 +654,7 @@ def access(
     try:
         with stores.reading():
             kinds = _collect(dm, stores, identity, tenant, archive, result, mentions)
-        _seal(dm, archive, identity, result, kinds, mentions=mentions and result.found)
+        _seal(dm, archive, identity, result, kinds, mentions=mentions)
     except BaseException:
         archive.discard()
         raise

@@ -555,7 +555,7 @@ def _export_group(
         pages: _Pages = {}
         for ex in exports:
             kinds = {p.kind for p in ex.people}
-            _seal(dm, ex.archive, ex.identity, ex.result, kinds, pages, mentions and ex.result.found)
+            _seal(dm, ex.archive, ex.identity, ex.result, kinds, pages, mentions)
         lap("seal_ms")
     except BaseException:
         for ex in exports:
