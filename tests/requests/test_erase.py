@@ -245,6 +245,27 @@ def test_when_values_of_the_person_remain_then_verification_names_each_place(
         stores.close()
 
 
+
+def test_when_the_map_keeps_a_value_outside_any_hold_then_the_erasure_reports_it_as_left(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    from tests.requests.shop import MAP
+
+    url, rec = shop
+    kept = MAP.replace(
+        "party_email: {category: contact.email}", "party_email: {category: contact.email, on_erase: retain}"
+    )
+    assert kept != MAP
+    dm = parse_map(kept, env={"SHOP_URL": url, "REC_DIR": str(rec)})
+    result = erase(dm, settings, "email=anna@example.com")
+    # The search ran in the store's transaction after its last write: it found what the commit kept.
+    assert not result.verified
+    assert result.leftovers == [{"table": "shop.invoices", "column": "party_email", "rows": 1}]
+    assert result.timings["verification"] > 0
+    # The rest was committed all the same.
+    assert _rows(url, "SELECT id FROM orders ORDER BY id") == [(12,)]
+    assert _rows(url, "SELECT party_email FROM invoices WHERE id = 20") == [("anna@example.com",)]
+
 _OUTSIDE_MAP = """\
 version: 1
 default_region: DE

@@ -66,6 +66,12 @@ class EraseContext:
     # Writes not yet sent, with what to do with the rows each changed: they go with the next read
     # (one round trip on PostgreSQL), in order, or when the store's part ends (``_flush``).
     later: list[tuple[Any, Any, Callable[[int], None] | None]] = field(default_factory=list)
+    # The verification search (statement and parameters, see ``privet.requests.verify``), run after
+    # the transaction's last write, in the same round trip on PostgreSQL; the rows it found, and
+    # the time that last round trip took.
+    verification: tuple[Any, dict[str, Any]] | None = None
+    verification_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    verification_ms: float = 0.0
 
 
 def _write(ctx: EraseContext, stmt: Any, params: Any, counted: Callable[[int], None] | None = None) -> None:
@@ -155,8 +161,16 @@ def erase_in_store(conn: Connection, ctx: EraseContext, selections: list[Selecti
                 _mark_emptied(ctx, sel)
     started = time.perf_counter()
     _redact_mentions(conn, ctx)
-    _flush(conn, ctx)
+    if ctx.verification is None:
+        _flush(conn, ctx)
+        ctx.mention_ms += (time.perf_counter() - started) * 1000
+        return
     ctx.mention_ms += (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
+    # The verification reads what the commit will keep: inside the transaction, after its last
+    # write (the redactions travel with it).
+    ctx.verification_rows = _reads(conn, ctx, [ctx.verification], search=True)[0]
+    ctx.verification_ms += (time.perf_counter() - started) * 1000
 
 
 def _keys_of(sel: Selection) -> sa.Select[Any]:

@@ -23,12 +23,12 @@ from privet.requests.matching import (
 from privet.stores import SqlStore, Stores
 
 # (table ref, column, identity kind or None for free text)
-_Piece = tuple[str, str, str | None]
+Piece = tuple[str, str, str | None]
 
 
 def _search(
     dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int
-) -> tuple[sa.Select[Any] | sa.CompoundSelect[Any], list[_Piece]] | None:
+) -> tuple[sa.Select[Any] | sa.CompoundSelect[Any], list[Piece]] | None:
     """One UNION ALL over every searched column of the store (each part capped at ``limit`` rows by
     a window in a subquery, portable to SQLite, PostgreSQL and MariaDB), built once per store (a
     store serves one map) and shape."""
@@ -37,9 +37,9 @@ def _search(
 
 def _build_search(
     dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int
-) -> tuple[sa.Select[Any] | sa.CompoundSelect[Any], list[_Piece]] | None:
+) -> tuple[sa.Select[Any] | sa.CompoundSelect[Any], list[Piece]] | None:
     counts = dict(shape)
-    pieces: list[_Piece] = []
+    pieces: list[Piece] = []
     parts: list[sa.Select[Any]] = []
     for ref, spec in dm.tables_of(store_name).items():
         table = store.table(split_ref(ref)[1])
@@ -79,39 +79,60 @@ def _build_search(
     return None if not parts else (parts[0] if len(parts) == 1 else sa.union_all(*parts), pieces)
 
 
+def verification(
+    dm: DataMap, store_name: str, store: SqlStore, identities: set[Identity], limit: int = 50
+) -> tuple[Any, dict[str, Any], list[Piece]] | None:
+    """The store's verification search for these identities (one statement: a UNION ALL of every
+    searched column, at most ``limit`` rows each; run with ``search_options``), its parameters and
+    what each of its parts searched (for ``tally``); None when the map searches nothing there."""
+    search = _search(dm, store_name, store, identity_shape(identities), limit)
+    if search is None:
+        return None
+    union, pieces = search
+    return union, identity_params(identities), pieces
+
+
+def tally(
+    dm: DataMap, pieces: list[Piece], rows: list[tuple[Any, ...]], identities: set[Identity]
+) -> list[dict[str, Any]]:
+    """Locations (table, column, rows) among a verification search's candidates where an
+    identifier of the person really is: each candidate checked exactly in Python."""
+    counts: dict[int, int] = defaultdict(int)
+    for q, value in rows:
+        kind = pieces[q][2]
+        if value is None:
+            continue
+        if kind is not None:
+            hit = value_matches(
+                kind, value, {i.value for i in identities if i.kind == kind}, dm.default_region
+            )
+        else:
+            hit = bool(mentions(str(value), identities, region=dm.default_region))
+        counts[q] += hit
+    return [
+        {"table": ref, "column": col, "rows": counts[q]}
+        for q, (ref, col, _k) in enumerate(pieces)
+        if counts[q]
+    ]
+
+
 def leftovers(
     dm: DataMap, stores: Stores, identities: set[Identity], limit: int = 50
 ) -> list[dict[str, Any]]:
-    """Locations (table, column, rows) where an identifier of the person is still found: one
-    statement per store (a UNION ALL of every searched column, at most ``limit`` rows each),
-    the candidates then checked exactly in Python."""
-    shape = identity_shape(identities)
-    params = identity_params(identities)
+    """Locations (table, column, rows) where an identifier of the person is still found, in what
+    the stores hold now: one statement per store (``verification``), then ``tally``. An erasure
+    runs the same search inside each store's transaction, after its last write."""
     found: list[dict[str, Any]] = []
     for store_name in dict.fromkeys(split_ref(ref)[0] for ref in dm.tables):
         store = stores.sql.get(store_name)
         if store is None:
             continue
-        search = _search(dm, store_name, store, shape, limit)
+        search = verification(dm, store_name, store, identities, limit)
         if search is None:
             continue
-        union, pieces = search
-        counts: dict[int, int] = defaultdict(int)
+        union, params, pieces = search
         with store.read() as conn:
             # Indexed text searches (see search_options).
             _names, rows = store.fetch_many(conn, [(union, params)], **search_options([identities]))[0]
-            for q, value in rows:
-                ref, col, kind = pieces[q]
-                if value is None:
-                    continue
-                if kind is not None:
-                    hit = value_matches(
-                        kind, value, {i.value for i in identities if i.kind == kind}, dm.default_region
-                    )
-                else:
-                    hit = bool(mentions(str(value), identities, region=dm.default_region))
-                counts[q] += hit
-        for q, (ref, col, _k) in enumerate(pieces):
-            if counts[q]:
-                found.append({"table": ref, "column": col, "rows": counts[q]})
+        found += tally(dm, pieces, rows, identities)
     return found
