@@ -245,7 +245,6 @@ def test_when_values_of_the_person_remain_then_verification_names_each_place(
         stores.close()
 
 
-
 def test_when_the_map_keeps_a_value_outside_any_hold_then_the_erasure_reports_it_as_left(
     shop: tuple[str, Path], settings: Settings
 ) -> None:
@@ -265,6 +264,24 @@ def test_when_the_map_keeps_a_value_outside_any_hold_then_the_erasure_reports_it
     # The rest was committed all the same.
     assert _rows(url, "SELECT id FROM orders ORDER BY id") == [(12,)]
     assert _rows(url, "SELECT party_email FROM invoices WHERE id = 20") == [("anna@example.com",)]
+
+
+def test_when_her_number_is_written_in_another_script_then_the_mention_is_redacted(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    url, rec = shop
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # Bob writes her number in fullwidth and in Arabic-Indic digits
+        conn.execute(
+            sa.text("INSERT INTO messages (id, author_id, body) VALUES (91, 2, :a), (92, 2, :b)"),
+            {"a": "Anna: ０１７６ １２３ ４５６７", "b": "Anna: ٠١٧٦ ١٢٣ ٤٥٦٧, ok"},
+        )
+    engine.dispose()
+    result = erase(shop_map(url, rec), settings, "email=anna@example.com")
+    assert result.verified, result.leftovers
+    bodies = dict(_rows(url, "SELECT id, body FROM messages WHERE id IN (91, 92)"))
+    assert bodies == {91: "Anna: [redacted]", 92: "Anna: [redacted], ok"}
+
 
 _OUTSIDE_MAP = """\
 version: 1

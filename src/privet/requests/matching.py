@@ -202,12 +202,28 @@ def text_digits(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """SQLite and MariaDB: free text with phone punctuation and the white space found in numbers
     (tabs, line breaks, no-break, figure, thin and ideographic spaces) stripped, in which a
     mention search looks for a number's tail (SQLite's parser allows only so many nested
-    calls). No index serves it there; digits of other scripts are not read (PostgreSQL's
-    search reads them)."""
+    calls). No index serves it there; a text with digits of another script passes besides
+    (``other_script_digits``)."""
     expr = digits_only(col)
     for ch in _TEXT_SPACES:
         expr = sa.func.replace(expr, sa.literal_column(f"'{ch}'"), sa.literal_column("''"))
     return expr
+
+
+def _chars_class(ranges: tuple[tuple[int, int], ...]) -> str:
+    """Code point ranges as the inside of a bracket expression, in the characters themselves
+    (SQLite's GLOB and MariaDB's PCRE2 both read UTF-8 ranges)."""
+    return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
+
+
+def other_script_digits(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bool]:
+    """SQLite and MariaDB: free text holding a decimal digit of another script than ASCII
+    (Arabic-Indic, Devanagari, fullwidth...), which the phone recognizer reads and
+    ``text_digits`` does not: a mention search lets such texts through to the recognizer."""
+    digits = _chars_class(PY_OTHER_DIGITS)
+    if dialect in ("mysql", "mariadb"):
+        return col.op("REGEXP")(sa.literal_column(f"'[{digits}]'"))
+    return col.op("GLOB")(sa.literal_column(f"'*[{digits}]*'"))
 
 
 def phone_tail(e164: str, n: int = 8) -> str:
@@ -330,7 +346,8 @@ def contains_bound(
 ) -> sa.ColumnElement[bool]:
     """A prefilter for free text that mentions one of ``n`` identities of the kind (named parameters).
     Phones: on PostgreSQL an exact lookup of their tails in ``phone_tokens`` (and of the texts
-    it could not read for sure), elsewhere a search for the tail in the text's digits."""
+    it could not read for sure), elsewhere a search for the tail in the text's digits (and the
+    texts with digits of another script)."""
     if kind == "phone" and dialect == "postgresql":
         # Index conditions only: a filter beside them would compute phone_tokens for every row found.
         tokens = phone_tokens(col)
@@ -338,7 +355,10 @@ def contains_bound(
             *(tokens.bool_op("@@")(sa.cast(_bp(f"{prefix}phone_tail_{i}"), TSQUERY)) for i in range(n))
         )
     if kind == "phone":
-        return sa.or_(*(text_digits(col).like(_bp(f"{prefix}phone_in_{i}")) for i in range(n)))
+        return sa.or_(
+            *(text_digits(col).like(_bp(f"{prefix}phone_in_{i}")) for i in range(n)),
+            other_script_digits(col, dialect),
+        )
     return sa.or_(*(sa.func.lower(col).like(_bp(f"{prefix}{kind}_in_{i}")) for i in range(n)))
 
 
