@@ -44,6 +44,7 @@ def test_when_the_demo_map_is_checked_then_it_covers_everything(demo: Path) -> N
         "vanished": [],
         "unindexed": [],
         "superseded": [],
+        "untuned": [],
     }
 
 

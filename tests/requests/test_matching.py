@@ -298,6 +298,15 @@ def test_map_check_replaces_the_search_indexes_earlier_versions_advised(pg_url: 
     engine.dispose()
     again = check_map(dm)
     assert not again.superseded and not again.unindexed
+    # The trigram index built before the advice bounded pending lists: an ALTER INDEX bounds it.
+    assert [(u["index"], u["fix"]) for u in again.untuned] == [
+        ("ix_notes_body_trgm", "ALTER INDEX ix_notes_body_trgm SET (gin_pending_list_limit = 256)")
+    ]
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(again.untuned[0]["fix"])
+    engine.dispose()
+    assert check_map(dm).to_dict() == {**again.to_dict(), "untuned": []}
 
 
 def test_a_name_shorter_than_a_trigram_is_searched_with_a_plan_for_its_value() -> None:

@@ -83,6 +83,12 @@ def register(app: typer.Typer) -> None:
                 f"[yellow]warning:[/] index {u['index']} on {u['store']}.{u['table']}.{u['column']} serves "
                 f"no search of this version and costs every write: {u['fix']}"
             )
+        for u in report.untuned:
+            err_console.print(
+                f"[yellow]warning:[/] index {u['index']} on {u['store']}.{u['table']}.{u['column']} may "
+                "keep megabytes of new entries that every search of it reads: "
+                f"{u['fix']}"
+            )
         emit(report.to_dict(), as_json, "\n".join(lines) if lines else "the map covers every personal column")
         if not report.ok:
             raise typer.Exit(1)

@@ -30,6 +30,8 @@ class IndexInfo:
     columns: tuple[str, ...]
     unique: bool
     expressions: tuple[str, ...] = ()  # expression indexes, e.g. "lower(email)"
+    method: str | None = None  # the access method where the dialect names one, e.g. "gin"
+    options: tuple[tuple[str, str], ...] = ()  # storage parameters, e.g. ("fastupdate", "on")
 
 
 @dataclass(slots=True)

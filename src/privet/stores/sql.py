@@ -495,6 +495,8 @@ class SqlStore:
                 tuple(c for c in ix["column_names"] if c),
                 bool(ix.get("unique")),
                 tuple(str(e) for e in ix.get("expressions") or () if e),
+                ix.get("dialect_options", {}).get("postgresql_using"),
+                tuple(sorted((ix.get("dialect_options", {}).get("postgresql_with") or {}).items())),
             )
             for ix in reflected
         ]
