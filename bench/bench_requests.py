@@ -435,7 +435,7 @@ def run() -> dict[str, Any]:
         f"setup: map check warned about {len(warned)} unindexed lookup/search columns; after its advice "
         f"{len(still)} remain\n"
         f"mention pass: access {out['access_mention_pass_ms']} ms, erase {out['erase_mention_pass_ms']} ms "
-        f"(with the erasure's last writes, which travel with its search); "
+        f"(the erasure's redactions travel with its verification, timed there); "
         f"without it the ratios are access {out['access_ratio_without_mentions']}, "
         f"erase {out['erase_ratio_without_mentions']} (also without verification "
         f"{out['erase_ratio_without_mentions_and_verification']}); erase phases (ms): {out['erase_phases_ms']}\n"
