@@ -283,6 +283,79 @@ def test_when_her_number_is_written_in_another_script_then_the_mention_is_redact
     assert bodies == {91: "Anna: [redacted]", 92: "Anna: [redacted], ok"}
 
 
+def test_when_an_erasure_verifies_then_it_reads_its_own_transaction_before_the_commit(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    """The verification runs in the store's transaction after its last write: it sees what the
+    erasure wrote while other connections still see her, and the commit then keeps what it saw."""
+    from privet.identity import parse_subject
+    from privet.requests.erase import person_identities, plan
+    from privet.requests.execute import EraseContext, erase_in_store
+    from privet.requests.resolve import resolve
+    from privet.requests.verify import leftovers, tally, verification
+    from tests.requests.shop import MAP
+
+    url, rec = shop
+    kept = MAP.replace(
+        "party_email: {category: contact.email}", "party_email: {category: contact.email, on_erase: retain}"
+    )
+    dm = parse_map(kept, env={"SHOP_URL": url, "REC_DIR": str(rec)})
+    stores, outside = Stores(dm), Stores(dm)
+    try:
+        res = resolve(dm, stores, parse_subject("email=anna@example.com", dm.default_region))
+        ids = person_identities(res)
+        selections = plan(dm, stores, res, defer=True)
+        store = stores.sql["shop"]
+        search = verification(dm, "shop", store, ids)
+        assert search is not None
+        with store.begin() as conn:
+            if store.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            ctx = EraseContext(
+                dm, store, store.schema().tables, ids, b"k" * 32, verification=(search[0], search[1])
+            )
+            erase_in_store(conn, ctx, selections["shop"])
+            seen = tally(dm, search[2], ctx.verification_rows, ids)
+            # Not committed yet: another connection still finds her everywhere.
+            before = {f["column"] for f in leftovers(dm, outside, ids)}
+            assert {"email", "phone", "caller_number", "body", "party_email"} <= before
+        # In the transaction only what the map keeps was left, and that is what the commit kept.
+        assert seen == [{"table": "shop.invoices", "column": "party_email", "rows": 1}]
+        assert leftovers(dm, outside, ids) == seen
+    finally:
+        stores.close()
+        outside.close()
+
+
+def test_when_texts_every_phone_search_lets_through_abound_then_verification_still_finds_her_number(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    """Texts with digits of another script pass every phone search (the recognizer decides):
+    however many there are, they come after the ones holding her number within the per-column cap."""
+    from privet.identity import Identity
+    from privet.requests.verify import leftovers
+
+    url, rec = shop
+    dm = shop_map(url, rec)
+    assert erase(dm, settings, "email=anna@example.com").verified
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO messages (id, author_id, body) VALUES (:i, 2, :b)"),
+            [{"i": 90 + n, "b": f"Bestellung ٤٢{n} ist da"} for n in range(6)]
+            + [{"i": 99, "b": "her number was 0176 123 4567"}],
+        )
+    engine.dispose()
+    ids = {Identity("email", "anna@example.com"), Identity("phone", "+491761234567")}
+    stores = Stores(dm)
+    try:
+        assert leftovers(dm, stores, ids, limit=3) == [
+            {"table": "shop.messages", "column": "body", "rows": 1}
+        ]
+    finally:
+        stores.close()
+
+
 _OUTSIDE_MAP = """\
 version: 1
 default_region: DE

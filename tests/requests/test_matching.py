@@ -26,8 +26,15 @@ PHONE = Identity("phone", "+491761000777")
 OTHER = Identity("phone", "+4930123456")
 
 
-# Digits of other scripts (phonenumbers reads them): Arabic-Indic, Devanagari, fullwidth.
-_SCRIPTS = ("0123456789", "٠١٢٣٤٥٦٧٨٩", "०१२३४५६७८९", "０１２３４５６７８９")
+# Digits of other scripts (phonenumbers reads them): Arabic-Indic, Devanagari, fullwidth, and
+# mathematical bold (four bytes in UTF-8).
+_SCRIPTS = (
+    "0123456789",
+    "٠١٢٣٤٥٦٧٨٩",
+    "०१२३४५६७८९",
+    "０１２３４５６７８９",
+    "".join(chr(0x1D7CE + d) for d in range(10)),
+)
 
 
 def _written(draw: st.DrawFn) -> str:
@@ -112,6 +119,71 @@ def test_prefilter_lets_through_every_number_the_recognizer_finds(notes_url: str
     for i, text in enumerate(batch):
         if mentions(text, {PHONE}, region="DE"):
             assert i in passed, f"{engine.dialect.name}: the prefilter missed the number in {text!r}"
+
+
+def test_prefilter_reads_a_mariadb_column_in_any_character_set(mariadb_url: str) -> None:
+    """MariaDB: the searches' constants (digits of other scripts, some of four bytes) compare with
+    a utf8mb3 or latin1 column instead of failing with "Illegal mix of collations"."""
+    _build(
+        mariadb_url,
+        "CREATE TABLE notes3 (id INTEGER PRIMARY KEY, body TEXT) CHARACTER SET utf8mb3",
+        "CREATE TABLE notes1 (id INTEGER PRIMARY KEY, body TEXT) CHARACTER SET latin1",
+    )
+    engine = sa.create_engine(mariadb_url)
+    ids = {PHONE, Identity("email", "anna@example.com")}
+    try:
+        for name, rows in (
+            ("notes3", {1: "tel ٠١٧٦ ١٠٠٠٧٧٧", 2: "call 0176 1000777", 3: "nothing here"}),
+            ("notes1", {1: "Größe 0176 1000777", 2: "nothing here"}),
+        ):
+            table = sa.Table(name, sa.MetaData(), autoload_with=engine)
+            cond = mention_filter_bound(table, "body", identity_shape(ids), dialect=engine.dialect.name)
+            assert cond is not None
+            with engine.begin() as conn:
+                conn.execute(table.insert(), [{"id": k, "body": v} for k, v in rows.items()])
+                passed = {r[0] for r in conn.execute(sa.select(table.c.id).where(cond), identity_params(ids))}
+            assert passed == {k for k, v in rows.items() if mentions(v, {PHONE}, region="DE")}, name
+    finally:
+        engine.dispose()
+
+
+def test_map_check_bounds_the_pending_list_of_only_the_indexes_its_searches_read(pg_url: str) -> None:
+    """A GIN index the mention and verification searches read keeps PostgreSQL's 4 MB pending list
+    unless told otherwise: map check prints the ALTER INDEX for it, and leaves alone the
+    application's own GIN indexes and one with fastupdate off."""
+    _build(
+        pg_url,
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), body TEXT,"
+        " memo TEXT)",
+        "CREATE INDEX ix_notes_user_id ON notes (user_id)",
+        "CREATE INDEX ix_notes_body_trgm ON notes USING gin (lower(body) gin_trgm_ops)",
+        "CREATE INDEX ix_notes_body_fts ON notes USING gin (to_tsvector('simple', body))",
+        "CREATE INDEX ix_notes_memo_trgm ON notes USING gin (lower(memo) gin_trgm_ops)"
+        " WITH (fastupdate = of)",
+    )
+    dm = parse_map(
+        f"version: 1\nstores: {{app: {{url: '{pg_url}'}}}}\n"
+        "subjects: {user: {root: app.users, identities: {id: id}}}\n"
+        "tables:\n  app.users: {subject: user}\n"
+        "  app.notes: {subject: user, path: user_id -> app.users,"
+        " columns: {body: {category: content.private}, memo: {category: content.private}}}\n"
+    )
+    from privet.discovery.check import check_map
+
+    report = check_map(dm)
+    assert [(u["column"], u["index"], u["fix"]) for u in report.untuned] == [
+        ("body", "ix_notes_body_trgm", "ALTER INDEX ix_notes_body_trgm SET (gin_pending_list_limit = 256)")
+    ]
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        for fix in [u["fix"] for u in report.untuned + report.unindexed]:
+            for statement in fix.split("; "):
+                conn.exec_driver_sql(statement)
+    engine.dispose()
+    again = check_map(dm)
+    assert not again.untuned and not again.unindexed
 
 
 def test_prefilter_of_a_phone_is_an_exact_lookup_of_its_tail(pg_url: str) -> None:

@@ -359,3 +359,35 @@ def test_when_the_server_closed_an_idle_connection_then_the_pool_replaces_it(
             assert backend() not in (first, second)
         finally:
             store.dispose()
+
+
+def test_when_a_store_transaction_begins_then_each_read_sees_what_others_committed(store: SqlStore) -> None:
+    """READ COMMITTED on PostgreSQL and MariaDB whatever the server's default (MariaDB's is
+    REPEATABLE READ): a read later in the transaction sees a row another session committed after
+    the first read; the pooled connection then goes back to the server's default."""
+    outside = sa.create_engine(store.url)
+    if store.dialect == "postgresql":  # a database whose default is REPEATABLE READ
+        with outside.connect() as conn:
+            db = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+            conn.exec_driver_sql(f"ALTER DATABASE {db} SET default_transaction_isolation = 'repeatable read'")
+            conn.commit()
+        store.engine.dispose()
+    count = sa.text("SELECT count(*) FROM users")
+    try:
+        with store.begin() as conn:
+            if store.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN")  # pysqlite begins at the first write: a read opens it
+            assert conn.execute(count).scalar_one() == 50
+            if store.dialect == "sqlite":
+                return  # one writer at a time there: nobody else can commit meanwhile
+            with outside.begin() as other:
+                other.execute(sa.text("INSERT INTO users (id, email) VALUES (51, 'late@example.com')"))
+            assert conn.execute(count).scalar_one() == 51
+        # The same pooled connection, after the transaction: the server's default, one snapshot.
+        with store.engine.connect() as conn, conn.begin():
+            conn.execute(count).scalar_one()
+            with outside.begin() as other:
+                other.execute(sa.text("DELETE FROM users WHERE id = 51"))
+            assert conn.execute(count).scalar_one() == 51
+    finally:
+        outside.dispose()

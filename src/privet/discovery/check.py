@@ -116,21 +116,28 @@ def _superseded(info: TableInfo, table: str, column: str) -> list[str]:
     return out
 
 
+# How PostgreSQL spells a boolean storage parameter that is off (any prefix of "false" or "off"
+# that is not ambiguous, "no", "0").
+_OFF = {"f", "fa", "fal", "fals", "false", "n", "no", "of", "off", "0"}
+
+
 def _untuned(info: TableInfo, column: str) -> list[str]:
-    """GIN indexes on the column (or an expression of it) whose pending list may hold more than
+    """The GIN indexes the mention and verification searches of this free-text column read (a
+    trigram index on ``lower(column)``, the numbers index) whose pending list may hold more than
     ``GIN_PENDING_LIST_KB``: fastupdate on, and no limit of the index's own at most that."""
     pattern = re.compile(rf"\b{re.escape(column)}\b")
     out = []
     for ix in info.indexes:
         if ix.method != "gin" or not ix.name:
             continue
-        if column not in ix.columns and not any(pattern.search(e) for e in ix.expressions):
+        mine = [e.lower() for e in ix.expressions if pattern.search(e)]
+        if not any(needs in e for e in mine for needs in _needs("postgresql", None)):
             continue
         options = dict(ix.options)
-        if options.get("fastupdate", "on").lower() in ("off", "false", "0"):
+        if options.get("fastupdate", "on").strip().lower() in _OFF:
             continue
-        limit = options.get("gin_pending_list_limit")
-        if limit is not None and limit.isdigit() and int(limit) <= GIN_PENDING_LIST_KB:
+        limit = options.get("gin_pending_list_limit", "")
+        if limit.isdigit() and int(limit) <= GIN_PENDING_LIST_KB:
             continue
         out.append(ix.name)
     return out

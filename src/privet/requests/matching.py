@@ -216,14 +216,32 @@ def _chars_class(ranges: tuple[tuple[int, int], ...]) -> str:
     return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
 
 
+def utf8mb4(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """MariaDB: the text in utf8mb4 whatever the column's character set (utf8mb3, latin1), so that
+    the searches' constants, which hold characters beyond those sets, compare with it instead of
+    failing with "Illegal mix of collations"."""
+    return sa.func.convert(col.op("USING")(sa.literal_column("utf8mb4")), type_=sa.Text())
+
+
 def other_script_digits(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bool]:
     """SQLite and MariaDB: free text holding a decimal digit of another script than ASCII
     (Arabic-Indic, Devanagari, fullwidth...), which the phone recognizer reads and
     ``text_digits`` does not: a mention search lets such texts through to the recognizer."""
     digits = _chars_class(PY_OTHER_DIGITS)
-    if dialect in ("mysql", "mariadb"):
+    if dialect in ("mysql", "mariadb"):  # on utf8mb4 text (``utf8mb4``): some of them take 4 bytes
         return col.op("REGEXP")(sa.literal_column(f"'[{digits}]'"))
     return col.op("GLOB")(sa.literal_column(f"'*[{digits}]*'"))
+
+
+def unsure_text(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bool]:
+    """Free text that every phone search lets through to the recognizer whatever number it holds
+    (on PostgreSQL what ``phone_tokens`` marks ``UNSURE``, elsewhere ``other_script_digits``):
+    true for the candidates least likely to be the person's."""
+    if not isinstance(col.type, sa.String | sa.Text):
+        col = sa.cast(col, sa.Text)
+    if dialect == "postgresql":
+        return col.op("~")(sa.literal_column(f"'{PG_PHONE_UNSURE}'"))
+    return other_script_digits(utf8mb4(col) if dialect in ("mysql", "mariadb") else col, dialect)
 
 
 def phone_tail(e164: str, n: int = 8) -> str:
@@ -372,6 +390,8 @@ def mention_filter_bound(
     column: sa.ColumnElement[Any] = table.c[col]
     if not isinstance(column.type, sa.String | sa.Text):
         column = sa.cast(column, sa.Text)
+    if dialect in ("mysql", "mariadb"):
+        column = utf8mb4(column)
     conds = [
         contains_bound(column, kind, counts[kind], prefix, dialect)
         for kind in ("email", "phone", "name")

@@ -18,6 +18,7 @@ from privet.requests.matching import (
     identity_shape,
     mention_filter_bound,
     search_options,
+    unsure_text,
     value_matches,
 )
 from privet.stores import SqlStore, Stores
@@ -65,11 +66,16 @@ def _build_search(
                 # default estimate of a text search (rows in the thousands) that is a sequential
                 # scan of the whole table (seconds on millions of rows, where the index takes
                 # microseconds). PostgreSQL 15 and later stop the window at the limit all the same.
+                # Free text searched for a phone: the texts every such search lets through
+                # (``unsure_text``) come last, so that they cannot crowd out a number found.
+                order = (
+                    unsure_text(table.c[col], store.dialect) if kind is None and counts.get("phone") else None
+                )
                 piece = (
                     sa.select(
                         sa.literal(len(pieces)).label("q"),
                         _as_text(table.c[col]).label("v"),
-                        sa.func.row_number().over().label("n"),
+                        sa.func.row_number().over(order_by=order).label("n"),
                     )
                     .where(cond)
                     .subquery(f"s{len(pieces)}")

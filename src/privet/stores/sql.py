@@ -424,13 +424,28 @@ class SqlStore:
         return self.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def begin(self) -> Any:
-        """A transaction context (``with store.begin() as conn``)."""
+        """A transaction context (``with store.begin() as conn``), at READ COMMITTED on PostgreSQL
+        and MariaDB whatever the server's default: each statement of Privet's transactions (an
+        erasure's reads, its mention search, its verification) sees what other sessions committed
+        before it, where MariaDB's default, REPEATABLE READ, would show every read the snapshot
+        of the first one."""
         try:
+            if self.dialect in ("postgresql", "mysql", "mariadb"):
+                return self._begin_read_committed(self.engine.connect())
             return self.engine.begin()
         except sa_exc.OperationalError as exc:
             raise StoreUnreachable(
                 f"store '{self.name}' at {safe_url(self.url)} cannot be reached", value=safe_url(self.url)
             ) from exc
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _begin_read_committed(conn: Connection) -> Iterator[Connection]:
+        with conn:
+            # Set on the connection until it returns to the pool (psycopg: with the BEGIN).
+            conn.execution_options(isolation_level="READ COMMITTED")
+            with conn.begin():
+                yield conn
 
     def dispose(self) -> None:
         if self._engine is not None:
