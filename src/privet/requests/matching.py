@@ -233,15 +233,22 @@ def other_script_digits(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnEl
     return col.op("GLOB")(sa.literal_column(f"'*[{digits}]*'"))
 
 
-def unsure_text(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bool]:
-    """Free text that every phone search lets through to the recognizer whatever number it holds
-    (on PostgreSQL what ``phone_tokens`` marks ``UNSURE``, elsewhere ``other_script_digits``):
-    true for the candidates least likely to be the person's."""
+def as_text(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    """A column as the text the searches read: cast when it is not a string type, and on MariaDB
+    in utf8mb4 (``utf8mb4``)."""
     if not isinstance(col.type, sa.String | sa.Text):
         col = sa.cast(col, sa.Text)
+    return utf8mb4(col) if dialect in ("mysql", "mariadb") else col
+
+
+def unsure_text(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bool]:
+    """Free text that every phone search lets through to the recognizer whatever number it holds:
+    on PostgreSQL what ``phone_tokens`` marks ``UNSURE`` (one lookup in the numbers index),
+    elsewhere ``other_script_digits``."""
+    text = as_text(col, dialect)
     if dialect == "postgresql":
-        return col.op("~")(sa.literal_column(f"'{PG_PHONE_UNSURE}'"))
-    return other_script_digits(utf8mb4(col) if dialect in ("mysql", "mariadb") else col, dialect)
+        return phone_tokens(text).bool_op("@@")(sa.cast(sa.literal_column(f"'{UNSURE}'"), TSQUERY))
+    return other_script_digits(text, dialect)
 
 
 def phone_tail(e164: str, n: int = 8) -> str:
@@ -308,6 +315,7 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
                 params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, MENTION_TAIL)}%"
                 # The tail's token, or a text the index could not read for sure (one lookup each).
                 params[f"{prefix}phone_tail_{n}"] = f"{phone_tail(v, MENTION_TAIL)[::-1]} | {UNSURE}"
+                params[f"{prefix}phone_sure_{n}"] = phone_tail(v, MENTION_TAIL)[::-1]
     return params
 
 
@@ -360,40 +368,43 @@ def equals_bound(
 
 
 def contains_bound(
-    col: sa.ColumnElement[Any], kind: str, n: int, prefix: str = "", dialect: str = "default"
+    col: sa.ColumnElement[Any],
+    kind: str,
+    n: int,
+    prefix: str = "",
+    dialect: str = "default",
+    *,
+    sure: bool = False,
 ) -> sa.ColumnElement[bool]:
     """A prefilter for free text that mentions one of ``n`` identities of the kind (named parameters).
     Phones: on PostgreSQL an exact lookup of their tails in ``phone_tokens`` (and of the texts
     it could not read for sure), elsewhere a search for the tail in the text's digits (and the
-    texts with digits of another script)."""
+    texts with digits of another script); with ``sure``, the tails only (``unsure_text`` is the
+    rest)."""
     if kind == "phone" and dialect == "postgresql":
         # Index conditions only: a filter beside them would compute phone_tokens for every row found.
         tokens = phone_tokens(col)
-        return sa.or_(
-            *(tokens.bool_op("@@")(sa.cast(_bp(f"{prefix}phone_tail_{i}"), TSQUERY)) for i in range(n))
-        )
+        name = "phone_sure" if sure else "phone_tail"
+        return sa.or_(*(tokens.bool_op("@@")(sa.cast(_bp(f"{prefix}{name}_{i}"), TSQUERY)) for i in range(n)))
     if kind == "phone":
         return sa.or_(
             *(text_digits(col).like(_bp(f"{prefix}phone_in_{i}")) for i in range(n)),
-            other_script_digits(col, dialect),
+            *([] if sure else [other_script_digits(col, dialect)]),
         )
     return sa.or_(*(sa.func.lower(col).like(_bp(f"{prefix}{kind}_in_{i}")) for i in range(n)))
 
 
 @functools.lru_cache(maxsize=4096)
 def mention_filter_bound(
-    table: sa.Table, col: str, shape: Shape, prefix: str = "", dialect: str = "default"
+    table: sa.Table, col: str, shape: Shape, prefix: str = "", dialect: str = "default", *, sure: bool = False
 ) -> sa.ColumnElement[bool] | None:
     """A SQL prefilter for free text that may mention identities of the given shape (built once per
-    table, column and shape; values come from ``identity_params``)."""
+    table, column and shape; values come from ``identity_params``); ``sure``: without the texts
+    every phone search lets through (``contains_bound``)."""
     counts = dict(shape)
-    column: sa.ColumnElement[Any] = table.c[col]
-    if not isinstance(column.type, sa.String | sa.Text):
-        column = sa.cast(column, sa.Text)
-    if dialect in ("mysql", "mariadb"):
-        column = utf8mb4(column)
+    column = as_text(table.c[col], dialect)
     conds = [
-        contains_bound(column, kind, counts[kind], prefix, dialect)
+        contains_bound(column, kind, counts[kind], prefix, dialect, sure=sure)
         for kind in ("email", "phone", "name")
         if counts.get(kind)
     ]

@@ -60,24 +60,31 @@ def _build_search(
                 kind, cond = None, mention_filter_bound(table, col, shape, dialect=store.dialect)
             else:
                 continue
-            if cond is not None:
-                # At most ``limit`` rows per column, counted by a window rather than a LIMIT: a LIMIT
+            if cond is None:
+                continue
+            # Free text searched for a phone: the texts every phone search lets through to the
+            # recognizer (``unsure_text``) have a part and a cap of their own, so that however
+            # many there are they cannot crowd out a number found by its tail.
+            split = kind is None and bool(counts.get("phone"))
+            sure = (
+                mention_filter_bound(table, col, shape, dialect=store.dialect, sure=True) if split else None
+            )
+            conds = (
+                [cond] if sure is None else [sure, sa.and_(unsure_text(table.c[col], store.dialect), ~sure)]
+            )
+            for part in conds:
+                # At most ``limit`` rows per part, counted by a window rather than a LIMIT: a LIMIT
                 # makes the planner favour a scan that finds a first row early, and with the
                 # default estimate of a text search (rows in the thousands) that is a sequential
                 # scan of the whole table (seconds on millions of rows, where the index takes
                 # microseconds). PostgreSQL 15 and later stop the window at the limit all the same.
-                # Free text searched for a phone: the texts every such search lets through
-                # (``unsure_text``) come last, so that they cannot crowd out a number found.
-                order = (
-                    unsure_text(table.c[col], store.dialect) if kind is None and counts.get("phone") else None
-                )
                 piece = (
                     sa.select(
                         sa.literal(len(pieces)).label("q"),
                         _as_text(table.c[col]).label("v"),
-                        sa.func.row_number().over(order_by=order).label("n"),
+                        sa.func.row_number().over().label("n"),
                     )
-                    .where(cond)
+                    .where(part)
                     .subquery(f"s{len(pieces)}")
                 )
                 parts.append(sa.select(piece.c.q, piece.c.v).where(piece.c.n <= limit))
@@ -115,11 +122,11 @@ def tally(
         else:
             hit = bool(mentions(str(value), identities, region=dm.default_region))
         counts[q] += hit
-    return [
-        {"table": ref, "column": col, "rows": counts[q]}
-        for q, (ref, col, _k) in enumerate(pieces)
-        if counts[q]
-    ]
+    # A column searched in two parts (``_build_search``) is one place; the parts' rows are distinct.
+    places: dict[tuple[str, str], int] = {}
+    for q, (ref, col, _k) in enumerate(pieces):
+        places[(ref, col)] = places.get((ref, col), 0) + counts[q]
+    return [{"table": ref, "column": col, "rows": n} for (ref, col), n in places.items() if n]
 
 
 def leftovers(

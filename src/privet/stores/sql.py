@@ -153,6 +153,7 @@ class SqlStore:
         # Statements and conditions built once and reused (``cached``); a store serves one map.
         self.statements: dict[Any, Any] = {}
         self._piped_cache: dict[int, tuple[Any, _Piped | None]] = {}
+        self._read_committed: bool | None = None  # MariaDB: see _read_committed_allowed
 
     @property
     def engine(self) -> Engine:
@@ -423,29 +424,32 @@ class SqlStore:
                 raise
         return self.connect().execution_options(isolation_level="AUTOCOMMIT")
 
-    def begin(self) -> Any:
-        """A transaction context (``with store.begin() as conn``), at READ COMMITTED on PostgreSQL
-        and MariaDB whatever the server's default: each statement of Privet's transactions (an
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction (``with store.begin() as conn``), at READ COMMITTED on PostgreSQL and
+        MariaDB whatever the server's default: each statement of Privet's transactions (an
         erasure's reads, its mention search, its verification) sees what other sessions committed
         before it, where MariaDB's default, REPEATABLE READ, would show every read the snapshot
-        of the first one."""
-        try:
-            if self.dialect in ("postgresql", "mysql", "mariadb"):
-                return self._begin_read_committed(self.engine.connect())
-            return self.engine.begin()
-        except sa_exc.OperationalError as exc:
-            raise StoreUnreachable(
-                f"store '{self.name}' at {safe_url(self.url)} cannot be reached", value=safe_url(self.url)
-            ) from exc
-
-    @staticmethod
-    @contextlib.contextmanager
-    def _begin_read_committed(conn: Connection) -> Iterator[Connection]:
-        with conn:
-            # Set on the connection until it returns to the pool (psycopg: with the BEGIN).
-            conn.execution_options(isolation_level="READ COMMITTED")
+        of the first one. StoreUnreachable when the store cannot be reached."""
+        with self.connect() as conn:
+            if self.dialect == "postgresql":
+                # On the connection until it returns to the pool; psycopg sends it with the BEGIN.
+                conn.execution_options(isolation_level="READ COMMITTED")
+            committed = self.dialect in ("mysql", "mariadb") and self._read_committed_allowed(conn)
             with conn.begin():
+                if committed:
+                    # The level of the transaction this statement precedes: nothing to reset after.
+                    conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
                 yield conn
+
+    def _read_committed_allowed(self, conn: Connection) -> bool:
+        """MariaDB: whether writes may run at READ COMMITTED, which InnoDB refuses while the binary
+        log records statements (``binlog_format = STATEMENT``); asked once per store."""
+        if self._read_committed is None:
+            log_bin, binlog_format = conn.exec_driver_sql("SELECT @@log_bin, @@binlog_format").one()
+            conn.commit()
+            self._read_committed = not (int(log_bin or 0) and str(binlog_format).upper() == "STATEMENT")
+        return self._read_committed
 
     def dispose(self) -> None:
         if self._engine is not None:
