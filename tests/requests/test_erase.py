@@ -312,10 +312,15 @@ def test_when_an_erasure_verifies_then_it_reads_its_own_transaction_before_the_c
             if store.dialect == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             ctx = EraseContext(
-                dm, store, store.schema().tables, ids, b"k" * 32, verification=(search[0], search[1])
+                dm,
+                store,
+                store.schema().tables,
+                ids,
+                b"k" * 32,
+                verification=(search.statement, search.params),
             )
             erase_in_store(conn, ctx, selections["shop"])
-            seen = tally(dm, search[2], ctx.verification_rows, ids)
+            seen = tally(dm, search.pieces, ctx.verification_rows, ids)
             # Not committed yet: another connection still finds her everywhere.
             before = {f["column"] for f in leftovers(dm, outside, ids)}
             assert {"email", "phone", "caller_number", "body", "party_email"} <= before

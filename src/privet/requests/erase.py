@@ -223,14 +223,8 @@ def _execute(
     for store_name, store in stores.sql.items():
         schema = store.schema().tables
         search = verification(dm, store_name, store, ids)
-        ctx = EraseContext(
-            dm,
-            store,
-            schema,
-            ids,
-            pseudo_key,
-            verification=None if search is None else (search[0], search[1]),
-        )
+        found = None if search is None else (search.statement, search.params)
+        ctx = EraseContext(dm, store, schema, ids, pseudo_key, verification=found)
         # Files are journalled first; they go only after the store transaction commits.
         try:
             with store.begin() as conn:
@@ -254,7 +248,7 @@ def _execute(
         mention_ms += ctx.mention_ms
         verification_ms += ctx.verification_ms
         if search is not None:
-            checks.append((search[2], ctx.verification_rows))
+            checks.append((search.pieces, ctx.verification_rows))
         journalled = journalled or bool(entry_ids)
     if journalled:
         result.files_deleted += journal.finish(db, stores)

@@ -233,7 +233,7 @@ def other_script_digits(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnEl
     return col.op("GLOB")(sa.literal_column(f"'*[{digits}]*'"))
 
 
-def as_text(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+def searched_text(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
     """A column as the text the searches read: cast when it is not a string type, and on MariaDB
     in utf8mb4 (``utf8mb4``)."""
     if not isinstance(col.type, sa.String | sa.Text):
@@ -245,7 +245,7 @@ def unsure_text(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bo
     """Free text that every phone search lets through to the recognizer whatever number it holds:
     on PostgreSQL what ``phone_tokens`` marks ``UNSURE`` (one lookup in the numbers index),
     elsewhere ``other_script_digits``."""
-    text = as_text(col, dialect)
+    text = searched_text(col, dialect)
     if dialect == "postgresql":
         return phone_tokens(text).bool_op("@@")(sa.cast(sa.literal_column(f"'{UNSURE}'"), TSQUERY))
     return other_script_digits(text, dialect)
@@ -402,7 +402,7 @@ def mention_filter_bound(
     table, column and shape; values come from ``identity_params``); ``sure``: without the texts
     every phone search lets through (``contains_bound``)."""
     counts = dict(shape)
-    column = as_text(table.c[col], dialect)
+    column = searched_text(table.c[col], dialect)
     conds = [
         contains_bound(column, kind, counts[kind], prefix, dialect, sure=sure)
         for kind in ("email", "phone", "name")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -25,6 +25,15 @@ from privet.stores import SqlStore, Stores
 
 # (table ref, column, identity kind or None for free text)
 Piece = tuple[str, str, str | None]
+
+
+class Search(NamedTuple):
+    """A store's verification search: its statement, its parameters, and what each of its parts
+    searched (``tally``)."""
+
+    statement: Any
+    params: dict[str, Any]
+    pieces: list[Piece]
 
 
 def _search(
@@ -94,7 +103,7 @@ def _build_search(
 
 def verification(
     dm: DataMap, store_name: str, store: SqlStore, identities: set[Identity], limit: int = 50
-) -> tuple[Any, dict[str, Any], list[Piece]] | None:
+) -> Search | None:
     """The store's verification search for these identities (one statement: a UNION ALL of every
     searched column, at most ``limit`` rows each; run with ``search_options``), its parameters and
     what each of its parts searched (for ``tally``); None when the map searches nothing there."""
@@ -102,7 +111,7 @@ def verification(
     if search is None:
         return None
     union, pieces = search
-    return union, identity_params(identities), pieces
+    return Search(union, identity_params(identities), pieces)
 
 
 def tally(
@@ -143,9 +152,9 @@ def leftovers(
         search = verification(dm, store_name, store, identities, limit)
         if search is None:
             continue
-        union, params, pieces = search
         with store.read() as conn:
             # Indexed text searches (see search_options).
-            _names, rows = store.fetch_many(conn, [(union, params)], **search_options([identities]))[0]
-        found += tally(dm, pieces, rows, identities)
+            items = [(search.statement, search.params)]
+            _names, rows = store.fetch_many(conn, items, **search_options([identities]))[0]
+        found += tally(dm, search.pieces, rows, identities)
     return found
