@@ -199,16 +199,10 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                 if col not in live:
                     continue
                 kind = cspec.cat.identity if cspec.cat.identity in ("email", "phone") else None
-                stale = (
-                    _superseded(info, tname, col)
-                    if schema.dialect == "postgresql" and cspec.cat.free_text
-                    else []
-                )
-                untuned = (
-                    [ix for ix in _untuned(info, col) if ix not in stale]
-                    if schema.dialect == "postgresql" and cspec.cat.free_text
-                    else []
-                )
+                # Free text on PostgreSQL: the indexes earlier versions advised, and the pending lists.
+                searched_pg = schema.dialect == "postgresql" and cspec.cat.free_text
+                stale = _superseded(info, tname, col) if searched_pg else []
+                untuned = [ix for ix in _untuned(info, col) if ix not in stale] if searched_pg else []
                 advice = None
                 if col not in lookups and (kind is not None or cspec.cat.free_text):
                     needs = _needs(schema.dialect, kind)

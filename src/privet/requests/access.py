@@ -541,8 +541,9 @@ def _files_and_mentions(
         archive.write_bytes("mentions.json", orjson.dumps(fragments, option=orjson.OPT_INDENT_2))
 
 
-# Cache of information.html per set of subject kinds and generation time, with a marker where
-# the person's records per table go (the only part that differs between people of a batch).
+# Cache of information.html per set of subject kinds, generation time and whether mentions were
+# searched, with a marker where the person's records per table go (the only part that differs
+# between people of a batch).
 _Pages = dict[tuple[frozenset[str], str, bool], str]
 _TABLE_ROWS = "\x00privet-table-rows\x00"
 

@@ -223,8 +223,8 @@ def _execute(
     for store_name, store in stores.sql.items():
         schema = store.schema().tables
         search = verification(dm, store_name, store, ids)
-        found = None if search is None else (search.statement, search.params)
-        ctx = EraseContext(dm, store, schema, ids, pseudo_key, verification=found)
+        to_verify = None if search is None else (search.statement, search.params)
+        ctx = EraseContext(dm, store, schema, ids, pseudo_key, verification=to_verify)
         # Files are journalled first; they go only after the store transaction commits.
         try:
             with store.begin() as conn:
