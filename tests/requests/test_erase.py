@@ -363,6 +363,58 @@ def test_when_texts_every_phone_search_lets_through_abound_then_verification_sti
         stores.close()
 
 
+def test_when_more_texts_than_the_cap_pass_every_phone_search_then_verification_reads_them_all(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    """Her number in another script's digits is a text only the recognizer can tell from the
+    others that pass every phone search: when more of them than the cap come back, none holding
+    an identifier, the part is read whole and her number is still found."""
+    from privet.identity import Identity
+    from privet.requests.verify import leftovers
+
+    url, rec = shop
+    dm = shop_map(url, rec)
+    assert erase(dm, settings, "email=anna@example.com").verified
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO messages (id, author_id, body) VALUES (:i, 2, :b)"),
+            [{"i": 90 + n, "b": f"Bestellung ٤٢{n} ist da"} for n in range(6)]
+            # Her number, 0176 123 4567, in Arabic-Indic digits: found by no phone search's tail.
+            + [{"i": 99, "b": "رقمها ٠١٧٦ ١٢٣ ٤٥٦٧"}],
+        )
+    engine.dispose()
+    ids = {Identity("email", "anna@example.com"), Identity("phone", "+491761234567")}
+    stores = Stores(dm)
+    try:
+        found = [{"table": "shop.messages", "column": "body", "rows": 1}]
+        assert leftovers(dm, stores, ids, limit=3) == found
+        assert leftovers(dm, stores, ids, limit=100) == found
+    finally:
+        stores.close()
+
+
+def test_when_an_erasure_meets_more_texts_than_the_cap_that_pass_every_phone_search_then_it_still_verifies(
+    shop: tuple[str, Path], settings: Settings
+) -> None:
+    """More candidates than the verification's cap, none of them hers: the erasure reads the
+    part whole after its commit and reports the person verified gone."""
+    from privet.requests.verify import LIMIT
+
+    url, rec = shop
+    dm = shop_map(url, rec)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO messages (id, author_id, body) VALUES (:i, 2, :b)"),
+            [{"i": 1000 + n, "b": f"Bestellung ٤٢{n} ist da"} for n in range(LIMIT + 1)],
+        )
+    engine.dispose()
+    result = erase(dm, settings, "email=anna@example.com")
+    assert result.found and result.verified and result.leftovers == []
+    assert len(_rows(url, "SELECT id FROM messages WHERE id >= 1000")) == LIMIT + 1
+
+
 _OUTSIDE_MAP = """\
 version: 1
 default_region: DE

@@ -21,7 +21,7 @@ from privet.requests.execute import EraseContext, StoreOutcome, erase_in_store
 from privet.requests.models import Certificate, HeldRow
 from privet.requests.resolve import Resolution, resolve
 from privet.requests.select import Selection, select_all
-from privet.requests.verify import Piece, tally, verification
+from privet.requests.verify import Search, settle, verification
 from privet.settings import Settings
 from privet.state import StateDB, open_state
 from privet.state.db import utcnow
@@ -218,7 +218,8 @@ def _execute(
     outcomes: dict[str, StoreOutcome] = {}
     started = time.perf_counter()
     mention_ms = verification_ms = 0.0
-    checks: list[tuple[list[Piece], list[tuple[Any, ...]]]] = []  # what each store's verification found
+    # What each store's verification found.
+    checks: list[tuple[str, Search, list[tuple[Any, ...]]]] = []
     journalled = False
     for store_name, store in stores.sql.items():
         schema = store.schema().tables
@@ -248,7 +249,7 @@ def _execute(
         mention_ms += ctx.mention_ms
         verification_ms += ctx.verification_ms
         if search is not None:
-            checks.append((search.pieces, ctx.verification_rows))
+            checks.append((store_name, search, ctx.verification_rows))
         journalled = journalled or bool(entry_ids)
     if journalled:
         result.files_deleted += journal.finish(db, stores)
@@ -295,7 +296,11 @@ def _execute(
             r["until"] = max(r["until"], h["until"])
     result.retained = [{**r, "until": r["until"].isoformat()} for r in retained.values()]
     started = time.perf_counter()
-    result.leftovers = [found for pieces, rows in checks for found in tally(dm, pieces, rows, ids)]
+    result.leftovers = [
+        found
+        for store_name, search, rows in checks
+        for found in settle(dm, stores.sql[store_name], search, rows, ids)
+    ]
     result.verified = not result.leftovers
     result.timings["verification"] = round(verification_ms + (time.perf_counter() - started) * 1000, 2)
     started = time.perf_counter()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -27,30 +27,37 @@ from privet.stores import SqlStore, Stores
 Piece = tuple[str, str, str | None]
 
 
+# Candidate rows a verification part reads at most in its one statement.
+LIMIT = 50
+
+
 class Search(NamedTuple):
-    """A store's verification search: its statement, its parameters, and what each of its parts
-    searched (``tally``)."""
+    """A store's verification search: its statement, its parameters, what each of its parts
+    searched (``tally``), each part's search without the cap (``settle``) and the cap."""
 
     statement: Any
     params: dict[str, Any]
     pieces: list[Piece]
+    whole: list[Any]
+    limit: int
 
 
-def _search(
-    dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int
-) -> tuple[sa.Select[Any] | sa.CompoundSelect[Any], list[Piece]] | None:
+# A store's built search: the capped UNION ALL, what each part searched, each part uncapped.
+_Built = tuple[sa.Select[Any] | sa.CompoundSelect[Any], list[Piece], list[sa.Select[Any]]]
+
+
+def _search(dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int) -> _Built | None:
     """One UNION ALL over every searched column of the store (each part capped at ``limit`` rows by
     a window in a subquery, portable to SQLite, PostgreSQL and MariaDB), built once per store (a
     store serves one map) and shape."""
     return store.cached(("verify", shape, limit), lambda: _build_search(dm, store_name, store, shape, limit))
 
 
-def _build_search(
-    dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int
-) -> tuple[sa.Select[Any] | sa.CompoundSelect[Any], list[Piece]] | None:
+def _build_search(dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int) -> _Built | None:
     counts = dict(shape)
     pieces: list[Piece] = []
     parts: list[sa.Select[Any]] = []
+    whole: list[sa.Select[Any]] = []
     for ref, spec in dm.tables_of(store_name).items():
         table = store.table(split_ref(ref)[1])
         retained = set(spec.legal_hold.retain) if spec.legal_hold else set()
@@ -97,12 +104,13 @@ def _build_search(
                     .subquery(f"s{len(pieces)}")
                 )
                 parts.append(sa.select(piece.c.q, piece.c.v).where(piece.c.n <= limit))
+                whole.append(sa.select(_as_text(table.c[col]).label("v")).where(part))
                 pieces.append((ref, col, kind))
-    return None if not parts else (parts[0] if len(parts) == 1 else sa.union_all(*parts), pieces)
+    return None if not parts else (parts[0] if len(parts) == 1 else sa.union_all(*parts), pieces, whole)
 
 
 def verification(
-    dm: DataMap, store_name: str, store: SqlStore, identities: set[Identity], limit: int = 50
+    dm: DataMap, store_name: str, store: SqlStore, identities: set[Identity], limit: int = LIMIT
 ) -> Search | None:
     """The store's verification search for these identities (one statement: a UNION ALL of every
     searched column, at most ``limit`` rows each; run with ``search_options``), its parameters and
@@ -110,8 +118,17 @@ def verification(
     search = _search(dm, store_name, store, identity_shape(identities), limit)
     if search is None:
         return None
-    union, pieces = search
-    return Search(union, identity_params(identities), pieces)
+    union, pieces, whole = search
+    return Search(union, identity_params(identities), pieces, whole, limit)
+
+
+def _holds(dm: DataMap, kind: str | None, value: Any, identities: set[Identity]) -> bool:
+    """Whether a candidate value really holds an identifier of the person (checked in Python)."""
+    if value is None:
+        return False
+    if kind is not None:
+        return value_matches(kind, value, {i.value for i in identities if i.kind == kind}, dm.default_region)
+    return bool(mentions(str(value), identities, region=dm.default_region))
 
 
 def tally(
@@ -121,16 +138,7 @@ def tally(
     identifier of the person really is: each candidate checked exactly in Python."""
     counts: dict[int, int] = defaultdict(int)
     for q, value in rows:
-        kind = pieces[q][2]
-        if value is None:
-            continue
-        if kind is not None:
-            hit = value_matches(
-                kind, value, {i.value for i in identities if i.kind == kind}, dm.default_region
-            )
-        else:
-            hit = bool(mentions(str(value), identities, region=dm.default_region))
-        counts[q] += hit
+        counts[q] += _holds(dm, pieces[q][2], value, identities)
     # A column searched in two parts (``_build_search``) is one place; the parts' rows are distinct.
     places: dict[tuple[str, str], int] = {}
     for q, (ref, col, _k) in enumerate(pieces):
@@ -138,11 +146,39 @@ def tally(
     return [{"table": ref, "column": col, "rows": n} for (ref, col), n in places.items() if n]
 
 
+def settle(
+    dm: DataMap, store: SqlStore, search: Search, rows: list[tuple[Any, ...]], identities: set[Identity]
+) -> list[dict[str, Any]]:
+    """``tally`` of a store's verification, made conclusive: a part that came back with as many
+    candidates as its cap, none of them holding an identifier, may have left one unread (a
+    column where many texts pass the search, such as texts in another script's digits, which
+    every phone search lets through). Such a part is read again whole, streamed on a connection
+    of its own (what the stores hold now), and every row checked. A place already found is not
+    read again: the erasure is reported unverified either way."""
+    found = tally(dm, search.pieces, rows, identities)
+    per_part = Counter(q for q, _v in rows)
+    known = {(f["table"], f["column"]) for f in found}
+    full = [q for q, n in per_part.items() if n >= search.limit and search.pieces[q][:2] not in known]
+    if not full:
+        return found
+    more: dict[tuple[str, str], int] = {}
+    with store.connect() as conn:
+        for q in full:
+            ref, col, kind = search.pieces[q]
+            streamed = conn.execution_options(stream_results=True, yield_per=1000).execute(
+                search.whole[q], search.params
+            )
+            hits = sum(_holds(dm, kind, value, identities) for (value,) in streamed)
+            if hits:
+                more[(ref, col)] = more.get((ref, col), 0) + hits
+    return found + [{"table": ref, "column": col, "rows": n} for (ref, col), n in more.items()]
+
+
 def leftovers(
-    dm: DataMap, stores: Stores, identities: set[Identity], limit: int = 50
+    dm: DataMap, stores: Stores, identities: set[Identity], limit: int = LIMIT
 ) -> list[dict[str, Any]]:
     """Locations (table, column, rows) where an identifier of the person is still found, in what
-    the stores hold now: one statement per store (``verification``), then ``tally``. An erasure
+    the stores hold now: one statement per store (``verification``), then ``settle``. An erasure
     runs the same search inside each store's transaction, after its last write."""
     found: list[dict[str, Any]] = []
     for store_name in dict.fromkeys(split_ref(ref)[0] for ref in dm.tables):
@@ -156,5 +192,5 @@ def leftovers(
             # Indexed text searches (see search_options).
             items = [(search.statement, search.params)]
             _names, rows = store.fetch_many(conn, items, **search_options([identities]))[0]
-        found += tally(dm, search.pieces, rows, identities)
+        found += settle(dm, store, search, rows, identities)
     return found
