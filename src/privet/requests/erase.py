@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import uuid
@@ -25,7 +26,7 @@ from privet.requests.verify import Search, settle, verification
 from privet.settings import Settings
 from privet.state import StateDB, open_state
 from privet.state.db import utcnow
-from privet.stores import Stores
+from privet.stores import SqlStore, Stores
 
 # The action a table is reported under when several applied (the strongest first).
 _ACTION_ORDER = ("retain", "pseudonymize", "tombstone", "delete_row", "cut_link", "erase", "redact")
@@ -88,13 +89,16 @@ def person_identities(res: Resolution) -> set[Identity]:
 
 
 def preflight(dm: DataMap, stores: Stores) -> None:
-    """Refuse before touching anything when the map names tables or columns the stores lack."""
-    for ref, spec in dm.tables.items():
-        store_name, table_name = split_ref(ref)
-        store = stores.sql.get(store_name)
-        if store is None:
-            continue
-        table = store.table(table_name)
+    """Refuse before touching anything when the map names tables or columns the stores lack. Each
+    store's tables are checked once against its reflected schema (which a store keeps), then the
+    answer is kept with the store's built statements."""
+    for name, store in stores.sql.items():
+        store.cached(("preflight",), functools.partial(_preflight, dm, name, store))
+
+
+def _preflight(dm: DataMap, store_name: str, store: SqlStore) -> bool:
+    for ref, spec in dm.tables_of(store_name).items():
+        table = store.table(split_ref(ref)[1])
         named = set(spec.columns) | set(spec.match or {}) | {h[0].column for h in spec.paths}
         if spec.tenant_column:
             named.add(spec.tenant_column)
@@ -105,6 +109,7 @@ def preflight(dm: DataMap, stores: Stores) -> None:
                 value=missing,
                 hint="run `privet map check` and update the map",
             )
+    return True
 
 
 def plan(dm: DataMap, stores: Stores, res: Resolution, *, defer: bool = False) -> dict[str, list[Selection]]:
