@@ -19,7 +19,7 @@ from privet.detection.operators import mentions
 from privet.identity import Identity
 from privet.requests.matching import identity_params, identity_shape, mention_filter_bound, plannable_once
 from privet.requests.verify import _build_search
-from privet.stores import SqlStore
+from privet.stores import SqlStore, make_engine
 from tests.requests.test_access import _build
 
 PHONE = Identity("phone", "+491761000777")
@@ -104,7 +104,7 @@ def notes_url(db_url: str) -> str:
 )
 @given(st.lists(texts(), min_size=1, max_size=12))
 def test_prefilter_lets_through_every_number_the_recognizer_finds(notes_url: str, batch: list[str]) -> None:
-    engine = sa.create_engine(notes_url)
+    engine = make_engine(notes_url)  # Privet's connections: on SQLite with its function for other digits
     table = sa.Table("notes", sa.MetaData(), autoload_with=engine)
     ids = {PHONE, OTHER}
     cond = mention_filter_bound(table, "body", identity_shape(ids), dialect=engine.dialect.name)

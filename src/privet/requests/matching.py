@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
 
 from privet.identity import Identity, try_normalize_phone
+from privet.stores.sql import SQLITE_OTHER_DIGITS
 
 _PHONE_NOISE = (" ", "-", "(", ")", ".", "/", "+")
 
@@ -227,10 +228,13 @@ def other_script_digits(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnEl
     """SQLite and MariaDB: free text holding a decimal digit of another script than ASCII
     (Arabic-Indic, Devanagari, fullwidth...), which the phone recognizer reads and
     ``text_digits`` does not: a mention search lets such texts through to the recognizer."""
-    digits = _chars_class(PY_OTHER_DIGITS)
     if dialect in ("mysql", "mariadb"):  # on utf8mb4 text (``utf8mb4``): some of them take 4 bytes
-        return col.op("REGEXP")(sa.literal_column(f"'[{digits}]'"))
-    return col.op("GLOB")(sa.literal_column(f"'*[{digits}]*'"))
+        return col.op("REGEXP")(sa.literal_column(f"'[{_chars_class(PY_OTHER_DIGITS)}]'"))
+    # SQLite: the function Privet's connections have (``SQLITE_OTHER_DIGITS``), called only for a
+    # text with a character beyond ASCII (more bytes than characters; a text holding a NUL is
+    # let through too).
+    beyond_ascii = sa.func.length(col) != sa.func.length(sa.cast(col, sa.LargeBinary))
+    return sa.and_(beyond_ascii, getattr(sa.func, SQLITE_OTHER_DIGITS)(col, type_=sa.Boolean()))
 
 
 def searched_text(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
@@ -239,16 +243,6 @@ def searched_text(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[
     if not isinstance(col.type, sa.String | sa.Text):
         col = sa.cast(col, sa.Text)
     return utf8mb4(col) if dialect in ("mysql", "mariadb") else col
-
-
-def unsure_text(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bool]:
-    """Free text that every phone search lets through to the recognizer whatever number it holds:
-    on PostgreSQL what ``phone_tokens`` marks ``UNSURE`` (one lookup in the numbers index),
-    elsewhere ``other_script_digits``."""
-    text = searched_text(col, dialect)
-    if dialect == "postgresql":
-        return phone_tokens(text).bool_op("@@")(sa.cast(sa.literal_column(f"'{UNSURE}'"), TSQUERY))
-    return other_script_digits(text, dialect)
 
 
 def phone_tail(e164: str, n: int = 8) -> str:
@@ -315,7 +309,6 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
                 params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, MENTION_TAIL)}%"
                 # The tail's token, or a text the index could not read for sure (one lookup each).
                 params[f"{prefix}phone_tail_{n}"] = f"{phone_tail(v, MENTION_TAIL)[::-1]} | {UNSURE}"
-                params[f"{prefix}phone_sure_{n}"] = phone_tail(v, MENTION_TAIL)[::-1]
     return params
 
 
@@ -373,38 +366,35 @@ def contains_bound(
     n: int,
     prefix: str = "",
     dialect: str = "default",
-    *,
-    sure: bool = False,
 ) -> sa.ColumnElement[bool]:
     """A prefilter for free text that mentions one of ``n`` identities of the kind (named parameters).
     Phones: on PostgreSQL an exact lookup of their tails in ``phone_tokens`` (and of the texts
     it could not read for sure), elsewhere a search for the tail in the text's digits (and the
-    texts with digits of another script); with ``sure``, the tails only (``unsure_text`` is the
-    rest)."""
+    texts with digits of another script)."""
     if kind == "phone" and dialect == "postgresql":
         # Index conditions only: a filter beside them would compute phone_tokens for every row found.
         tokens = phone_tokens(col)
-        name = "phone_sure" if sure else "phone_tail"
-        return sa.or_(*(tokens.bool_op("@@")(sa.cast(_bp(f"{prefix}{name}_{i}"), TSQUERY)) for i in range(n)))
+        return sa.or_(
+            *(tokens.bool_op("@@")(sa.cast(_bp(f"{prefix}phone_tail_{i}"), TSQUERY)) for i in range(n))
+        )
     if kind == "phone":
         return sa.or_(
             *(text_digits(col).like(_bp(f"{prefix}phone_in_{i}")) for i in range(n)),
-            *([] if sure else [other_script_digits(col, dialect)]),
+            other_script_digits(col, dialect),
         )
     return sa.or_(*(sa.func.lower(col).like(_bp(f"{prefix}{kind}_in_{i}")) for i in range(n)))
 
 
 @functools.lru_cache(maxsize=4096)
 def mention_filter_bound(
-    table: sa.Table, col: str, shape: Shape, prefix: str = "", dialect: str = "default", *, sure: bool = False
+    table: sa.Table, col: str, shape: Shape, prefix: str = "", dialect: str = "default"
 ) -> sa.ColumnElement[bool] | None:
     """A SQL prefilter for free text that may mention identities of the given shape (built once per
-    table, column and shape; values come from ``identity_params``); ``sure``: without the texts
-    every phone search lets through (``contains_bound``)."""
+    table, column and shape; values come from ``identity_params``)."""
     counts = dict(shape)
     column = searched_text(table.c[col], dialect)
     conds = [
-        contains_bound(column, kind, counts[kind], prefix, dialect, sure=sure)
+        contains_bound(column, kind, counts[kind], prefix, dialect)
         for kind in ("email", "phone", "name")
         if counts.get(kind)
     ]

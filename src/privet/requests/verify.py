@@ -18,7 +18,6 @@ from privet.requests.matching import (
     identity_shape,
     mention_filter_bound,
     search_options,
-    unsure_text,
     value_matches,
 )
 from privet.stores import SqlStore, Stores
@@ -78,34 +77,25 @@ def _build_search(dm: DataMap, store_name: str, store: SqlStore, shape: Shape, l
                 continue
             if cond is None:
                 continue
-            # Free text searched for a phone: the texts every phone search lets through to the
-            # recognizer (``unsure_text``) have a part and a cap of their own, so that however
-            # many there are they cannot crowd out a number found by its tail.
-            split = kind is None and bool(counts.get("phone"))
-            sure = (
-                mention_filter_bound(table, col, shape, dialect=store.dialect, sure=True) if split else None
-            )
-            conds = (
-                [cond] if sure is None else [sure, sa.and_(unsure_text(table.c[col], store.dialect), ~sure)]
-            )
-            for part in conds:
-                # At most ``limit`` rows per part, counted by a window rather than a LIMIT: a LIMIT
-                # makes the planner favour a scan that finds a first row early, and with the
-                # default estimate of a text search (rows in the thousands) that is a sequential
-                # scan of the whole table (seconds on millions of rows, where the index takes
-                # microseconds). PostgreSQL 15 and later stop the window at the limit all the same.
-                piece = (
-                    sa.select(
-                        sa.literal(len(pieces)).label("q"),
-                        _as_text(table.c[col]).label("v"),
-                        sa.func.row_number().over().label("n"),
-                    )
-                    .where(part)
-                    .subquery(f"s{len(pieces)}")
+            # One part per column, at most ``limit`` rows, counted by a window rather than a LIMIT: a
+            # LIMIT makes the planner favour a scan that finds a first row early, and with the
+            # default estimate of a text search (rows in the thousands) that is a sequential scan
+            # of the whole table (seconds on millions of rows, where the index takes
+            # microseconds). PostgreSQL 15 and later stop the window at the limit all the same.
+            # Where candidates fill the cap without a real hit (texts every phone search lets
+            # through to the recognizer, ``contains_bound``), ``settle`` reads the part whole.
+            piece = (
+                sa.select(
+                    sa.literal(len(pieces)).label("q"),
+                    _as_text(table.c[col]).label("v"),
+                    sa.func.row_number().over().label("n"),
                 )
-                parts.append(sa.select(piece.c.q, piece.c.v).where(piece.c.n <= limit))
-                whole.append(sa.select(_as_text(table.c[col]).label("v")).where(part))
-                pieces.append((ref, col, kind))
+                .where(cond)
+                .subquery(f"s{len(pieces)}")
+            )
+            parts.append(sa.select(piece.c.q, piece.c.v).where(piece.c.n <= limit))
+            whole.append(sa.select(_as_text(table.c[col]).label("v")).where(cond))
+            pieces.append((ref, col, kind))
     return None if not parts else (parts[0] if len(parts) == 1 else sa.union_all(*parts), pieces, whole)
 
 
@@ -139,11 +129,11 @@ def tally(
     counts: dict[int, int] = defaultdict(int)
     for q, value in rows:
         counts[q] += _holds(dm, pieces[q][2], value, identities)
-    # A column searched in two parts (``_build_search``) is one place; the parts' rows are distinct.
-    places: dict[tuple[str, str], int] = {}
-    for q, (ref, col, _k) in enumerate(pieces):
-        places[(ref, col)] = places.get((ref, col), 0) + counts[q]
-    return [{"table": ref, "column": col, "rows": n} for (ref, col), n in places.items() if n]
+    return [
+        {"table": ref, "column": col, "rows": counts[q]}
+        for q, (ref, col, _k) in enumerate(pieces)
+        if counts[q]
+    ]
 
 
 def settle(
@@ -161,7 +151,6 @@ def settle(
     full = [q for q, n in per_part.items() if n >= search.limit and search.pieces[q][:2] not in known]
     if not full:
         return found
-    more: dict[tuple[str, str], int] = {}
     with store.connect() as conn:
         for q in full:
             ref, col, kind = search.pieces[q]
@@ -170,8 +159,8 @@ def settle(
             )
             hits = sum(_holds(dm, kind, value, identities) for (value,) in streamed)
             if hits:
-                more[(ref, col)] = more.get((ref, col), 0) + hits
-    return found + [{"table": ref, "column": col, "rows": n} for (ref, col), n in more.items()]
+                found.append({"table": ref, "column": col, "rows": hits})
+    return found
 
 
 def leftovers(
