@@ -307,6 +307,7 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
                 params[f"{prefix}phone_lo_{n}"], params[f"{prefix}phone_hi_{n}"] = low, _after_prefix(low)
                 params[f"{prefix}phone_end_{n}"] = f"%{phone_tail(v)}"
                 params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, MENTION_TAIL)}%"
+                params[f"{prefix}phone_seq_{n}"] = f"%{'%'.join(phone_tail(v, MENTION_TAIL))}%"
                 # The tail's token, or a text the index could not read for sure (one lookup each).
                 params[f"{prefix}phone_tail_{n}"] = f"{phone_tail(v, MENTION_TAIL)[::-1]} | {UNSURE}"
     return params
@@ -379,10 +380,21 @@ def contains_bound(
         )
     if kind == "phone":
         return sa.or_(
-            *(text_digits(col).like(_bp(f"{prefix}phone_in_{i}")) for i in range(n)),
+            # The tail's digits in order anywhere in the text first (a plain LIKE, a few percent
+            # of the cost): only the texts that pass it have the punctuation stripped.
+            *(
+                sa.and_(
+                    col.like(_bp(f"{prefix}phone_seq_{i}")),
+                    text_digits(col).like(_bp(f"{prefix}phone_in_{i}")),
+                )
+                for i in range(n)
+            ),
             other_script_digits(col, dialect),
         )
-    return sa.or_(*(sa.func.lower(col).like(_bp(f"{prefix}{kind}_in_{i}")) for i in range(n)))
+    # SQLite's LIKE ignores case as its lower() folds it (ASCII letters): there the text is
+    # compared as it is, without a lowered copy of every row.
+    text = col if dialect == "sqlite" else sa.func.lower(col)
+    return sa.or_(*(text.like(_bp(f"{prefix}{kind}_in_{i}")) for i in range(n)))
 
 
 @functools.lru_cache(maxsize=4096)
