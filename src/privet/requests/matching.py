@@ -306,6 +306,7 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
                 low = phone_tail(v)[::-1]
                 params[f"{prefix}phone_lo_{n}"], params[f"{prefix}phone_hi_{n}"] = low, _after_prefix(low)
                 params[f"{prefix}phone_end_{n}"] = f"%{phone_tail(v)}"
+                params[f"{prefix}phone_ends_{n}"] = f"%{'%'.join(phone_tail(v))}%"
                 params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, MENTION_TAIL)}%"
                 params[f"{prefix}phone_seq_{n}"] = f"%{'%'.join(phone_tail(v, MENTION_TAIL))}%"
                 # The tail's token, or a text the index could not read for sure (one lookup each).
@@ -357,7 +358,14 @@ def equals_bound(
             )
         )
     if kind == "phone":
-        return sa.or_(*(digits_only(col).like(_bp(f"phone_end_{i}")) for i in range(n)))
+        # The tail's digits in order first (a plain LIKE): only the values that pass it have
+        # their punctuation stripped.
+        return sa.or_(
+            *(
+                sa.and_(col.like(_bp(f"phone_ends_{i}")), digits_only(col).like(_bp(f"phone_end_{i}")))
+                for i in range(n)
+            )
+        )
     return sa.cast(col, sa.String(200)).in_([_bp(f"{kind}_{i}") for i in range(n)])
 
 
