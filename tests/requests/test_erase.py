@@ -336,8 +336,8 @@ def test_when_texts_every_phone_search_lets_through_abound_then_verification_sti
     shop: tuple[str, Path], settings: Settings
 ) -> None:
     """Texts with digits of another script pass every phone search (the recognizer decides):
-    however many there are, they have a cap of their own and cannot crowd out a text that holds
-    her number, even one that would pass every search too."""
+    however many there are, they cannot crowd out a text that holds her number, even one that
+    would pass every search too (the column is read whole when they fill the cap)."""
     from privet.identity import Identity
     from privet.requests.verify import leftovers
 
@@ -389,16 +389,18 @@ def test_when_more_texts_than_the_cap_pass_every_phone_search_then_verification_
     try:
         found = [{"table": "shop.messages", "column": "body", "rows": 1}]
         assert leftovers(dm, stores, ids, limit=3) == found
+        # The same without a cap to pass: every candidate in the one statement.
         assert leftovers(dm, stores, ids, limit=100) == found
     finally:
         stores.close()
 
 
-def test_when_an_erasure_meets_more_texts_than_the_cap_that_pass_every_phone_search_then_it_still_verifies(
+def test_when_an_erasure_meets_more_texts_than_the_cap_that_pass_every_phone_search_then_it_reads_them_all(
     shop: tuple[str, Path], settings: Settings
 ) -> None:
     """More candidates than the verification's cap, none of them hers: the erasure reads the
-    part whole after its commit and reports the person verified gone."""
+    column whole in its transaction (a statement on messages without the cap's window) and
+    reports the person verified gone."""
     from privet.requests.verify import LIMIT
 
     url, rec = shop
@@ -410,8 +412,24 @@ def test_when_an_erasure_meets_more_texts_than_the_cap_that_pass_every_phone_sea
             [{"i": 1000 + n, "b": f"Bestellung ٤٢{n} ist da"} for n in range(LIMIT + 1)],
         )
     engine.dispose()
-    result = erase(dm, settings, "email=anna@example.com")
+    stores = Stores(dm)
+    seen: list[str] = []
+
+    def watch(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        seen.append(statement)
+
+    sa.event.listen(stores.sql["shop"].engine, "before_cursor_execute", watch)
+    try:
+        result = erase(dm, settings, "email=anna@example.com", stores=stores)
+    finally:
+        stores.close()
     assert result.found and result.verified and result.leftovers == []
+    whole = [
+        s
+        for s in seen
+        if " AS v \nFROM messages" in s and "row_number" not in s  # the verification's own read
+    ]
+    assert whole, "the column was not read whole"
     assert len(_rows(url, "SELECT id FROM messages WHERE id >= 1000")) == LIMIT + 1
 
 

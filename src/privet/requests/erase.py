@@ -22,7 +22,7 @@ from privet.requests.execute import EraseContext, StoreOutcome, erase_in_store
 from privet.requests.models import Certificate, HeldRow
 from privet.requests.resolve import Resolution, resolve
 from privet.requests.select import Selection, select_all
-from privet.requests.verify import Search, settle, verification
+from privet.requests.verify import settle, verification
 from privet.settings import Settings
 from privet.state import StateDB, open_state
 from privet.state.db import utcnow
@@ -223,8 +223,7 @@ def _execute(
     outcomes: dict[str, StoreOutcome] = {}
     started = time.perf_counter()
     mention_ms = verification_ms = 0.0
-    # What each store's verification found.
-    checks: list[tuple[str, Search, list[tuple[Any, ...]]]] = []
+    left: list[dict[str, Any]] = []  # what each store's verification found
     journalled = False
     for store_name, store in stores.sql.items():
         schema = store.schema().tables
@@ -239,6 +238,13 @@ def _execute(
                     # belong in the transaction too, and the write lock is taken at once.
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
                 erase_in_store(conn, ctx, selections.get(store_name, []))
+                if search is not None:
+                    # Checked before the commit, on the erasure's connection: a part whose
+                    # candidates fill the cap is read whole there (``settle``), and a failure
+                    # leaves the store as it was.
+                    checked = time.perf_counter()
+                    store_left = settle(dm, conn, search, ctx.verification_rows, ids)
+                    ctx.verification_ms += (time.perf_counter() - checked) * 1000
                 probe = ctx.outcome
                 entry_ids = journal.add_pending(db, cert, probe.files)
         except SQLAlchemyError as exc:
@@ -254,7 +260,7 @@ def _execute(
         mention_ms += ctx.mention_ms
         verification_ms += ctx.verification_ms
         if search is not None:
-            checks.append((store_name, search, ctx.verification_rows))
+            left += store_left
         journalled = journalled or bool(entry_ids)
     if journalled:
         result.files_deleted += journal.finish(db, stores)
@@ -300,14 +306,9 @@ def _execute(
             r["rows"] += 1
             r["until"] = max(r["until"], h["until"])
     result.retained = [{**r, "until": r["until"].isoformat()} for r in retained.values()]
-    started = time.perf_counter()
-    result.leftovers = [
-        found
-        for store_name, search, rows in checks
-        for found in settle(dm, stores.sql[store_name], search, rows, ids)
-    ]
-    result.verified = not result.leftovers
-    result.timings["verification"] = round(verification_ms + (time.perf_counter() - started) * 1000, 2)
+    result.leftovers = left
+    result.verified = not left
+    result.timings["verification"] = round(verification_ms, 2)
     started = time.perf_counter()
     result.certificate = cert
     summary = {

@@ -213,7 +213,7 @@ def text_digits(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 
 def _chars_class(ranges: tuple[tuple[int, int], ...]) -> str:
     """Code point ranges as the inside of a bracket expression, in the characters themselves
-    (SQLite's GLOB and MariaDB's PCRE2 both read UTF-8 ranges)."""
+    (MariaDB's PCRE2 reads UTF-8 ranges)."""
     return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
 
 

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from privet.datamap import DataMap, split_ref
 from privet.detection.operators import mentions
@@ -26,7 +27,8 @@ from privet.stores import SqlStore, Stores
 Piece = tuple[str, str, str | None]
 
 
-# Candidate rows a verification part reads at most in its one statement.
+# Candidate rows a verification part checks in its one statement (it reads one more: there are
+# more than the cap, ``settle``).
 LIMIT = 50
 
 
@@ -46,8 +48,8 @@ _Built = tuple[sa.Select[Any] | sa.CompoundSelect[Any], list[Piece], list[sa.Sel
 
 
 def _search(dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int) -> _Built | None:
-    """One UNION ALL over every searched column of the store (each part capped at ``limit`` rows by
-    a window in a subquery, portable to SQLite, PostgreSQL and MariaDB), built once per store (a
+    """One UNION ALL over every searched column of the store (each part capped at ``limit`` + 1 rows
+    by a window in a subquery, portable to SQLite, PostgreSQL and MariaDB), built once per store (a
     store serves one map) and shape."""
     return store.cached(("verify", shape, limit), lambda: _build_search(dm, store_name, store, shape, limit))
 
@@ -77,24 +79,20 @@ def _build_search(dm: DataMap, store_name: str, store: SqlStore, shape: Shape, l
                 continue
             if cond is None:
                 continue
-            # One part per column, at most ``limit`` rows, counted by a window rather than a LIMIT: a
-            # LIMIT makes the planner favour a scan that finds a first row early, and with the
-            # default estimate of a text search (rows in the thousands) that is a sequential scan
-            # of the whole table (seconds on millions of rows, where the index takes
-            # microseconds). PostgreSQL 15 and later stop the window at the limit all the same.
-            # Where candidates fill the cap without a real hit (texts every phone search lets
-            # through to the recognizer, ``contains_bound``), ``settle`` reads the part whole.
-            piece = (
-                sa.select(
-                    sa.literal(len(pieces)).label("q"),
-                    _as_text(table.c[col]).label("v"),
-                    sa.func.row_number().over().label("n"),
-                )
-                .where(cond)
-                .subquery(f"s{len(pieces)}")
-            )
-            parts.append(sa.select(piece.c.q, piece.c.v).where(piece.c.n <= limit))
-            whole.append(sa.select(_as_text(table.c[col]).label("v")).where(cond))
+            # One part per column, at most ``limit`` + 1 rows (one past the cap tells that there
+            # are more), counted by a window rather than a LIMIT: a LIMIT makes the planner
+            # favour a scan that finds a first row early, and with the default estimate of a text
+            # search (rows in the thousands) that is a sequential scan of the whole table
+            # (seconds on millions of rows, where the index takes microseconds). PostgreSQL 15
+            # and later stop the window at the limit all the same. Where candidates pass the cap
+            # without a real hit (texts every phone search lets through to the recognizer,
+            # ``contains_bound``), ``settle`` reads the part whole.
+            base = sa.select(_as_text(table.c[col]).label("v")).where(cond)
+            piece = base.add_columns(
+                sa.literal(len(pieces)).label("q"), sa.func.row_number().over().label("n")
+            ).subquery(f"s{len(pieces)}")
+            parts.append(sa.select(piece.c.q, piece.c.v).where(piece.c.n <= limit + 1))
+            whole.append(base)
             pieces.append((ref, col, kind))
     return None if not parts else (parts[0] if len(parts) == 1 else sa.union_all(*parts), pieces, whole)
 
@@ -103,8 +101,9 @@ def verification(
     dm: DataMap, store_name: str, store: SqlStore, identities: set[Identity], limit: int = LIMIT
 ) -> Search | None:
     """The store's verification search for these identities (one statement: a UNION ALL of every
-    searched column, at most ``limit`` rows each; run with ``search_options``), its parameters and
-    what each of its parts searched (for ``tally``); None when the map searches nothing there."""
+    searched column, at most ``limit`` + 1 rows each; run with ``search_options``), its parameters
+    and what each of its parts searched (for ``tally`` and ``settle``); None when the map searches
+    nothing there."""
     search = _search(dm, store_name, store, identity_shape(identities), limit)
     if search is None:
         return None
@@ -137,29 +136,33 @@ def tally(
 
 
 def settle(
-    dm: DataMap, store: SqlStore, search: Search, rows: list[tuple[Any, ...]], identities: set[Identity]
+    dm: DataMap, conn: Connection, search: Search, rows: list[tuple[Any, ...]], identities: set[Identity]
 ) -> list[dict[str, Any]]:
-    """``tally`` of a store's verification, made conclusive: a part that came back with as many
-    candidates as its cap, none of them holding an identifier, may have left one unread (a
+    """``tally`` of a store's verification, made conclusive: a part that came back with more
+    candidates than its cap, none of them holding an identifier, may have left one unread (a
     column where many texts pass the search, such as texts in another script's digits, which
-    every phone search lets through). Such a part is read again whole, streamed on a connection
-    of its own (what the stores hold now), and every row checked. A place already found is not
-    read again: the erasure is reported unverified either way."""
+    every phone search lets through). Such a part is read again whole on ``conn`` (an erasure's
+    own transaction, before its commit), streamed, and every row checked. A place found among
+    the capped candidates reports the hits among them (at least that many), a part read whole
+    the exact count."""
     found = tally(dm, search.pieces, rows, identities)
     per_part = Counter(q for q, _v in rows)
     known = {(f["table"], f["column"]) for f in found}
-    full = [q for q, n in per_part.items() if n >= search.limit and search.pieces[q][:2] not in known]
+    full = [q for q, n in per_part.items() if n > search.limit and search.pieces[q][:2] not in known]
     if not full:
         return found
-    with store.connect() as conn:
-        for q in full:
-            ref, col, kind = search.pieces[q]
-            streamed = conn.execution_options(stream_results=True, yield_per=1000).execute(
-                search.whole[q], search.params
-            )
-            hits = sum(_holds(dm, kind, value, identities) for (value,) in streamed)
-            if hits:
-                found.append({"table": ref, "column": col, "rows": hits})
+    if conn.dialect.name == "postgresql":
+        # A cursor is planned for its first rows (a tenth of them, by default), which favours a
+        # sequential scan over the index lookup that finds them all.
+        conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1")
+    for q in full:
+        ref, col, kind = search.pieces[q]
+        streamed = conn.execution_options(stream_results=True, yield_per=1000).execute(
+            search.whole[q], search.params
+        )
+        hits = sum(_holds(dm, kind, value, identities) for (value,) in streamed)
+        if hits:
+            found.append({"table": ref, "column": col, "rows": hits})
     return found
 
 
@@ -181,5 +184,6 @@ def leftovers(
             # Indexed text searches (see search_options).
             items = [(search.statement, search.params)]
             _names, rows = store.fetch_many(conn, items, **search_options([identities]))[0]
-        found += settle(dm, store, search, rows, identities)
+        with store.connect() as conn:  # a transaction, if a part is read whole (a cursor needs one)
+            found += settle(dm, conn, search, rows, identities)
     return found
