@@ -306,12 +306,18 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
                 low = phone_tail(v)[::-1]
                 params[f"{prefix}phone_lo_{n}"], params[f"{prefix}phone_hi_{n}"] = low, _after_prefix(low)
                 params[f"{prefix}phone_end_{n}"] = f"%{phone_tail(v)}"
-                params[f"{prefix}phone_ends_{n}"] = f"%{'%'.join(phone_tail(v))}%"
+                params[f"{prefix}phone_end_seq_{n}"] = _in_order(phone_tail(v))
                 params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, MENTION_TAIL)}%"
-                params[f"{prefix}phone_seq_{n}"] = f"%{'%'.join(phone_tail(v, MENTION_TAIL))}%"
+                params[f"{prefix}phone_seq_{n}"] = _in_order(phone_tail(v, MENTION_TAIL))
                 # The tail's token, or a text the index could not read for sure (one lookup each).
                 params[f"{prefix}phone_tail_{n}"] = f"{phone_tail(v, MENTION_TAIL)[::-1]} | {UNSURE}"
     return params
+
+
+def _in_order(digits: str) -> str:
+    """A LIKE pattern for text holding these digits in this order, anything between them: what
+    any text has whose punctuation, stripped, leaves them side by side."""
+    return f"%{'%'.join(digits)}%"
 
 
 def _after_prefix(low: str) -> str:
@@ -362,7 +368,7 @@ def equals_bound(
         # their punctuation stripped.
         return sa.or_(
             *(
-                sa.and_(col.like(_bp(f"phone_ends_{i}")), digits_only(col).like(_bp(f"phone_end_{i}")))
+                sa.and_(col.like(_bp(f"phone_end_seq_{i}")), digits_only(col).like(_bp(f"phone_end_{i}")))
                 for i in range(n)
             )
         )
