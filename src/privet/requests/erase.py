@@ -230,6 +230,7 @@ def _execute(
         search = verification(dm, store_name, store, ids)
         to_verify = None if search is None else (search.statement, search.params)
         ctx = EraseContext(dm, store, schema, ids, pseudo_key, verification=to_verify)
+        store_left: list[dict[str, Any]] = []
         # Files are journalled first; they go only after the store transaction commits.
         try:
             with store.begin() as conn:
@@ -259,8 +260,7 @@ def _execute(
         outcomes[store_name] = probe
         mention_ms += ctx.mention_ms
         verification_ms += ctx.verification_ms
-        if search is not None:
-            left += store_left
+        left += store_left
         journalled = journalled or bool(entry_ids)
     if journalled:
         result.files_deleted += journal.finish(db, stores)
