@@ -346,6 +346,16 @@ def _bp(name: str) -> sa.BindParameter[str]:
     return sa.bindparam(name, type_=sa.String(), required=True)
 
 
+def _digits_like(
+    col: sa.ColumnElement[Any], stripped: sa.ColumnElement[Any], in_order: str, pattern: str
+) -> sa.ColumnElement[bool]:
+    """SQLite and MariaDB: a number's digits in a value, looked for in order anywhere in it first
+    (parameter ``in_order``, a plain LIKE at a few percent of the cost, ``_in_order``): only the
+    values that pass it have their punctuation stripped (``stripped``) and are compared with
+    ``pattern``."""
+    return sa.and_(col.like(_bp(in_order)), stripped.like(_bp(pattern)))
+
+
 def equals_bound(
     col: sa.ColumnElement[Any], kind: str, n: int, dialect: str = "default"
 ) -> sa.ColumnElement[bool]:
@@ -364,13 +374,8 @@ def equals_bound(
             )
         )
     if kind == "phone":
-        # The tail's digits in order first (a plain LIKE): only the values that pass it have
-        # their punctuation stripped.
         return sa.or_(
-            *(
-                sa.and_(col.like(_bp(f"phone_end_seq_{i}")), digits_only(col).like(_bp(f"phone_end_{i}")))
-                for i in range(n)
-            )
+            *(_digits_like(col, digits_only(col), f"phone_end_seq_{i}", f"phone_end_{i}") for i in range(n))
         )
     return sa.cast(col, sa.String(200)).in_([_bp(f"{kind}_{i}") for i in range(n)])
 
@@ -394,13 +399,8 @@ def contains_bound(
         )
     if kind == "phone":
         return sa.or_(
-            # The tail's digits in order anywhere in the text first (a plain LIKE, a few percent
-            # of the cost): only the texts that pass it have the punctuation stripped.
             *(
-                sa.and_(
-                    col.like(_bp(f"{prefix}phone_seq_{i}")),
-                    text_digits(col).like(_bp(f"{prefix}phone_in_{i}")),
-                )
+                _digits_like(col, text_digits(col), f"{prefix}phone_seq_{i}", f"{prefix}phone_in_{i}")
                 for i in range(n)
             ),
             other_script_digits(col, dialect),
