@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-PYTEST_ARGS ?=
+# The tests run in one process per core (pytest-xdist); PYTEST_ARGS=... runs what it names in one.
+PYTEST_ARGS ?= -n auto
 DEMO_ARGS ?=
 
 .PHONY: install demo test lint typecheck browser bench clean
