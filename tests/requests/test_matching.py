@@ -82,12 +82,16 @@ def texts(draw: st.DrawFn) -> str:
             "電話",
             "9時",
             "12",
+            "注文番号12345を",
+            "12 34時",
         ]
     )
     before = " ".join(draw(st.lists(words, max_size=5)))
     after = " ".join(draw(st.lists(words, max_size=5)))
-    glue = draw(st.sampled_from([" ", ": ", "\n", " (", ", ", "", "ä", "時"]))
-    end = draw(st.sampled_from(["", ".", ",", ")", " ", "ä", "時", " 12", " 12ä", "\u00a012"]))
+    glue = draw(st.sampled_from([" ", ": ", "\n", " (", ", ", "", "ä", "時", "番号は", "電話12 "]))
+    end = draw(
+        st.sampled_from(["", ".", ",", ")", " ", "ä", "時", " 12", " 12ä", "\u00a012", "です", "-3時"])
+    )
     return f"{before}{glue}{_written(draw)}{end}{after}"
 
 

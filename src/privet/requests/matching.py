@@ -156,17 +156,29 @@ def _pg_class(ranges: tuple[tuple[int, int], ...]) -> str:
     return "".join(esc(a) if a == b else f"{esc(a)}-{esc(b)}" for a, b in ranges)
 
 
+# What separates the digits of a written number: white space and phone punctuation.
+_SEPARATOR = _pg_class(PY_SPACES) + "()./-"
 # The phone recognizer's candidates (``PhoneRecognizer.pattern``) in PostgreSQL: the same runs
 # of ASCII digits and separators, cut at the same places (longest match, at most 24 characters
 # from the first digit, ending on a digit no word character follows), where no non-ASCII word
 # character touches a number and no other script's digit is in the text.
 PG_PHONE_CANDIDATE = (
-    r"(?<![0-9A-Za-z_+])(?:\+|00)?\(?[0-9][0-9" + _pg_class(PY_SPACES) + r"()./-]{5,22}[0-9](?![0-9A-Za-z_])"
+    r"(?<![0-9A-Za-z_+])(?:\+|00)?\(?[0-9][0-9" + _SEPARATOR + r"]{5,22}[0-9](?![0-9A-Za-z_])"
 )
-# Where they may disagree: a non-ASCII word character touching a number, or a digit of another
-# script. Such a text carries the token ``u``, which every search lets through to the recognizer.
+# Where the tails they give may disagree (PostgreSQL's word boundaries know ASCII only): a digit
+# of another script, or a non-ASCII word character touching a number that a separator continues
+# on its other side. A number started by such a character is a candidate only in PostgreSQL,
+# and one it ends only in Python, which then cuts the run of digits and separators at an
+# earlier separator; the start may move PostgreSQL's cuts further on (at most 24 characters
+# from it), the end moves its last cut. Where no separator continues the number (Japanese or
+# Chinese text: 注文番号12345を), Python reads no number in that run at all, and PostgreSQL's
+# extra tail only lets more rows through. A text so marked carries the token ``u``, which
+# every search lets through to the recognizer.
 _WORD = _pg_class(PY_WORD_BEYOND_ASCII)
-PG_PHONE_UNSURE = f"[{_WORD}][0-9+(]|[0-9][{_WORD}]|[{_pg_class(PY_OTHER_DIGITS)}]"
+PG_PHONE_UNSURE = (
+    f"[{_WORD}][+(]|[{_WORD}][0-9]+[{_SEPARATOR}]|[{_SEPARATOR}][0-9]+[{_WORD}]"
+    f"|[{_pg_class(PY_OTHER_DIGITS)}]"
+)
 UNSURE = "u"
 MENTION_TAIL = 7  # digits of a number's tail that the mention searches compare
 
