@@ -17,7 +17,14 @@ from psycopg import sql as psql
 from privet.datamap import parse_map
 from privet.detection.operators import mentions
 from privet.identity import Identity
-from privet.requests.matching import identity_params, identity_shape, mention_filter_bound, plannable_once
+from privet.requests.matching import (
+    equals_identity,
+    identity_params,
+    identity_shape,
+    mention_filter_bound,
+    plannable_once,
+    value_matches,
+)
 from privet.requests.verify import _build_search
 from privet.stores import SqlStore, make_engine
 from tests.requests.test_access import _build
@@ -123,6 +130,39 @@ def test_prefilter_lets_through_every_number_the_recognizer_finds(notes_url: str
     for i, text in enumerate(batch):
         if mentions(text, {PHONE}, region="DE"):
             assert i in passed, f"{engine.dialect.name}: the prefilter missed the number in {text!r}"
+
+
+def test_a_short_number_is_found_in_every_format_it_is_written_in(db_url: str) -> None:
+    """A number whose national significant number is shorter than the tails the searches compare
+    (+49 30 1212: six digits) is found stored and mentioned in its national form too: the tail is
+    taken from the national number, not from the E.164 digits, whose last ones hold the country code."""
+    _build(
+        db_url,
+        "CREATE TABLE contacts (id INTEGER PRIMARY KEY, phone TEXT)",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)",
+    )
+    short = Identity("phone", "+49301212")
+    stored = {1: "030 1212", 2: "+49 30 1212", 3: "0049 30 1212", 4: "030 1213", 5: "+49 30 12120"}
+    written = {1: "ruf 030 1212 an", 2: "call +49 30 1212", 3: "tel. (030) 12 12", 4: "nothing: 030 1213"}
+    engine = make_engine(db_url)
+    try:
+        contacts = sa.Table("contacts", sa.MetaData(), autoload_with=engine)
+        notes = sa.Table("notes", sa.MetaData(), autoload_with=engine)
+        dialect = engine.dialect.name
+        found = equals_identity(contacts.c.phone, "phone", [short.value], dialect)
+        cond = mention_filter_bound(notes, "body", identity_shape({short}), dialect=dialect)
+        assert cond is not None
+        with engine.begin() as conn:
+            conn.execute(contacts.insert(), [{"id": k, "phone": v} for k, v in stored.items()])
+            conn.execute(notes.insert(), [{"id": k, "body": v} for k, v in written.items()])
+            matched = {r.id for r in conn.execute(sa.select(contacts.c.id).where(found))}
+            passed = {r.id for r in conn.execute(sa.select(notes.c.id).where(cond), identity_params({short}))}
+    finally:
+        engine.dispose()
+    assert {k for k, v in stored.items() if value_matches("phone", v, {short.value}, "DE")} == {1, 2, 3}
+    assert {1, 2, 3} <= matched, dialect
+    assert {k for k, v in written.items() if mentions(v, {short}, region="DE")} == {1, 2, 3}
+    assert {1, 2, 3} <= passed, dialect
 
 
 def test_prefilter_reads_a_mariadb_column_in_any_character_set(mariadb_url: str) -> None:

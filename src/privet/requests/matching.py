@@ -6,6 +6,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
+import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
 
@@ -257,9 +258,23 @@ def searched_text(col: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[
     return utf8mb4(col) if dialect in ("mysql", "mariadb") else col
 
 
+@functools.lru_cache(maxsize=4096)
+def _national_digits(e164: str) -> str:
+    """The number's national significant number: the digits every written form of it ends with,
+    after a country code (+49 30 1212), a trunk prefix (030 1212) or both (+49 (0)30 1212)."""
+    digits = "".join(c for c in e164 if c.isdigit())
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return digits
+    return phonenumbers.national_significant_number(number) or digits
+
+
 def phone_tail(e164: str, n: int = 8) -> str:
-    """The last digits of a number: the part every written format shares."""
-    return "".join(c for c in e164 if c.isdigit())[-n:]
+    """The last ``n`` digits of a number's national significant number, the part every written
+    format shares: all of it for a shorter number (+49 30 1212, and Luxembourg's six digits),
+    whose last digits of the E.164 form hold the country code, which a national form lacks."""
+    return _national_digits(e164)[-n:]
 
 
 def phone_key(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
@@ -321,8 +336,11 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
                 params[f"{prefix}phone_end_seq_{n}"] = _in_order(phone_tail(v))
                 params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, MENTION_TAIL)}%"
                 params[f"{prefix}phone_seq_{n}"] = _in_order(phone_tail(v, MENTION_TAIL))
-                # The tail's token, or a text the index could not read for sure (one lookup each).
-                params[f"{prefix}phone_tail_{n}"] = f"{phone_tail(v, MENTION_TAIL)[::-1]} | {UNSURE}"
+                # The tail's token, or a text the index could not read for sure (one lookup each);
+                # a number shorter than a token is the start of the tokens that end with it.
+                tail = phone_tail(v, MENTION_TAIL)[::-1]
+                token = tail if len(tail) == MENTION_TAIL else f"{tail}:*"
+                params[f"{prefix}phone_tail_{n}"] = f"{token} | {UNSURE}"
     return params
 
 
