@@ -330,16 +330,16 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
             params[f"{prefix}{kind}_{n}"] = v
             params[f"{prefix}{kind}_in_{n}"] = f"%{v.lower()}%"
             if kind == "phone":
-                low = phone_tail(v)[::-1]
+                end, mentioned = phone_tail(v), phone_tail(v, MENTION_TAIL)
+                low = end[::-1]
                 params[f"{prefix}phone_lo_{n}"], params[f"{prefix}phone_hi_{n}"] = low, _after_prefix(low)
-                params[f"{prefix}phone_end_{n}"] = f"%{phone_tail(v)}"
-                params[f"{prefix}phone_end_seq_{n}"] = _in_order(phone_tail(v))
-                params[f"{prefix}phone_in_{n}"] = f"%{phone_tail(v, MENTION_TAIL)}%"
-                params[f"{prefix}phone_seq_{n}"] = _in_order(phone_tail(v, MENTION_TAIL))
+                params[f"{prefix}phone_end_{n}"] = f"%{end}"
+                params[f"{prefix}phone_end_seq_{n}"] = _in_order(end)
+                params[f"{prefix}phone_in_{n}"] = f"%{mentioned}%"
+                params[f"{prefix}phone_seq_{n}"] = _in_order(mentioned)
                 # The tail's token, or a text the index could not read for sure (one lookup each);
                 # a number shorter than a token is the start of the tokens that end with it.
-                tail = phone_tail(v, MENTION_TAIL)[::-1]
-                token = tail if len(tail) == MENTION_TAIL else f"{tail}:*"
+                token = mentioned[::-1] if len(mentioned) == MENTION_TAIL else f"{mentioned[::-1]}:*"
                 params[f"{prefix}phone_tail_{n}"] = f"{token} | {UNSURE}"
     return params
 
