@@ -186,3 +186,26 @@ def test_when_the_broker_url_is_not_redis_or_amqp_then_the_error_says_so(tmp_pat
         make_celery(Settings(home=tmp_path, broker_url="kafka://127.0.0.1:9092"))
     with pytest.raises(ConfigError, match="PRIVET_BROKER_URL is not set"):
         make_celery(Settings(home=tmp_path))
+
+
+def test_two_workers_on_one_host_both_serve_the_queue(broker: str, tmp_path: Path) -> None:
+    # Celery's default node name is the host's; on RabbitMQ a second worker of that name cannot
+    # open its control queue and stops. Each `privet worker` names itself after its process.
+    setup = Setup(tmp_path, broker, f"sqlite:///{tmp_path / 'shop.db'}")
+    logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
+    try:
+        with worker(setup.env, logs[0]) as first, worker(setup.env, logs[1]) as second:
+            for log in logs:
+                wait_for(lambda log=log: b" ready." in log.read_bytes(), f"{log.name} to be ready", log)
+            rids = [setup.file("access", "anna@example.com"), setup.file("access", "bob@example.com")]
+
+            def done() -> bool:
+                return all(setup.status(rid) == "completed" for rid in rids)
+
+            wait_for(done, "both requests to complete", logs[1])
+            time.sleep(1)
+            assert first.poll() is None and second.poll() is None, logs[1].read_text()[-3000:]
+        names = {re.search(rb"(privet-\d+@\S+) ready\.", log.read_bytes()) for log in logs}
+        assert None not in names and len({m.group(1) for m in names if m}) == 2
+    finally:
+        setup.close()

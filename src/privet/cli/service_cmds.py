@@ -34,6 +34,14 @@ def register(app: typer.Typer) -> None:
         beat: Annotated[
             bool, typer.Option("--beat", help="Also keep the schedule: housekeeping hourly, retention daily.")
         ] = False,
+        name: Annotated[
+            str | None,
+            typer.Option(
+                "--name",
+                help="The worker's node name (Celery's %h is this host's name). "
+                "Default: privet-<process id>@<host>, so several workers on one host each have their own.",
+            ),
+        ] = None,
     ) -> None:
         """Run a Celery worker for requests, housekeeping and retention (needs PRIVET_BROKER_URL).
 
@@ -44,7 +52,7 @@ def register(app: typer.Typer) -> None:
         settings = state(ctx).settings
         make_celery(settings)  # a missing or malformed broker URL is a clear error before Celery starts
         settings.ensure_home()
-        run_worker(settings, concurrency=concurrency, beat=beat)
+        run_worker(settings, concurrency=concurrency, beat=beat, name=name)
 
     @app.command("housekeeping")
     def housekeeping_cmd(ctx: typer.Context, as_json: JsonOption = False) -> None:

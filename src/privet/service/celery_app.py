@@ -9,6 +9,7 @@ it back as soon as the connection drops.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery
@@ -81,13 +82,24 @@ def _worker_runner() -> InlineRunner:
 
 
 def run_worker(
-    settings: Settings, *, concurrency: int = 1, beat: bool = False, pool: str = "prefork"
+    settings: Settings,
+    *,
+    concurrency: int = 1,
+    beat: bool = False,
+    pool: str = "prefork",
+    name: str | None = None,
 ) -> None:
-    """Run a Celery worker in this process until it is stopped."""
+    """Run a Celery worker in this process until it is stopped.
+
+    Celery names a worker ``celery@<host>`` unless told otherwise; two such workers on one host
+    share a name, and on RabbitMQ the second cannot open its control queue and stops. The default
+    name therefore holds the process id.
+    """
     global WORKER_SETTINGS
     WORKER_SETTINGS = settings
     app = make_celery(settings)
     argv = ["worker", f"--concurrency={concurrency}", f"--pool={pool}", "--loglevel=INFO", "--without-gossip"]
+    argv.append(f"--hostname={name or f'privet-{os.getpid()}@%h'}")
     if beat:
         argv += ["--beat", f"--schedule={settings.home / 'celerybeat-schedule'}"]
     app.worker_main(argv)
