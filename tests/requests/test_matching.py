@@ -132,18 +132,35 @@ def test_prefilter_lets_through_every_number_the_recognizer_finds(notes_url: str
             assert i in passed, f"{engine.dialect.name}: the prefilter missed the number in {text!r}"
 
 
-def test_a_short_number_is_found_in_every_format_it_is_written_in(db_url: str) -> None:
+SHORT_NUMBERS = {
+    # region: (the number, how it is stored, how it is written; keys 1-3 are the number)
+    "DE": (
+        "+49301212",
+        {1: "030 1212", 2: "+49 30 1212", 3: "0049 30 1212", 4: "030 1213", 5: "+49 30 12120"},
+        {1: "ruf 030 1212 an", 2: "call +49 30 1212", 3: "tel. (030) 12 12", 4: "nothing: 030 1213"},
+    ),
+    # Iceland: seven-digit numbers and no trunk prefix, so the national form is the number's tail.
+    "IS": (
+        "+3545512345",
+        {1: "551 2345", 2: "+354 551 2345", 3: "00354-551-2345", 4: "551 2346", 5: "+354 551 23450"},
+        {1: "hringdu í 551 2345", 2: "call +354 551 2345.", 3: "s. 551-2345", 4: "nothing: 551 2346"},
+    ),
+}
+
+
+@pytest.mark.parametrize("region", sorted(SHORT_NUMBERS))
+def test_a_short_number_is_found_in_every_format_it_is_written_in(db_url: str, region: str) -> None:
     """A number whose national significant number is shorter than the tails the searches compare
-    (+49 30 1212: six digits) is found stored and mentioned in its national form too: the tail is
-    taken from the national number, not from the E.164 digits, whose last ones hold the country code."""
+    (+49 30 1212: six digits; Iceland's seven) is found stored and mentioned in its national form
+    too: the tail is taken from the national number, not from the E.164 digits, whose last ones
+    hold the country code."""
     _build(
         db_url,
         "CREATE TABLE contacts (id INTEGER PRIMARY KEY, phone TEXT)",
         "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)",
     )
-    short = Identity("phone", "+49301212")
-    stored = {1: "030 1212", 2: "+49 30 1212", 3: "0049 30 1212", 4: "030 1213", 5: "+49 30 12120"}
-    written = {1: "ruf 030 1212 an", 2: "call +49 30 1212", 3: "tel. (030) 12 12", 4: "nothing: 030 1213"}
+    number, stored, written = SHORT_NUMBERS[region]
+    short = Identity("phone", number)
     engine = make_engine(db_url)
     try:
         contacts = sa.Table("contacts", sa.MetaData(), autoload_with=engine)
@@ -159,9 +176,9 @@ def test_a_short_number_is_found_in_every_format_it_is_written_in(db_url: str) -
             passed = {r.id for r in conn.execute(sa.select(notes.c.id).where(cond), identity_params({short}))}
     finally:
         engine.dispose()
-    assert {k for k, v in stored.items() if value_matches("phone", v, {short.value}, "DE")} == {1, 2, 3}
+    assert {k for k, v in stored.items() if value_matches("phone", v, {short.value}, region)} == {1, 2, 3}
     assert {1, 2, 3} <= matched, dialect
-    assert {k for k, v in written.items() if mentions(v, {short}, region="DE")} == {1, 2, 3}
+    assert {k for k, v in written.items() if mentions(v, {short}, region=region)} == {1, 2, 3}
     assert {1, 2, 3} <= passed, dialect
 
 
