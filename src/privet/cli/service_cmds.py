@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--name",
-                help="The worker's node name (Celery's %h is this host's name). "
+                help="The worker's node name, as name@host (%h stands for this host's name). "
                 "Default: privet-<process id>@<host>, so several workers on one host each have their own.",
             ),
         ] = None,
