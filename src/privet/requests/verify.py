@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -136,13 +138,18 @@ def tally(
 
 
 def settle(
-    dm: DataMap, conn: Connection, search: Search, rows: list[tuple[Any, ...]], identities: set[Identity]
+    dm: DataMap,
+    conn: Connection | Callable[[], contextlib.AbstractContextManager[Connection]],
+    search: Search,
+    rows: list[tuple[Any, ...]],
+    identities: set[Identity],
 ) -> list[dict[str, Any]]:
     """``tally`` of a store's verification, made conclusive: a part that came back with more
     candidates than its cap, none of them holding an identifier, may have left one unread (a
     column where many texts pass the search, such as texts in another script's digits, which
     every phone search lets through). Such a part is read again whole on ``conn`` (an erasure's
-    own transaction, before its commit), streamed, and every row checked. A place found among
+    own transaction, before its commit; or a function that opens a connection, called only when
+    a part is read whole), streamed, and every row checked. A place found among
     the capped candidates reports the hits among them (at least that many), a part read whole
     the exact count."""
     found = tally(dm, search.pieces, rows, identities)
@@ -151,18 +158,19 @@ def settle(
     full = [q for q, n in per_part.items() if n > search.limit and search.pieces[q][:2] not in known]
     if not full:
         return found
-    if conn.dialect.name == "postgresql":
-        # A cursor is planned for its first rows (a tenth of them, by default), which favours a
-        # sequential scan over the index lookup that finds them all.
-        conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1")
-    for q in full:
-        ref, col, kind = search.pieces[q]
-        streamed = conn.execution_options(stream_results=True, yield_per=1000).execute(
-            search.whole[q], search.params
-        )
-        hits = sum(_holds(dm, kind, value, identities) for (value,) in streamed)
-        if hits:
-            found.append({"table": ref, "column": col, "rows": hits})
+    with contextlib.nullcontext(conn) if isinstance(conn, Connection) else conn() as reader:
+        if reader.dialect.name == "postgresql":
+            # A cursor is planned for its first rows (a tenth of them, by default), which favours a
+            # sequential scan over the index lookup that finds them all.
+            reader.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1")
+        for q in full:
+            ref, col, kind = search.pieces[q]
+            streamed = reader.execution_options(stream_results=True, yield_per=1000).execute(
+                search.whole[q], search.params
+            )
+            hits = sum(_holds(dm, kind, value, identities) for (value,) in streamed)
+            if hits:
+                found.append({"table": ref, "column": col, "rows": hits})
     return found
 
 
@@ -184,6 +192,6 @@ def leftovers(
             # Indexed text searches (see search_options).
             items = [(search.statement, search.params)]
             _names, rows = store.fetch_many(conn, items, **search_options([identities]))[0]
-        with store.connect() as conn:  # a transaction, if a part is read whole (a cursor needs one)
-            found += settle(dm, conn, search, rows, identities)
+        # A connection in a transaction (a cursor needs one), opened only if a part is read whole.
+        found += settle(dm, store.connect, search, rows, identities)
     return found
