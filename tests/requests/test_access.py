@@ -519,3 +519,39 @@ def test_when_a_table_is_linked_by_several_kinds_of_value_then_a_batch_finds_row
         with zipfile.ZipFile(got.out) as z:
             ids = [r["id"] for r in _table(z, "app.contacts")]
         assert ids == sorted(set(ids))
+
+
+def test_when_each_kind_of_identity_alone_finds_a_mention_then_a_batch_exports_every_one_once(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    """Carl's messages mention Bob only by email, Anna only by name, Bob only by phone, and Anna
+    by email and name in one text: a batch (on PostgreSQL one search per column for the whole
+    group, driven by everyone's identities) finds each mention by the identity it holds and
+    exports a text found twice once, as access() does for each person alone."""
+    url, rec = shop
+    _build(
+        url,
+        "INSERT INTO messages (id, author_id, body) VALUES "
+        "(60, 3, 'Please write to bob@example.com about it'), "
+        "(61, 3, 'Anna Schmidt approved the draft'), "
+        "(62, 3, 'Ring him on +49 30 1234567 tomorrow'), "
+        "(63, 3, 'Anna Schmidt, anna@example.com, asked twice')",
+    )
+    dm = shop_map(url, rec)
+    subjects = ["email=bob@example.com", "email=anna@example.com", "email=carl@example.org"]
+    batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch")
+    _as_alone(dm, settings, subjects, batch, tmp_path)
+
+    def fragments(n: int) -> list[str]:
+        out = batch[n].out
+        assert out is not None
+        with zipfile.ZipFile(out) as z:
+            found = json.loads(z.read("mentions.json"))
+        return [m["fragment"] for m in found if m["table"] == "shop.messages"]
+
+    bob, anna = fragments(0), fragments(1)
+    assert sum("bob@example.com" in f for f in bob) == 1
+    assert sum("+49 30 1234567" in f for f in bob) == 1
+    assert sum(f.startswith("Anna Schmidt approved") for f in anna) == 1
+    # Message 63 found by her email and by her name: each mention of her once.
+    assert sum("asked twice" in f for f in anna) == 2

@@ -32,7 +32,7 @@ from privet.datamap import DataMap, TableSpec, split_ref
 from privet.detection.operators import mentions
 from privet.identity import Identity
 from privet.requests.erase import as_identity, person_identities
-from privet.requests.execute import mention_params, mention_select
+from privet.requests.execute import mention_join_params, mention_join_pg, mention_params, mention_select
 from privet.requests.matching import identity_shape, search_options
 from privet.requests.resolve import Person, resolve
 from privet.requests.select import Query, Selection, keep_row, table_query
@@ -389,7 +389,8 @@ def _mention_candidates(
 ) -> _Candidates:
     """The SQL half of the mention pass for several people at once (their identities): per
     free-text column one statement for up to ``MENTION_CHUNK`` people, a UNION ALL of each
-    person's indexed search (an OR of everyone's patterns would defeat the index); every
+    person's indexed search (an OR of everyone's patterns would defeat the index), or on
+    PostgreSQL one for all of them driven by their identities (``mention_join_pg``); every
     statement of a store in one round trip on PostgreSQL. Needs nothing but the identities, so a
     batch runs it beside its other work. ``searches``: ``_mention_searches`` for these people,
     when already built; ``ahead``: the rows of a store's searches already run with other reads."""
@@ -420,6 +421,11 @@ def _mention_searches(dm: DataMap, stores: Stores, people: list[set[Identity]]) 
         list(range(i, min(i + MENTION_CHUNK, len(people)))) for i in range(0, len(people), MENTION_CHUNK)
     ]
     shapes = [identity_shape(ids) for ids in people]
+    # PostgreSQL, several people whose searches are all index lookups: one statement per column
+    # for all of them, driven by their identities (``mention_join_pg``).
+    joined = len(people) > 1 and search_options(people)["plan_once"]
+    join_params = mention_join_params(people) if joined else {}
+    everyone = list(range(len(people)))
     searches: dict[str, list[_Search]] = {}
     for ref, spec in dm.tables.items():
         store_name, table_name = split_ref(ref)
@@ -429,6 +435,11 @@ def _mention_searches(dm: DataMap, stores: Stores, people: list[set[Identity]]) 
             continue
         table = store.table(table_name)
         for col in free:
+            if joined and store.dialect == "postgresql":
+                join = mention_join_pg(table, col)
+                if join is not None:
+                    searches.setdefault(store_name, []).append((ref, col, everyone, join, join_params))
+                continue
             for group in groups:
                 stmt = mention_select(table, col, tuple(shapes[n] for n in group), store.dialect)
                 if stmt is not None:
@@ -445,10 +456,13 @@ def _mention_fragments(
     tables and columns, rows by primary key."""
     out: list[list[dict[str, Any]]] = [[] for _ in people]
     for ref, col, group, rows in candidates:
+        last: tuple[Any, Any] | None = None
         for j, key, text in sorted(rows, key=lambda r: (r[0], r[1])):
             ids, own = people[group[j]]
-            if not text or key in own.get(ref, set()):
+            # A row found by two identities of a person (``mention_join_pg``) is read once.
+            if not text or (j, key) == last or key in own.get(ref, set()):
                 continue
+            last = (j, key)
             value = str(text)
             for f in mentions(value, ids, region=dm.default_region):
                 a, b = max(0, f.start - 40), min(len(value), f.end + 40)

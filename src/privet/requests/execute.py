@@ -31,7 +31,10 @@ from privet.requests.matching import (
     identity_params,
     identity_shape,
     mention_filter_bound,
+    phone_tail_query,
+    phone_tokens,
     search_options,
+    searched_text,
 )
 from privet.requests.select import Selection, chunks
 from privet.stores import SqlStore, TableInfo
@@ -602,6 +605,65 @@ def mention_select(
     if not branches:
         return None
     return branches[0] if len(branches) == 1 else sa.union_all(*branches)
+
+
+# The identity kinds a mention search looks for in free text, and how: a pattern in the text's
+# trigram index, or a number's tail among its tokens (``phone_tokens``).
+_LIKE_KINDS = ("email", "name")
+
+
+@functools.lru_cache(maxsize=1024)
+def mention_join_pg(table: sa.Table, col: str) -> sa.CompoundSelect[Any] | None:
+    """PostgreSQL: ``(person, key, text)`` of rows whose free text may mention one of many people,
+    their identities in array parameters (``mention_join_params``): each identity drives one
+    lookup of the column's index, the same index scan run again for the next, where
+    ``mention_select``'s union starts a scan of its own for every person (measured on 2M
+    messages: 50 people's emails in 1.5 ms instead of 9 to 15). The statement's text is the same
+    for any number of people. A row comes once for every identity of a person that finds it.
+    None when the table has no single-column key."""
+    pks = list(table.primary_key.columns)
+    if len(pks) != 1:
+        return None
+    text = searched_text(table.c[col], "postgresql")
+    shown = _as_text(table.c[col])
+
+    def driven(name: str) -> sa.TableValuedAlias:
+        return (
+            sa.func.unnest(
+                sa.bindparam(f"privet_{name}_who", type_=postgresql.ARRAY(sa.Integer())),
+                sa.bindparam(f"privet_{name}", type_=postgresql.ARRAY(sa.Text())),
+            )
+            .table_valued("who", "q")
+            .render_derived(name=f"privet_{name}")
+        )
+
+    likes, tails = driven("likes"), driven("tails")
+    by_pattern = sa.select(likes.c.who, pks[0], shown).select_from(
+        likes.join(table, sa.func.lower(text).like(likes.c.q))
+    )
+    by_tail = sa.select(tails.c.who, pks[0], shown).select_from(
+        tails.join(table, phone_tokens(text).bool_op("@@")(sa.cast(tails.c.q, postgresql.TSQUERY)))
+    )
+    return sa.union_all(by_pattern, by_tail)
+
+
+def mention_join_params(people: list[set[Identity]]) -> dict[str, list[Any]]:
+    """The parameters of ``mention_join_pg`` for these people (``who``: their index in the list)."""
+    params: dict[str, list[Any]] = {
+        "privet_likes_who": [],
+        "privet_likes": [],
+        "privet_tails_who": [],
+        "privet_tails": [],
+    }
+    for who, ids in enumerate(people):
+        for i in sorted(ids, key=lambda i: (i.kind, i.value)):
+            if i.kind in _LIKE_KINDS:
+                params["privet_likes_who"].append(who)
+                params["privet_likes"].append(f"%{i.value.lower()}%")
+            elif i.kind == "phone":
+                params["privet_tails_who"].append(who)
+                params["privet_tails"].append(phone_tail_query(i.value))
+    return params
 
 
 def mention_params(people: list[set[Identity]]) -> dict[str, Any]:

@@ -337,11 +337,17 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
                 params[f"{prefix}phone_end_seq_{n}"] = _in_order(end)
                 params[f"{prefix}phone_in_{n}"] = f"%{mentioned}%"
                 params[f"{prefix}phone_seq_{n}"] = _in_order(mentioned)
-                # The tail's token, or a text the index could not read for sure (one lookup each);
-                # a number shorter than a token is the start of the tokens that end with it.
-                token = mentioned[::-1] if len(mentioned) == MENTION_TAIL else f"{mentioned[::-1]}:*"
-                params[f"{prefix}phone_tail_{n}"] = f"{token} | {UNSURE}"
+                params[f"{prefix}phone_tail_{n}"] = phone_tail_query(v)
     return params
+
+
+def phone_tail_query(e164: str) -> str:
+    """PostgreSQL: the tsquery that finds, in ``phone_tokens``, the texts that may mention the
+    number: its tail's token, or a text the index could not read for sure (one lookup each); a
+    number shorter than a token is the start of the tokens that end with it."""
+    mentioned = phone_tail(e164, MENTION_TAIL)
+    token = mentioned[::-1] if len(mentioned) == MENTION_TAIL else f"{mentioned[::-1]}:*"
+    return f"{token} | {UNSURE}"
 
 
 def _in_order(digits: str) -> str:
