@@ -607,8 +607,8 @@ def mention_select(
     return branches[0] if len(branches) == 1 else sa.union_all(*branches)
 
 
-# The identity kinds a mention search looks for in free text, and how: a pattern in the text's
-# trigram index, or a number's tail among its tokens (``phone_tokens``).
+# The identity kinds a mention search finds by a pattern in the text's trigram index (a phone
+# number: by its tail among the text's tokens, ``phone_tokens``).
 _LIKE_KINDS = ("email", "name")
 
 
@@ -617,10 +617,10 @@ def mention_join_pg(table: sa.Table, col: str) -> sa.CompoundSelect[Any] | None:
     """PostgreSQL: ``(person, key, text)`` of rows whose free text may mention one of many people,
     their identities in array parameters (``mention_join_params``): each identity drives one
     lookup of the column's index, the same index scan run again for the next, where
-    ``mention_select``'s union starts a scan of its own for every person (measured on 2M
-    messages: 50 people's emails in 1.5 ms instead of 9 to 15). The statement's text is the same
-    for any number of people. A row comes once for every identity of a person that finds it.
-    None when the table has no single-column key."""
+    ``mention_select``'s union runs a scan of its own for every person (measured, 1,000 people
+    over three columns of 2M, 3M and 300k rows: 142 ms instead of 211). The statement's text is
+    the same for any number of people. A row comes once for every identity of a person that
+    finds it. None when the table has no single-column key."""
     pks = list(table.primary_key.columns)
     if len(pks) != 1:
         return None
