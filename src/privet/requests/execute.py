@@ -656,7 +656,7 @@ def mention_join_params(people: list[set[Identity]]) -> dict[str, list[Any]]:
         "privet_tails": [],
     }
     for who, ids in enumerate(people):
-        for i in sorted(ids, key=lambda i: (i.kind, i.value)):
+        for i in ids:
             if i.kind in _LIKE_KINDS:
                 params["privet_likes_who"].append(who)
                 params["privet_likes"].append(f"%{i.value.lower()}%")
