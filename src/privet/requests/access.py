@@ -36,6 +36,7 @@ from privet.requests.execute import mention_join_params, mention_join_pg, mentio
 from privet.requests.matching import identity_shape, search_options
 from privet.requests.resolve import Person, resolve
 from privet.requests.select import Query, Selection, keep_row, table_query
+from privet.requests.sweep import SWEEP_FROM, swept
 from privet.requests.zipout import Spool, ZipOut
 from privet.settings import Settings
 from privet.stores import Stores
@@ -398,6 +399,11 @@ def _mention_candidates(
     when already built; ``ahead``: the rows of a store's searches already run with other reads."""
     out: _Candidates = []
     for store_name, items in (searches or _mention_searches(dm, stores, people)).items():
+        if items and items[0][3] is None:  # swept (``_mention_searches``)
+            store = stores.sql[store_name]
+            with store.read() as conn:
+                out += swept(conn, store, [(ref, col) for ref, col, *_ in items], people, dm.default_region)
+            continue
         if ahead is not None and store_name in ahead:
             found = ahead[store_name]
         else:
@@ -434,6 +440,10 @@ def _mention_searches(dm: DataMap, stores: Stores, people: list[set[Identity]]) 
         store = stores.sql.get(store_name)
         free = [c for c, s in spec.columns.items() if s.cat.free_text]
         if store is None or not free:
+            continue
+        if store.dialect != "postgresql" and len(people) >= SWEEP_FROM:
+            # No index serves the search there: each table swept once for the group (``swept``).
+            searches.setdefault(store_name, []).extend((ref, col, everyone, None, {}) for col in free)
             continue
         table = store.table(table_name)
         for col in free:

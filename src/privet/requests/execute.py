@@ -588,18 +588,22 @@ def _as_text(col: sa.Column[Any]) -> sa.ColumnElement[Any]:
 
 @functools.lru_cache(maxsize=1024)
 def mention_select(
-    table: sa.Table, col: str, shapes: tuple[Shape, ...], dialect: str = "default"
+    table: sa.Table, col: str, shapes: tuple[Shape, ...], dialect: str = "default", *, keyed: bool = False
 ) -> sa.Select[Any] | sa.CompoundSelect[Any] | None:
     """``(person, key, text)`` of rows whose free text may mention one of several people: one
     indexed search per person (an OR of everyone's patterns would defeat the index), parameters
-    from ``mention_params``. None when the table has no single-column key or nothing can be
-    searched. Built once per table, column and shapes."""
+    from ``mention_params``. ``keyed``: each person's search only among the rows whose keys are
+    in the list parameter ``p<n>_keys`` (the rows a sweep found, ``privet.requests.sweep``).
+    None when the table has no single-column key or nothing can be searched. Built once per
+    table, column and shapes."""
     pks = list(table.primary_key.columns)
     if len(pks) != 1:
         return None
     branches = []
     for j, shape in enumerate(shapes):
         cond = mention_filter_bound(table, col, shape, f"p{j}_", dialect)
+        if cond is not None and keyed:
+            cond = sa.and_(pks[0].in_(sa.bindparam(f"p{j}_keys", expanding=True)), cond)
         if cond is not None:
             branches.append(sa.select(sa.literal(j).label("who"), pks[0], _as_text(table.c[col])).where(cond))
     if not branches:

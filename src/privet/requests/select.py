@@ -68,15 +68,25 @@ def root_key_select(stores: Stores, person: Person, target: str | None) -> sa.Se
 def path_condition(
     stores: Stores, table: sa.Table, hops: list[Any], person: Person
 ) -> sa.ColumnElement[bool]:
-    """``table.first_hop_column IN (SELECT … IN (SELECT root key))`` along a multi-hop path."""
-    store = split_ref(person.root)[0]
-    expr: Any = root_key_select(stores, person, hops[-1].target)
+    """``table.first_hop_column IN (SELECT … IN (SELECT root key))`` along a multi-hop path; the
+    hop onto the root's key compares with the person's key itself (``= :privet_subject``), which
+    every database looks up in the column's index also where several paths are OR-ed (MariaDB
+    scanned the whole table for ``a IN (SELECT …) OR b IN (SELECT …)``: 24 ms per person over
+    60,000 messages, where the two index lookups take a fraction of a millisecond), and which
+    still finds the rows after the root row is gone."""
+    store_name, root_name = split_ref(person.root)
+    root_pk = _single_pk(stores.sql[store_name].table(root_name))
+    on_key = hops[-1].target in (None, root_pk.name)
+    expr: Any = subject_param(root_pk) if on_key else root_key_select(stores, person, hops[-1].target)
+
+    def linked(col: sa.Column[Any]) -> sa.ColumnElement[bool]:
+        return col == expr if on_key else col.in_(expr)
+
     for i in range(len(hops) - 1, 0, -1):
-        hop_table = stores.sql[store].table(split_ref(hops[i - 1].table)[1])
+        hop_table = stores.sql[store_name].table(split_ref(hops[i - 1].table)[1])
         target = hop_table.c[hops[i - 1].target] if hops[i - 1].target else _single_pk(hop_table)
-        expr = sa.select(target).where(hop_table.c[hops[i].column].in_(expr))
-    cond: sa.ColumnElement[bool] = table.c[hops[0].column].in_(expr)
-    return cond
+        expr, on_key = sa.select(target).where(linked(hop_table.c[hops[i].column])), False
+    return linked(table.c[hops[0].column])
 
 
 @dataclass

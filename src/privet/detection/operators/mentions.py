@@ -29,13 +29,13 @@ def mentions(text: str, identifiers: Iterable[Identity], *, region: str = "DE") 
         if ident.kind in ("name", "handle") and ident.value.strip():
             found += [
                 Finding("person_name", m.start(), m.end(), 0.9, m.group())
-                for m in _name_pattern(ident.value.strip()).finditer(text)
+                for m in name_pattern(ident.value.strip()).finditer(text)
             ]
     return resolve_overlaps(found)
 
 
 @functools.lru_cache(maxsize=4096)
-def _name_pattern(name: str) -> re.Pattern[str]:
+def name_pattern(name: str) -> re.Pattern[str]:
     """The name as a whole word in any case (compiled once: a batch searches each person's texts
     with it; the ``re`` module's own cache keeps only 512 patterns)."""
     return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)

@@ -1,0 +1,241 @@
+"""A group's mention search where no index serves it (SQLite, MariaDB): each searched table read
+once for the whole group, every text looked at once for all of its people, instead of one scan of
+the column per person (the issue's limit: a scan per subject costs 130-180 ms over 2M messages).
+
+A text is looked at in Python with a dictionary of the group's identities: the email addresses
+the recognizer reads in it, the tails of the numbers its digits hold, the words that begin a
+name. Who it may mention is a superset of whom :func:`~privet.detection.operators.mentions`
+finds there; the rows found this way then go through the same SQL search as one person's
+(restricted to their keys), so that a batch's export holds exactly what one person's does."""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+
+from privet.datamap import split_ref
+from privet.detection.engine import scan
+from privet.detection.operators.mentions import name_pattern
+from privet.identity import Identity
+from privet.requests.execute import mention_params, mention_select
+from privet.requests.matching import MENTION_TAIL, identity_shape, phone_tail
+from privet.stores.sql import OTHER_DIGIT, SqlStore
+
+# People from which a group's search sweeps each table once (SQLite, MariaDB). Fewer are
+# searched one scan each: a scan runs in the database's C code.
+SWEEP_FROM = 4
+# Rows a sweep fetches at a time (flat memory whatever the table's size).
+SWEEP_ROWS = 5000
+# Keys of rows, and people, confirmed by one statement (the SQL search restricted to the rows a
+# sweep found).
+CONFIRM_KEYS = 500
+CONFIRM_PEOPLE = 50
+
+_ANY_DIGIT = re.compile(r"\d")
+_NOT_ASCII_DIGIT = re.compile(r"[^0-9]+")
+_WORDS = re.compile(r"\w+")
+
+# The letters Python's ``re`` treats as the same in a search that ignores case, beyond their
+# lower case (its ``_casefix`` table): each is folded to the first of its set, so that two
+# words equal to each other in such a search have the same folded form (``fold``). U+0345
+# (combining ypogegrammeni, not a word character, which ``re`` takes for an iota) is left out:
+# a text or name holding it is compared in full (``_ODD``).
+_SAME_LETTERS = (
+    "\u0069\u0131",  # i ı
+    "\u0073\u017f",  # s ſ
+    "\u00b5\u03bc",  # µ μ
+    "\u0390\u1fd3",  # ΐ ΐ
+    "\u03b0\u1fe3",  # ΰ ΰ
+    "\u03b2\u03d0",  # β ϐ
+    "\u03b5\u03f5",  # ε ϵ
+    "\u03b8\u03d1",  # θ ϑ
+    "\u03b9\u1fbe",  # ι ι
+    "\u03ba\u03f0",  # κ ϰ
+    "\u03c0\u03d6",  # π ϖ
+    "\u03c1\u03f1",  # ρ ϱ
+    "\u03c2\u03c3",  # ς σ
+    "\u03c6\u03d5",  # φ ϕ
+    "\u0432\u1c80",  # в ᲀ
+    "\u0434\u1c81",  # д ᲁ
+    "\u043e\u1c82",  # о ᲂ
+    "\u0441\u1c83",  # с ᲃ
+    "\u0442\u1c84\u1c85",  # т ᲄ ᲅ
+    "\u044a\u1c86",  # ъ ᲆ
+    "\u0463\u1c87",  # ѣ ᲇ
+    "\u1c88\ua64b",  # ᲈ ꙋ
+    "\u1e61\u1e9b",  # ṡ ẛ
+    "\ufb05\ufb06",  # ﬅ ﬆ
+)
+_FOLD = {ord(c): same[0] for same in _SAME_LETTERS for c in same[1:]}
+_FOLDED = re.compile("[" + "".join(c for same in _SAME_LETTERS for c in same[1:]) + "]")
+_ODD = "\u0345"
+
+
+def fold(text: str) -> str:
+    """The text in lower case as Python's ``re`` compares it when ignoring case, one character for
+    one (its simple lower case: İ is i; and the letters ``re`` takes for one another folded
+    together): two strings a case-insensitive search finds equal fold to the same string, and
+    every character keeps its place and whether it is a word character."""
+    low = text.replace("İ", "I").lower()
+    return low.translate(_FOLD) if _FOLDED.search(low) else low
+
+
+class Lookout:
+    """Who of a group of people a text may mention: a superset of the people
+    :func:`~privet.detection.operators.mentions` finds in it (emails as the recognizer reads
+    them, every number whose tail its ASCII digits hold or any number where it has digits of
+    another script, as the SQL searches do, names and handles as whole words)."""
+
+    def __init__(self, people: list[set[Identity]], region: str) -> None:
+        self.region = region
+        self.emails: dict[str, list[int]] = {}
+        self.tails: dict[str, list[int]] = {}
+        self.callers: list[int] = []  # the people with a phone number
+        self.words: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+        self.odd: list[tuple[int, re.Pattern[str]]] = []  # names without a word character
+        self.names: list[tuple[int, re.Pattern[str]]] = []
+        for j, ids in enumerate(people):
+            for i in ids:
+                if i.kind == "email":
+                    self.emails.setdefault(i.value.lower(), []).append(j)
+                elif i.kind == "phone":
+                    tail = phone_tail(i.value, MENTION_TAIL)
+                    if tail:
+                        self.tails.setdefault(tail, []).append(j)
+                    if not self.callers or self.callers[-1] != j:
+                        self.callers.append(j)
+                elif i.kind in ("name", "handle") and (name := i.value.strip()):
+                    pattern = name_pattern(name)
+                    self.names.append((j, pattern))
+                    # Where a name is found whole, each of its words is a whole word of the
+                    # text (what surrounds the word in the name is no word character, nor what
+                    # the text holds there): the longest, which fewest names share, is looked up.
+                    words = _WORDS.findall(fold(name))
+                    if not words or _ODD in name:
+                        self.odd.append((j, pattern))
+                    else:
+                        longest = max(reversed(words), key=len)
+                        self.words.setdefault(longest, []).append((j, pattern))
+        self.lengths = sorted({len(t) for t in self.tails})
+
+    def who(self, text: str) -> set[int]:
+        """The people of the group this text may mention (their index in the group)."""
+        found: set[int] = set()
+        if self.emails and "@" in text:
+            for f in scan(text, region=self.region, types=("email",)):
+                found.update(self.emails.get(f.text.lower(), ()))
+        if self.callers and _ANY_DIGIT.search(text):
+            self._numbers(text, found)
+        if self.names:
+            self._names(text, found)
+        return found
+
+    def _numbers(self, text: str, found: set[int]) -> None:
+        if OTHER_DIGIT.search(text):
+            found.update(self.callers)
+            return
+        digits = _NOT_ASCII_DIGIT.sub("", text)
+        for n in self.lengths:
+            for at in range(len(digits) - n + 1):
+                hit = self.tails.get(digits[at : at + n])
+                if hit:
+                    found.update(hit)
+
+    def _names(self, text: str, found: set[int]) -> None:
+        if _ODD in text:
+            checks: Iterable[tuple[int, re.Pattern[str]]] = self.names
+        else:
+            checks = list(self.odd)
+            words = self.words
+            for word in _WORDS.findall(fold(text)):
+                if word in words:
+                    checks += words[word]
+        for j, pattern in checks:
+            if j not in found and pattern.search(text):
+                found.add(j)
+
+
+def sweep(
+    conn: sa.Connection, table: sa.Table, columns: list[str], lookout: Lookout
+) -> dict[str, list[tuple[int, Any, str]]]:
+    """One read of the table's free-text ``columns``: per column, the rows ``(person, key,
+    text)`` whose text may mention a person of the lookout's group (the table has a
+    single-column key)."""
+    pk = next(iter(table.primary_key.columns))
+    shown = [
+        sa.cast(table.c[c], sa.Text) if isinstance(table.c[c].type, sa.JSON) else table.c[c] for c in columns
+    ]
+    stmt = sa.select(pk, *shown).where(sa.or_(*(table.c[c].is_not(None) for c in columns)))
+    out: dict[str, list[tuple[int, Any, str]]] = {c: [] for c in columns}
+    result = conn.execution_options(stream_results=True, yield_per=SWEEP_ROWS).execute(stmt)
+    for row in result:
+        key = row[0]
+        for c, text in zip(columns, row[1:], strict=True):
+            if text is None:
+                continue
+            value = text if isinstance(text, str) else str(text)
+            for j in lookout.who(value):
+                out[c].append((j, key, value))
+    return out
+
+
+def swept(
+    conn: sa.Connection,
+    store: SqlStore,
+    columns: list[tuple[str, str]],
+    people: list[set[Identity]],
+    region: str,
+) -> list[tuple[str, str, list[int], list[tuple[Any, ...]]]]:
+    """The rows of these ``(table ref, column)`` that mention one of the people, as the mention
+    pass's statements give them (``(table, column, people of the statement, rows of (index in
+    those people, key, text))``): each table swept once for all of them, then the rows found
+    searched by each person's own statement, restricted to their keys (``mention_select``
+    with ``keyed``)."""
+    lookout = Lookout(people, region)
+    shapes = [identity_shape(ids) for ids in people]
+    out: list[tuple[str, str, list[int], list[tuple[Any, ...]]]] = []
+    for ref, cols in itertools.groupby(columns, key=operator.itemgetter(0)):
+        names = [c for _ref, c in cols]
+        table = store.table(split_ref(ref)[1])
+        if len(table.primary_key.columns) != 1:
+            continue
+        found = sweep(conn, table, names, lookout)
+        for col in names:
+            for group, keys in _confirming(found[col]):
+                stmt = mention_select(table, col, tuple(shapes[n] for n in group), store.dialect, keyed=True)
+                if stmt is None:
+                    continue
+                params = mention_params([people[n] for n in group])
+                params |= {f"p{j}_keys": k for j, k in enumerate(keys)}
+                rows = [tuple(r) for r in conn.execute(stmt, params)]
+                out.append((ref, col, group, rows))
+    return out
+
+
+def _confirming(rows: list[tuple[int, Any, str]]) -> Iterator[tuple[list[int], list[list[Any]]]]:
+    """The people a sweep found in a column and their rows' keys, in statements of at most
+    ``CONFIRM_PEOPLE`` people and about ``CONFIRM_KEYS`` keys (a person found in more rows
+    comes in several statements, never twice in one)."""
+    by_person: dict[int, list[Any]] = {}
+    for n, key, _text in rows:
+        by_person.setdefault(n, []).append(key)
+    group: list[int] = []
+    keys: list[list[Any]] = []
+    size = 0
+    for n in sorted(by_person):
+        mine = sorted(set(by_person[n]))
+        for at in range(0, len(mine), CONFIRM_KEYS):
+            part = mine[at : at + CONFIRM_KEYS]
+            if group and (len(group) == CONFIRM_PEOPLE or size + len(part) > CONFIRM_KEYS or n in group):
+                yield group, keys
+                group, keys, size = [], [], 0
+            group.append(n)
+            keys.append(part)
+            size += len(part)
+    if group:
+        yield group, keys
