@@ -173,7 +173,7 @@ def shop(db_url: str, tmp_path: Path) -> tuple[str, Path]:
 def test_when_a_group_is_swept_then_each_export_holds_the_mentions_its_own_access_finds(
     shop: tuple[str, Path], settings: Settings, tmp_path: Path
 ) -> None:
-    """Six people and Carl's messages naming them in other cases, inside other words, by email in
+    """Twelve people and Carl's messages naming some of them in other cases, inside other words, by email in
     capitals, by number in another script: a batch (on SQLite and MariaDB one sweep of the
     table for the group) exports exactly what access() gives each person alone."""
     url, rec = shop
@@ -183,6 +183,10 @@ def test_when_a_group_is_swept_then_each_export_holds_the_mentions_its_own_acces
         "(4, 1, 'dora@example.com', '+49 30 1212 1212', 'Özgür Şahin'), "
         "(5, 1, 'emil@example.com', NULL, 'Emil Ek'), "
         "(6, 1, 'fay@example.com', '0151 2345 6789', 'Fay Lin')",
+        (
+            "INSERT INTO users (id, tenant_id, email, name) VALUES (:id, 1, :email, :name)",
+            [{"id": i, "email": f"user{i}@example.com", "name": f"User {i}"} for i in range(7, 13)],
+        ),
         "INSERT INTO messages (id, author_id, body) VALUES "
         "(70, 3, 'ÖZGÜR ŞAHİN called'), "
         "(71, 3, 'özgür şahin called again'), "
@@ -195,8 +199,9 @@ def test_when_a_group_is_swept_then_each_export_holds_the_mentions_its_own_acces
     )
     dm = shop_map(url, rec)
     subjects = [f"email={n}@example.com" for n in ("anna", "bob", "dora", "emil", "fay")] + ["id=3"]
+    subjects += [f"id={i}" for i in range(7, 13)]
     batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch")
-    assert sum(r.found for r in batch) == 6 >= SWEEP_FROM
+    assert sum(r.found for r in batch) == 12 >= SWEEP_FROM
     _as_alone(dm, settings, subjects, batch, tmp_path)
 
     def fragments(n: int) -> list[str]:
