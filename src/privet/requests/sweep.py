@@ -124,6 +124,7 @@ class Lookout:
                         longest = max(reversed(words), key=len)
                         self.words.setdefault(longest, []).append((j, pattern))
         self.lengths = sorted({len(t) for t in self.tails})
+        self.keys = frozenset(self.words)
 
     def who(self, text: str) -> set[int]:
         """The people of the group this text may mention (their index in the group)."""
@@ -149,14 +150,18 @@ class Lookout:
                     found.update(hit)
 
     def _names(self, text: str, found: set[int]) -> None:
-        if _ODD in text:
-            checks: Iterable[tuple[int, re.Pattern[str]]] = self.names
+        if text.isascii():  # most texts: lower case is all their folding
+            hits = self.keys.intersection(_WORDS.findall(text.lower()))
+        elif _ODD in text:
+            self._check(self.names, text, found)
+            return
         else:
-            checks = list(self.odd)
-            words = self.words
-            for word in _WORDS.findall(fold(text)):
-                if word in words:
-                    checks += words[word]
+            hits = self.keys.intersection(_WORDS.findall(fold(text)))
+        if hits or self.odd:
+            self._check([c for word in hits for c in self.words[word]] + self.odd, text, found)
+
+    @staticmethod
+    def _check(checks: Iterable[tuple[int, re.Pattern[str]]], text: str, found: set[int]) -> None:
         for j, pattern in checks:
             if j not in found and pattern.search(text):
                 found.add(j)
@@ -175,13 +180,14 @@ def sweep(
     stmt = sa.select(pk, *shown).where(sa.or_(*(table.c[c].is_not(None) for c in columns)))
     out: dict[str, list[tuple[int, Any, str]]] = {c: [] for c in columns}
     result = conn.execution_options(stream_results=True, yield_per=SWEEP_ROWS).execute(stmt)
+    who = lookout.who
     for row in result:
         key = row[0]
         for c, text in zip(columns, row[1:], strict=True):
             if text is None:
                 continue
-            value = text if isinstance(text, str) else str(text)
-            for j in lookout.who(value):
+            value = text if type(text) is str else str(text)
+            for j in who(value):
                 out[c].append((j, key, value))
     return out
 
