@@ -503,16 +503,18 @@ def test_when_a_table_is_linked_by_several_kinds_of_value_then_a_batch_finds_row
         "CREATE TABLE contacts (id INTEGER PRIMARY KEY, sender VARCHAR(100), caller VARCHAR(40), "
         "customer_ref VARCHAR(20))",
         "INSERT INTO users VALUES (1, 'anna@example.com', '+491761234567'), "
-        "(2, 'bob@example.com', '+4930123456')",
+        "(2, 'bob@example.com', '+4930123456'), (3, 'dora@example.com', '+49301212')",
         "INSERT INTO contacts VALUES (1, 'Anna@Example.com', NULL, NULL), "
         "(2, NULL, '0176 123 4567', NULL), (3, 'anna@example.com', '+49 176 1234567', '1'), "
         "(4, 'bob@example.com', '030 123456', NULL), (5, 'carl@example.com', '0176 999 9999', NULL), "
-        "(6, NULL, NULL, '1'), (7, NULL, NULL, '2')",
+        "(6, NULL, NULL, '1'), (7, NULL, NULL, '2'), "
+        # Dora's short number, written shorter still, and inside a longer one.
+        "(8, NULL, '030 1212', NULL), (9, NULL, '1212', NULL), (10, NULL, '0170 301212', NULL)",
     )
     dm = parse_map(TWO_LINKS_MAP % db_url)
-    subjects = ["email=anna@example.com", "email=bob@example.com"]
+    subjects = ["email=anna@example.com", "email=bob@example.com", "email=dora@example.com"]
     batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch")
-    assert [r.tables.get("app.contacts") for r in batch] == [4, 2]
+    assert [r.tables.get("app.contacts") for r in batch] == [4, 2, 1]
     _as_alone(dm, settings, subjects, batch, tmp_path)
     for got in batch:
         assert got.out is not None

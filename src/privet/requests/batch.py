@@ -42,7 +42,7 @@ from privet.requests.access import (
     _write_table,
 )
 from privet.requests.erase import as_identity, person_identities
-from privet.requests.matching import equals_identity, equals_many_pg, many_params
+from privet.requests.matching import equals_many, equals_many_pg, many_params
 from privet.requests.resolve import Person, Resolution, normalized_identity, resolve_many
 from privet.requests.select import table_query
 from privet.settings import Settings
@@ -168,7 +168,7 @@ def _value_linked(
         for n, (_col, kind) in enumerate(cols):
             params |= many_params(kind, values_of[kind], n)
     else:
-        conds = [equals_identity(table.c[col], kind, values_of[kind], store.dialect) for col, kind in cols]
+        conds = [equals_many(table.c[col], kind, values_of[kind], store.dialect) for col, kind in cols]
         stmt, params = sa.select(table).where(sa.or_(*conds)).order_by(pk), {}
     with store.read() as conn:
         names, rows = store.fetch_many(

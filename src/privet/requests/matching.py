@@ -292,6 +292,26 @@ def equals_identity(
     return equals_bound(col, kind, len(idents), dialect).params(identity_params(idents))
 
 
+def equals_many(
+    col: sa.ColumnElement[Any], kind: str, values: Iterable[str], dialect: str
+) -> sa.ColumnElement[bool]:
+    """SQLite and MariaDB: ``equals_identity`` for many identities at once (a batch's group), each
+    row's value looked at once: a phone's stripped digits are cut to the length of the tails
+    and compared with all of them in one ``IN`` (the same rows as their ``LIKE '%tail'`` one by
+    one, which cost a comparison per identity and row: 1.8 s for 200 people's calls on MariaDB)."""
+    if kind != "phone":
+        return equals_identity(col, kind, values, dialect)
+    by_length: dict[int, set[str]] = {}
+    for v in values:
+        if tail := phone_tail(v):
+            by_length.setdefault(len(tail), set()).add(tail)
+    digits = digits_only(col)
+    return sa.or_(
+        sa.false(),
+        *(sa.func.substr(digits, -n).in_(sorted(tails)) for n, tails in sorted(by_length.items())),
+    )
+
+
 def value_matches(kind: str, stored: Any, values: set[str], region: str) -> bool:
     """The exact check after a prefilter: normalized stored value is one of the identities."""
     if stored is None:
