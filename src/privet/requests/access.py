@@ -56,8 +56,10 @@ PAGE_ROWS = 5000
 # A table with fewer of the person's rows is written from memory in one go; more are streamed.
 SMALL_TABLE = 1000
 # People searched for mentions in one statement by a batch export (a UNION of one search each) on
-# SQLite and MariaDB, and on PostgreSQL when a search of theirs is not an index lookup; otherwise
-# PostgreSQL searches a column for the whole group in one statement (``mention_join_pg``).
+# SQLite and MariaDB for a group of fewer than ``SWEEP_FROM`` (a larger one sweeps each table
+# once, ``privet.requests.sweep``), and on PostgreSQL when a search of theirs is not an index
+# lookup; otherwise PostgreSQL searches a column for the whole group in one statement
+# (``mention_join_pg``).
 MENTION_CHUNK = 50
 # An export is built in memory up to this size, then in its file.
 SPOOL_BYTES = 8 << 20
