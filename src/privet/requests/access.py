@@ -395,7 +395,8 @@ def _mention_candidates(
     """The SQL half of the mention pass for several people at once (their identities): per
     free-text column one statement for up to ``MENTION_CHUNK`` people, a UNION ALL of each
     person's indexed search (an OR of everyone's patterns would defeat the index), or on
-    PostgreSQL one for all of them driven by their identities (``mention_join_pg``); every
+    PostgreSQL one for all of them driven by their identities (``mention_join_pg``), or on
+    SQLite and MariaDB, from ``SWEEP_FROM`` people, one sweep of each table (``swept``); every
     statement of a store in one round trip on PostgreSQL. Needs nothing but the identities, so a
     batch runs it beside its other work. ``searches``: ``_mention_searches`` for these people,
     when already built; ``ahead``: the rows of a store's searches already run with other reads."""

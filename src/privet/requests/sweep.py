@@ -3,7 +3,7 @@ once for the whole group, every text looked at once for all of its people, inste
 the column per person (the issue's limit: a scan per subject costs 130-180 ms over 2M messages).
 
 A text is looked at in Python with a dictionary of the group's identities: the email addresses
-the recognizer reads in it, the tails of the numbers its digits hold, the words that begin a
+the recognizer reads in it, the tails of the numbers its digits hold, the longest word of a
 name. Who it may mention is a superset of whom :func:`~privet.detection.operators.mentions`
 finds there; the rows found this way then go through the same SQL search as one person's
 (restricted to their keys), so that a batch's export holds exactly what one person's does."""
@@ -22,7 +22,7 @@ from privet.datamap import split_ref
 from privet.detection.engine import scan
 from privet.detection.operators.mentions import name_pattern
 from privet.identity import Identity
-from privet.requests.execute import mention_params, mention_select
+from privet.requests.execute import _as_text, mention_params, mention_select
 from privet.requests.matching import MENTION_TAIL, identity_shape, phone_tail
 from privet.stores.sql import OTHER_DIGIT, SqlStore
 
@@ -174,10 +174,9 @@ def sweep(
     text)`` whose text may mention a person of the lookout's group (the table has a
     single-column key)."""
     pk = next(iter(table.primary_key.columns))
-    shown = [
-        sa.cast(table.c[c], sa.Text) if isinstance(table.c[c].type, sa.JSON) else table.c[c] for c in columns
-    ]
-    stmt = sa.select(pk, *shown).where(sa.or_(*(table.c[c].is_not(None) for c in columns)))
+    stmt = sa.select(pk, *(_as_text(table.c[c]) for c in columns)).where(
+        sa.or_(*(table.c[c].is_not(None) for c in columns))
+    )
     out: dict[str, list[tuple[int, Any, str]]] = {c: [] for c in columns}
     result = conn.execution_options(stream_results=True, yield_per=SWEEP_ROWS).execute(stmt)
     who = lookout.who
