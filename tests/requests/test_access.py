@@ -14,15 +14,8 @@ from privet.errors import BadInput, BadSubject
 from privet.requests import access, access_batch, rectify
 from privet.requests.erase import as_identity
 from privet.settings import Settings
-from tests.requests.shop import build_shop, shop_map, snapshot
+from tests.requests.shop import shop_map, snapshot
 from tests.requests.zipcheck import local_headers_agree
-
-
-@pytest.fixture
-def shop(db_url: str, tmp_path: Path) -> tuple[str, Path]:
-    rec = tmp_path / "rec"
-    build_shop(db_url, rec)
-    return db_url, rec
 
 
 def _table(z: zipfile.ZipFile, ref: str) -> list[dict[str, object]]:
@@ -141,6 +134,14 @@ def _as_alone(
         if got.out is not None and alone.out is not None:
             assert _contents(got.out) == _contents(alone.out)
             _json_and_csv_agree(got.out)
+
+
+def message_fragments(result: Any) -> list[str]:
+    """The fragments of ``shop.messages`` in an export's ``mentions.json``."""
+    assert result.out is not None
+    with zipfile.ZipFile(result.out) as z:
+        found = json.loads(z.read("mentions.json"))
+    return [m["fragment"] for m in found if m["table"] == "shop.messages"]
 
 
 def _json_and_csv_agree(path: str) -> None:
@@ -544,14 +545,7 @@ def test_when_each_kind_of_identity_alone_finds_a_mention_then_a_batch_exports_e
     batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch")
     _as_alone(dm, settings, subjects, batch, tmp_path)
 
-    def fragments(n: int) -> list[str]:
-        out = batch[n].out
-        assert out is not None
-        with zipfile.ZipFile(out) as z:
-            found = json.loads(z.read("mentions.json"))
-        return [m["fragment"] for m in found if m["table"] == "shop.messages"]
-
-    bob, anna = fragments(0), fragments(1)
+    bob, anna = message_fragments(batch[0]), message_fragments(batch[1])
     assert sum("bob@example.com" in f for f in bob) == 1
     assert sum("+49 30 1234567" in f for f in bob) == 1
     assert sum(f.startswith("Anna Schmidt approved") for f in anna) == 1

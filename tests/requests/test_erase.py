@@ -17,13 +17,6 @@ from privet.stores import Stores
 from tests.requests.shop import build_shop, shop_map, snapshot
 
 
-@pytest.fixture
-def shop(db_url: str, tmp_path: Path) -> tuple[str, Path]:
-    rec = tmp_path / "rec"
-    build_shop(db_url, rec)
-    return db_url, rec
-
-
 def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
     engine = sa.create_engine(url)
     with engine.connect() as conn:

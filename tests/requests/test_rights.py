@@ -16,14 +16,7 @@ from privet.requests.models import FileJournal, Restriction
 from privet.settings import Settings
 from privet.state import open_state
 from privet.stores import Stores
-from tests.requests.shop import build_shop, shop_map
-
-
-@pytest.fixture
-def shop(db_url: str, tmp_path: Path) -> tuple[str, Path]:
-    rec = tmp_path / "rec"
-    build_shop(db_url, rec)
-    return db_url, rec
+from tests.requests.shop import shop_map
 
 
 def test_when_anna_is_restricted_then_each_of_her_identities_answers_restricted_and_bob_does_not(
