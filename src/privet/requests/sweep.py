@@ -97,7 +97,6 @@ class Lookout:
         self.region = region
         self.emails: dict[str, list[int]] = {}
         self.tails: dict[str, list[int]] = {}
-        self.callers: list[int] = []  # the people with a phone number
         self.words: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
         self.odd: list[tuple[int, re.Pattern[str]]] = []  # names without a word character
         self.names: list[tuple[int, re.Pattern[str]]] = []
@@ -109,8 +108,6 @@ class Lookout:
                     tail = phone_tail(i.value, MENTION_TAIL)
                     if tail:
                         self.tails.setdefault(tail, []).append(j)
-                    if not self.callers or self.callers[-1] != j:
-                        self.callers.append(j)
                 elif i.kind in ("name", "handle") and (name := i.value.strip()):
                     pattern = name_pattern(name)
                     self.names.append((j, pattern))
@@ -123,6 +120,8 @@ class Lookout:
                     else:
                         longest = max(reversed(words), key=len)
                         self.words.setdefault(longest, []).append((j, pattern))
+        # The people with a phone number: all of them may be mentioned in digits of another script.
+        self.callers = [j for j, ids in enumerate(people) if any(i.kind == "phone" for i in ids)]
         self.lengths = sorted({len(t) for t in self.tails})
         self.keys = frozenset(self.words)
 
@@ -167,7 +166,7 @@ class Lookout:
                 found.add(j)
 
 
-def sweep(
+def _sweep(
     conn: sa.Connection, table: sa.Table, columns: list[str], lookout: Lookout
 ) -> dict[str, list[tuple[int, Any, str]]]:
     """One read of the table's free-text ``columns``: per column, the rows ``(person, key,
@@ -211,7 +210,7 @@ def swept(
         table = store.table(split_ref(ref)[1])
         if len(table.primary_key.columns) != 1:
             continue
-        found = sweep(conn, table, names, lookout)
+        found = _sweep(conn, table, names, lookout)
         for col in names:
             for group, keys in _confirming(found[col]):
                 stmt = mention_select(table, col, tuple(shapes[n] for n in group), store.dialect, keyed=True)
