@@ -6,6 +6,7 @@ the map's default region (``020 7946 0958`` with GB is ``+442079460958``).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -36,33 +37,55 @@ def normalize_email(value: str) -> str:
     return v
 
 
-def normalize_phone(value: str, region: str = "DE") -> str:
-    """E.164 form of a phone number as people type it; BadSubject when it is not one."""
+# What a number parses to: its E.164 form, or why it is none. A batch and its value links look
+# up the same numbers again (a person's number when resolving, then every row that holds it), so
+# short values' answers are kept; a long text (no number is longer) is not kept alive for it.
+_NOT_A_NUMBER, _NOT_POSSIBLE = 1, 2
+_CACHED_UP_TO = 64
+
+
+def _e164(value: str, region: str) -> str | int:
+    return (_e164_cached if len(value) <= _CACHED_UP_TO else _parse_e164)(value, region)
+
+
+def _parse_e164(value: str, region: str) -> str | int:
     try:
         num = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException as exc:
+    except phonenumbers.NumberParseException:
+        return _NOT_A_NUMBER
+    if phonenumbers.is_possible_number_with_reason(num) != phonenumbers.ValidationResult.IS_POSSIBLE:
+        return _NOT_POSSIBLE
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+_e164_cached = functools.lru_cache(maxsize=1 << 16)(_parse_e164)
+
+
+def normalize_phone(value: str, region: str = "DE") -> str:
+    """E.164 form of a phone number as people type it; BadSubject when it is not one."""
+    e164 = _e164(value, region)
+    if e164 == _NOT_A_NUMBER:
         raise BadSubject(
             f"'{value}' is not a phone number",
             value=value,
             hint="write it with a country code (+49 176 1234567) or in the map's default region",
-        ) from exc
-    if phonenumbers.is_possible_number_with_reason(num) != phonenumbers.ValidationResult.IS_POSSIBLE:
+        )
+    if e164 == _NOT_POSSIBLE:
         raise BadSubject(
             f"'{value}' is not a possible phone number in region {region}",
             value=value,
             hint="add the country code, e.g. +44 20 7946 0958",
         )
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    assert isinstance(e164, str)
+    return e164
 
 
 def try_normalize_phone(value: object, region: str = "DE") -> str | None:
     """E.164 form, or None for anything that is not a phone number (for matching stored values)."""
     if value is None:
         return None
-    try:
-        return normalize_phone(str(value), region)
-    except BadSubject:
-        return None
+    e164 = _e164(str(value), region)
+    return e164 if isinstance(e164, str) else None
 
 
 def normalize(kind: str, value: str, region: str = "DE") -> str:

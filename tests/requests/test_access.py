@@ -407,6 +407,66 @@ def test_when_a_table_holds_many_rows_of_every_type_then_json_and_csv_say_the_sa
     assert _contents(str(big)) == _contents(str(out))
 
 
+@pytest.mark.parametrize("floats", [False, True], ids=["as-one", "with-floats"])
+def test_when_a_group_holds_values_of_every_type_then_each_batch_export_equals_their_own_access(
+    db_url: str, settings: Settings, tmp_path: Path, floats: bool
+) -> None:
+    """A batch writes a table's rows for the whole group at once (the types of its values looked
+    at once, one CSV writer; with floats, which may not be finite, person by person): timestamps,
+    decimals, binary values, NULLs and text with commas, quotes and line breaks, a person whose
+    rows hold only some of the types, one with no rows, one with one row, give each person the
+    bytes access() gives."""
+    import datetime as dt
+    import decimal
+
+    import sqlalchemy as sa
+
+    from privet.datamap import parse_map
+
+    engine = sa.create_engine(db_url)
+    meta = sa.MetaData()
+    users = sa.Table(
+        "users", meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("email", sa.String(100))
+    )
+    events = sa.Table(
+        "events",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("at", sa.DateTime),
+        sa.Column("amount", sa.Numeric(10, 2)),
+        sa.Column("score", sa.Float),
+        sa.Column("blob", sa.LargeBinary),
+        sa.Column("body", sa.String(200)),
+    )
+    meta.create_all(engine)
+    start = dt.datetime(2024, 5, 1, 12, 30, 15)
+    rows: list[dict[str, Any]] = []
+    for u in range(1, 6):
+        for i in range({1: 4, 2: 3, 3: 0, 4: 1, 5: 6}[u]):
+            n = 10 * u + i
+            rows.append(
+                {
+                    "id": n,
+                    "user_id": u,
+                    "at": None if u == 2 else start + dt.timedelta(minutes=n),
+                    "amount": decimal.Decimal(n) / 4,
+                    "score": 1.5 * n if floats and u == 5 and i % 2 else None,
+                    "blob": b"\x00\x01" if u == 1 and i % 2 else None,
+                    "body": f'line {n}, "quoted"\nnext' if i % 3 == 0 else f"plain {n} é",
+                }
+            )
+    with engine.begin() as conn:
+        conn.execute(users.insert(), [{"id": u, "email": f"user{u}@example.com"} for u in range(1, 6)])
+        conn.execute(events.insert(), rows)
+    engine.dispose()
+    dm = parse_map(WIDE_MAP % db_url)
+    subjects = [f"email=user{u}@example.com" for u in (2, 1, 3, 5, 4)]
+    batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch")
+    assert [r.tables.get("app.events", 0) for r in batch] == [3, 4, 0, 6, 1]
+    _as_alone(dm, settings, subjects, batch, tmp_path)
+
+
 def test_when_batch_workers_cannot_reach_the_store_then_the_batch_raises_the_store_error(
     settings: Settings, tmp_path: Path
 ) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import csv
 import gc
+import io
 import itertools
 import multiprocessing
 import operator
@@ -32,7 +34,9 @@ from privet.requests.access import (
     SMALL_TABLE,
     AccessResult,
     _Archive,
+    _csv_plain,
     _files_and_mentions,
+    _json_rows,
     _mention_candidates,
     _mention_fragments,
     _Pages,
@@ -266,7 +270,7 @@ def access_batch(
     names two people is refused in its result (no file); malformed subjects stop the batch
     before anything is written. ``workers`` > 1 shares the groups out among that many processes
     (each with its own connections; ``stores`` then serves none of them). ``stats``, when given,
-    is filled with milliseconds per phase (resolve, read, write, per_person_tables,
+    is filled with milliseconds per phase (resolve, read, value_linked, write, per_person_tables,
     files_and_mentions of which mentions, seal), summed over the processes. ``mentions=False``
     leaves out the mention pass, as :func:`access` does."""
     identities = [as_identity(dm, s) for s in subjects]
@@ -302,19 +306,30 @@ class _Batch:
 def _export_range(
     job: _Batch, identities: list[Identity], first: int, stores: Stores | None, stats: dict[str, float]
 ) -> list[AccessResult]:
-    """The exports of ``identities``, numbered from ``first``, group by group."""
+    """The exports of ``identities``, numbered from ``first``, group by group: each group read
+    (``_gather``), written (``_write_group``) and finished (``_finish``) before the next. A
+    failure leaves no export of its group; the groups before it are finished."""
     own_stores = stores is None
     stores = stores or Stores(job.dm)
     results: list[AccessResult] = []
+    for store in stores.sql.values():
+        _ = store.engine  # made here, not by two threads at once
+    searching = None
+    if job.mentions:
+        searching = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="privet-mentions")
     try:
         with stores.reading():
             for start in range(0, len(identities), job.group):
                 part = identities[start : start + job.group]
                 with _collector_paused():
-                    results += _export_group(
-                        job.dm, stores, part, first + start, job.out_dir, job.tenant, stats, job.mentions
-                    )
+                    group = _gather(job, stores, part, first + start, stats, searching)
+                    exports = _write_group(job, stores, group, stats)
+                    _finish(exports)
+                results += [ex.result for ex in exports]
     finally:
+        if searching is not None:
+            # After a failure the search of the group that failed is not waited for.
+            searching.shutdown(wait=True, cancel_futures=True)
         if own_stores:
             stores.close()
     return results
@@ -443,23 +458,90 @@ def _timed(fn: Callable[..., _T], *args: Any) -> tuple[float, _T]:
     return (time.perf_counter() - started) * 1000, out
 
 
-def _export_group(
-    dm: DataMap,
+def _write_owned(
+    ref: str,
+    spec: TableSpec,
+    pk_name: str,
+    names: list[str],
+    rows: list[tuple[Any, ...]],
+    owners: dict[Any, list[tuple[_Export, Person]]],
+) -> None:
+    """A table's rows read for the group (ordered by owner, the owner's key last) into the
+    owners' exports: the same entries as ``_write_small_table`` and ``_write_table`` write for
+    one person. What is the same for the whole group is worked out once: the types of its values,
+    the CSV's header line and writer, the entries' names."""
+    file_cols = {c: s.file_store or "" for c, s in spec.columns.items() if s.file_store}
+    at = names.index(pk_name)
+    types = set(map(type, itertools.chain.from_iterable(rows)))  # the owner's key too: a superset
+    # Non-finite floats and file references are looked at row by row, person by person.
+    as_one = not file_cols and not ({float, list, tuple} & types)
+    json_name, csv_name = f"tables/{ref}.json", f"tables/{ref}.csv"
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf)
+    writer.writerow(names)
+    header = buf.getvalue().encode("utf-8")
+    for key, grouped in itertools.groupby(rows, key=operator.itemgetter(-1)):
+        values = [r[:-1] for r in grouped]
+        mine = [dict(zip(names, r, strict=True)) for r in values]
+        if key not in owners:
+            raise RuntimeError(f"{ref}: rows of owner {key!r} that the batch did not ask for")
+        keys = [r[at] for r in values]
+        if as_one and len(mine) < SMALL_TABLE:
+            json_bytes = b"[\n" + _json_rows(mine) + b"]\n"
+            buf.seek(0)
+            buf.truncate()
+            writer.writerows(_csv_plain(values, types))
+            csv_bytes = header + buf.getvalue().encode("utf-8")
+            for ex, _person in owners[key]:
+                ex.archive.write_bytes(json_name, json_bytes)
+                ex.archive.write_bytes(csv_name, csv_bytes)
+                ex.add(ref, len(values), keys, [])
+            continue
+        for ex, _person in owners[key]:
+            if len(mine) < SMALL_TABLE:
+                n, refs = _write_small_table(ex.archive, ref, mine, file_cols, names, values)
+            else:
+                n, refs = _write_table(ex.archive, ref, spec, names, iter(mine))
+            ex.add(ref, n, keys, refs)
+
+
+@dataclass
+class _Gathered:
+    """A group as read from the stores, before anything is written: its exports (archives still
+    empty), the people found and their identities, the mention search under way, and the rows of
+    the tables read for the whole group."""
+
+    exports: list[_Export]
+    found: list[_Export]
+    ids: list[set[Identity]]
+    search: concurrent.futures.Future[tuple[float, Any]] | None
+    owners_of: dict[str, dict[Any, list[tuple[_Export, Person]]]]
+    owned: dict[str, tuple[str, list[str], list[tuple[Any, ...]]]]
+    linked: dict[str, dict[Any, list[dict[str, Any]]]]
+
+    def discard(self) -> None:
+        for ex in self.exports:
+            ex.archive.discard()
+
+
+def _gather(
+    job: _Batch,
     stores: Stores,
     identities: list[Identity],
     start: int,
-    out_dir: Path,
-    tenant: str | None,
     stats: dict[str, float],
-    mentions: bool,
-) -> list[AccessResult]:
+    searching: concurrent.futures.ThreadPoolExecutor | None,
+) -> _Gathered:
+    """Resolve a group and read what is read for all of it at once: the tables reached by one key
+    path and the tables linked by value. The mention search is handed to ``searching`` (a thread
+    of its own: the database runs it while the rows are written); nothing is written."""
+    dm = job.dm
     exports: list[_Export] = []
     lap = _Laps(stats)
-    searching: concurrent.futures.ThreadPoolExecutor | None = None
     try:
-        resolved = resolve_many(dm, stores, identities, tenant=tenant)
+        resolved = resolve_many(dm, stores, identities, tenant=job.tenant)
         for i, (identity, res) in enumerate(zip(identities, resolved, strict=True)):
-            target = out_dir / f"access-{start + i + 1:06d}.zip"
+            target = job.out_dir / f"access-{start + i + 1:06d}.zip"
             tmp = target.with_name(f".{target.name}.part")
             result = AccessResult(subject=str(identity), found=False)
             ex = _Export(identity, result, target, tmp, _Archive(tmp, BATCH_SPOOL_BYTES))
@@ -474,17 +556,15 @@ def _export_group(
         lap("resolve_ms")
         found = [ex for ex in exports if ex.people]
         ids = [person_identities(Resolution(ex.identity, ex.people)) for ex in found]
-        # The mention pass's statements need only the identities: the database runs them while
-        # the exports' own rows are read and written here.
-        for store in stores.sql.values():
-            _ = store.engine  # made here, not by both threads at once
+        # The mention pass's statements need only the identities: the database runs them
+        # while the exports' own rows are read and written.
         search = None
-        if mentions:
-            searching = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="privet-mentions")
+        if searching is not None:
             search = searching.submit(_timed, _mention_candidates, dm, stores, ids)
         owners_of: dict[str, dict[Any, list[tuple[_Export, Person]]]] = {}
         for ref, spec in dm.tables.items():
-            # A person may be asked for twice in one batch (by email, by phone): each export gets the rows.
+            # A person may be asked for twice in one batch (by email, by phone): each export
+            # gets the rows.
             owners: dict[Any, list[tuple[_Export, Person]]] = {}
             for ex in exports:
                 for person in ex.people:
@@ -492,40 +572,47 @@ def _export_group(
                         owners.setdefault(person.key, []).append((ex, person))
             if owners and spec.subject in dm.subjects:
                 owners_of[ref] = owners
-        # Tables reached by one key path: every such table of a store read for the whole group in
-        # one go (one round trip on PostgreSQL), rows ordered by owner.
+        # Tables reached by one key path: every such table of a store read for the whole
+        # group in one go (one round trip on PostgreSQL), rows ordered by owner.
         owned = _read_owned(dm, stores, owners_of)
         lap("read_ms")
+        linked = {
+            ref: _value_linked(dm, stores, ref, dm.tables[ref], owners)
+            for ref, owners in owners_of.items()
+            if ref not in owned and dm.tables[ref].match and not dm.tables[ref].paths
+        }
+        lap("value_linked_ms")
+    except BaseException:
+        for ex in exports:
+            ex.archive.discard()
+        raise
+    return _Gathered(exports, found, ids, search, owners_of, owned, linked)
+
+
+def _write_group(job: _Batch, stores: Stores, g: _Gathered, stats: dict[str, float]) -> list[_Export]:
+    """A gathered group's exports written and sealed: the rows read for the group, the tables
+    read person by person (shared rows, several paths), the mentions, information.html and the
+    manifest (``_finish`` then completes the files)."""
+    dm, exports, found = job.dm, g.exports, g.found
+    lap = _Laps(stats)
+    try:
         for ref, spec in dm.tables.items():
-            owners = owners_of.get(ref, {})
+            owners = g.owners_of.get(ref, {})
             if not owners:
                 continue
-            if ref in owned:
-                pk_name, names, rows = owned[ref]
-                file_cols = {c: s.file_store or "" for c, s in spec.columns.items() if s.file_store}
-                at = names.index(pk_name)
-                for key, grouped in itertools.groupby(rows, key=operator.itemgetter(-1)):
-                    values = [r[:-1] for r in grouped]
-                    mine = [dict(zip(names, r, strict=True)) for r in values]
-                    if key not in owners:
-                        raise RuntimeError(f"{ref}: rows of owner {key!r} that the batch did not ask for")
-                    for ex, _person in owners[key]:
-                        if len(mine) < SMALL_TABLE:
-                            n, refs = _write_small_table(ex.archive, ref, mine, file_cols, names, values)
-                        else:
-                            n, refs = _write_table(ex.archive, ref, spec, names, iter(mine))
-                        ex.add(ref, n, [r[at] for r in values], refs)
+            if ref in g.owned:
+                _write_owned(ref, spec, *g.owned[ref], owners)
                 lap("write_ms")
                 continue
-            if spec.match and not spec.paths:
+            if ref in g.linked:
                 table = stores.sql[split_ref(ref)[0]].table(split_ref(ref)[1])
                 pk = next(iter(table.primary_key.columns))
                 columns = [c.name for c in table.columns]
-                for key, mine in _value_linked(dm, stores, ref, spec, owners).items():
+                for key, mine in g.linked[ref].items():
                     for ex, _person in owners[key]:
                         n, refs = _write_table(ex.archive, ref, spec, columns, iter(mine))
                         ex.add(ref, n, [r[pk.name] for r in mine], refs)
-                lap("value_linked_ms")
+                lap("write_ms")
                 continue
             for pairs in owners.values():
                 for ex, person in pairs:
@@ -539,11 +626,11 @@ def _export_group(
         # the rest is reported apart.
         fragments: list[list[dict[str, Any]]] | list[None] = [None] * len(found)
         mention_ms = 0.0
-        if search is not None:
+        if g.search is not None:
             started = time.perf_counter()
-            search_ms, candidates = search.result()
+            search_ms, candidates = g.search.result()
             fragments = _mention_fragments(
-                dm, candidates, [(i, ex.own) for i, ex in zip(ids, found, strict=True)]
+                dm, candidates, [(i, ex.own) for i, ex in zip(g.ids, found, strict=True)]
             )
             mention_ms = (time.perf_counter() - started) * 1000
             stats["mentions_ms"] = round(stats.get("mentions_ms", 0.0) + mention_ms, 2)
@@ -555,16 +642,18 @@ def _export_group(
         pages: _Pages = {}
         for ex in exports:
             kinds = {p.kind for p in ex.people}
-            _seal(dm, ex.archive, ex.identity, ex.result, kinds, pages, mentions)
-        lap("seal_ms")
+            _seal(dm, ex.archive, ex.identity, ex.result, kinds, pages, job.mentions)
     except BaseException:
-        for ex in exports:
-            ex.archive.discard()
+        g.discard()
         raise
-    finally:
-        if searching is not None:
-            searching.shutdown(wait=True, cancel_futures=True)
-    sealed = 0
+    lap("seal_ms")
+    return exports
+
+
+def _finish(exports: list[_Export]) -> None:
+    """Each written export's zip completed and moved to its name (a refused one left out); after
+    a failure, nothing is left of the exports not finished."""
+    done = 0
     try:
         for ex in exports:
             if ex.result.message.startswith("refused:"):
@@ -573,9 +662,8 @@ def _export_group(
                 ex.archive.close()
                 ex.tmp.replace(ex.target)
                 ex.result.out = str(ex.target)
-            sealed += 1
+            done += 1
     except BaseException:
-        for ex in exports[sealed:]:
+        for ex in exports[done:]:
             ex.archive.discard()
         raise
-    return [ex.result for ex in exports]
