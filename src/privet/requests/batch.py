@@ -328,7 +328,7 @@ def _export_range(
                 results += [ex.result for ex in exports]
     finally:
         if searching is not None:
-            # After a failure the search of the group that failed is not waited for.
+            # After a failure a search not started is cancelled; one under way ends first.
             searching.shutdown(wait=True, cancel_futures=True)
         if own_stores:
             stores.close()
