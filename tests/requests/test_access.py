@@ -318,6 +318,30 @@ tables:
 WIDE_ROWS = 1500
 
 
+def _typed_events(engine: Any, *, score: bool = False) -> tuple[Any, Any]:
+    """``users`` and their ``events`` with a value of every kind (a timestamp, a decimal, binary,
+    text; a float ``score`` when asked), created on the database: (users, events)."""
+    import sqlalchemy as sa
+
+    meta = sa.MetaData()
+    users = sa.Table(
+        "users", meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("email", sa.String(100))
+    )
+    events = sa.Table(
+        "events",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("at", sa.DateTime),
+        sa.Column("amount", sa.Numeric(10, 2)),
+        *([sa.Column("score", sa.Float)] if score else []),
+        sa.Column("blob", sa.LargeBinary),
+        sa.Column("body", sa.String(200)),
+    )
+    meta.create_all(engine)
+    return users, events
+
+
 def test_when_a_table_holds_many_rows_of_every_type_then_json_and_csv_say_the_same_and_the_zip_is_sound(
     db_url: str, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -334,22 +358,10 @@ def test_when_a_table_holds_many_rows_of_every_type_then_json_and_csv_say_the_sa
     from privet.datamap import parse_map
 
     engine = sa.create_engine(db_url)
-    meta = sa.MetaData()
-    sa.Table("users", meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("email", sa.String(100)))
-    events = sa.Table(
-        "events",
-        meta,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
-        sa.Column("at", sa.DateTime),
-        sa.Column("amount", sa.Numeric(10, 2)),
-        sa.Column("blob", sa.LargeBinary),
-        sa.Column("body", sa.String(200)),
-    )
-    meta.create_all(engine)
+    users, events = _typed_events(engine)
     start = dt.datetime(2024, 5, 1, 12, 30, 15)
     with engine.begin() as conn:
-        conn.execute(meta.tables["users"].insert(), [{"id": 1, "email": "anna@example.com"}])
+        conn.execute(users.insert(), [{"id": 1, "email": "anna@example.com"}])
         conn.execute(
             events.insert(),
             [
@@ -424,22 +436,7 @@ def test_when_a_group_holds_values_of_every_type_then_each_batch_export_equals_t
     from privet.datamap import parse_map
 
     engine = sa.create_engine(db_url)
-    meta = sa.MetaData()
-    users = sa.Table(
-        "users", meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("email", sa.String(100))
-    )
-    events = sa.Table(
-        "events",
-        meta,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
-        sa.Column("at", sa.DateTime),
-        sa.Column("amount", sa.Numeric(10, 2)),
-        sa.Column("score", sa.Float),
-        sa.Column("blob", sa.LargeBinary),
-        sa.Column("body", sa.String(200)),
-    )
-    meta.create_all(engine)
+    users, events = _typed_events(engine, score=True)
     start = dt.datetime(2024, 5, 1, 12, 30, 15)
     rows: list[dict[str, Any]] = []
     for u in range(1, 6):
