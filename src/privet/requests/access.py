@@ -135,13 +135,10 @@ class _Archive:
         self.entries.append({"path": name, "sha256": h.hexdigest(), "bytes": size})
 
     def write_bytes(self, name: str, data: bytes) -> None:
-        if "\x00" in name:
-            name = _entry_name(name)
-        size = len(data)
-        self.zip.add(name, data, deflate=size >= STORE_BELOW)
-        if self.spool.file is None:
-            self.spool.roll()
-        self.entries.append({"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": size})
+        name = _entry_name(name)
+        self.zip.add(name, data, deflate=len(data) >= STORE_BELOW)
+        self.spool.roll()
+        self.entries.append({"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
 
     def write_text(self, name: str, text: str) -> None:
         self.write_bytes(name, text.encode("utf-8"))

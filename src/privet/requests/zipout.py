@@ -35,9 +35,6 @@ _UTF8 = 0x800  # general purpose flag 11: the name is UTF-8
 _STORED, _DEFLATED = 0, 8
 _MADE_BY = (3 << 8) | 45  # Unix (the external attributes hold a mode), APPNOTE 4.5
 _MODE = 0o100600 << 16  # a regular file, readable by its owner only
-# An entry's bytes up to this size are written with its header in one call; larger ones apart
-# (not copied).
-_JOIN_BELOW = 64 << 10
 
 
 class Spool:
@@ -99,50 +96,19 @@ class ZipOut:
         return (name.encode("ascii"), 0) if name.isascii() else (name.encode("utf-8"), _UTF8)
 
     def add(self, name: str, data: bytes, *, deflate: bool) -> None:
-        """One entry whose bytes are at hand: its header written once, sizes and CRC known (a
-        batch writes tens of thousands of small entries: the common case is packed here in one go)."""
+        """One entry whose bytes are at hand: its header written once, sizes and CRC known."""
         raw, flags = self._name(name)
         crc = zlib.crc32(data)
         body = _deflated(data) if deflate else data
         size, csize = len(data), len(body)
         offset = self.spool.tell()
         method = _DEFLATED if deflate else _STORED
-        if max(size, csize, offset) >= ZIP64_LIMIT:
-            if max(size, csize) >= ZIP64_LIMIT:
-                self._local(raw, flags, method, crc, _MARK32, _MARK32, _EXTRA64.pack(1, 16, size, csize))
-            else:
-                self._local(raw, flags, method, crc, csize, size, b"")
-            self.spool.write(body)
-            self._record(raw, flags, method, crc, csize, size, offset)
-            return
-        head = _LOCAL.pack(
-            b"PK\x03\x04", 20, flags, method, self.time, self.date, crc, csize, size, len(raw), 0
-        )
-        self.spool.write(head + raw + body if csize < _JOIN_BELOW else head + raw)
-        if csize >= _JOIN_BELOW:
-            self.spool.write(body)
-        self.central.append(
-            _CENTRAL.pack(
-                b"PK\x01\x02",
-                _MADE_BY,
-                20,
-                flags,
-                method,
-                self.time,
-                self.date,
-                crc,
-                csize,
-                size,
-                len(raw),
-                0,
-                0,
-                0,
-                0,
-                _MODE,
-                offset,
-            )
-            + raw
-        )
+        if max(size, csize) >= ZIP64_LIMIT:
+            self._local(raw, flags, method, crc, _MARK32, _MARK32, _EXTRA64.pack(1, 16, size, csize))
+        else:
+            self._local(raw, flags, method, crc, csize, size, b"")
+        self.spool.write(body)
+        self._record(raw, flags, method, crc, csize, size, offset)
 
     def add_stream(self, name: str, chunks: Iterator[bytes]) -> None:
         """One deflated entry written as its chunks come: the header holds ZIP64 sizes (their
