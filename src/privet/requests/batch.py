@@ -512,12 +512,16 @@ class _Gathered:
     the tables read for the whole group."""
 
     exports: list[_Export]
-    found: list[_Export]
-    ids: list[set[Identity]]
+    ids: list[set[Identity]]  # of the people found, in the order of ``found``
     search: concurrent.futures.Future[tuple[float, Any]] | None
     owners_of: dict[str, dict[Any, list[tuple[_Export, Person]]]]
     owned: dict[str, tuple[str, list[str], list[tuple[Any, ...]]]]
     linked: dict[str, dict[Any, list[dict[str, Any]]]]
+
+    @property
+    def found(self) -> list[_Export]:
+        """The exports of subjects who were found (neither refused nor nobody)."""
+        return [ex for ex in self.exports if ex.people]
 
     def discard(self) -> None:
         for ex in self.exports:
@@ -586,7 +590,7 @@ def _gather(
         for ex in exports:
             ex.archive.discard()
         raise
-    return _Gathered(exports, found, ids, search, owners_of, owned, linked)
+    return _Gathered(exports, ids, search, owners_of, owned, linked)
 
 
 def _write_group(job: _Batch, stores: Stores, g: _Gathered, stats: dict[str, float]) -> list[_Export]:
