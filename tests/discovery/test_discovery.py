@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from privet.datamap import dump_map, parse_map
 from privet.demo import EXPECTED_COLUMNS, build_demo
 from privet.discovery import check_map, discover
+from privet.requests.textindex import TextIndex
 from tests.discovery.schemas import SCHEMAS, scores
 
 
@@ -64,6 +65,10 @@ def test_when_a_migration_adds_a_personal_column_then_map_check_fails(db_url: st
     with engine.begin() as conn:
         conn.execute(sa.text("ALTER TABLE users ADD COLUMN mobile_phone VARCHAR(40)"))
         conn.execute(sa.text("UPDATE users SET mobile_phone = '+49 170 1234567'"))
+        if engine.dialect.name == "sqlite":
+            # The triggers of the column's search indexes read it: a migration dropping it drops them first.
+            for sql in TextIndex("sms_messages", "body", "id").drop_statements():
+                conn.exec_driver_sql(sql)
         conn.execute(sa.text("ALTER TABLE sms_messages DROP COLUMN body"))
     engine.dispose()
     report = check_map(dm)
@@ -87,7 +92,17 @@ def test_when_lookup_columns_have_no_index_then_map_check_warns_with_the_fix(
     assert found[("calls", "caller_number")] == "value link"
     assert found[("users", "email")] == "identity"
     assert ("users", "id") not in found  # the primary key is an index
-    assert all(u["fix"].startswith("CREATE INDEX ix_") for u in report.unindexed)
+    # Free text on SQLite takes the search indexes of privet.requests.textindex (FTS5 tables and
+    # the triggers keeping them current), replacing any earlier version's.
+    sqlite_text = {("messages", "body"), ("projects", "client_note")} if db_url.startswith("sqlite") else set()
+    assert all(
+        u["fix"].startswith(
+            "DROP TRIGGER IF EXISTS privet_text_"
+            if (u["table"], u["column"]) in sqlite_text
+            else "CREATE INDEX ix_"
+        )
+        for u in report.unindexed
+    )
     # Columns the verification pass searches: an index on lower() serves the address lookup.
     if db_url.startswith("mysql"):
         assert ("invoices", "party_email") not in found  # MariaDB has no index on an expression
@@ -108,6 +123,20 @@ def test_when_lookup_columns_have_no_index_then_map_check_warns_with_the_fix(
     engine.dispose()
     again = {(u["table"], u["column"]) for u in check_map(shop_map(db_url, tmp_path / "rec")).unindexed}
     assert ("invoices", "party_email") not in again
+    if sqlite_text:
+        assert (
+            "USING fts5(body, content=messages, content_rowid=id, tokenize='trigram'"
+            in fixes[("messages", "body")]
+        )
+        raw = engine.raw_connection()
+        try:
+            raw.driver_connection.executescript(fixes[("messages", "body")])  # as pasted into sqlite3
+        finally:
+            raw.close()
+        engine.dispose()
+        again = {(u["table"], u["column"]) for u in check_map(shop_map(db_url, tmp_path / "rec")).unindexed}
+        assert ("messages", "body") not in again
+        assert ("projects", "client_note") in again
 
 
 def test_when_the_advised_phone_index_exists_then_lookups_by_phone_use_it(

@@ -12,6 +12,8 @@ from sqlalchemy.dialects import postgresql
 from privet.datamap import DataMap
 from privet.discovery.discover import discover
 from privet.requests.matching import PG_PHONE_CANDIDATE, digits_only, phone_tokens
+from privet.requests.textindex import catalog as text_catalog
+from privet.requests.textindex import current, indexable_info
 from privet.stores.schema import TableInfo
 from privet.stores.sql import SqlStore
 
@@ -151,6 +153,10 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
         store = SqlStore(name, url)
         try:
             schema = store.introspect()
+            indexes = {}
+            if schema.dialect == "sqlite":
+                with store.connect() as conn:
+                    indexes = text_catalog(conn)
         finally:
             store.dispose()
         for ref, table in dm.tables_of(name).items():
@@ -204,7 +210,11 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                 stale = _superseded(info, tname, col) if searched_pg else []
                 untuned = [ix for ix in _untuned(info, col) if ix not in stale] if searched_pg else []
                 advice = None
-                if col not in lookups and (kind is not None or cspec.cat.free_text):
+                text_index = indexable_info(info, col) if schema.dialect == "sqlite" else None
+                if cspec.cat.free_text and text_index is not None:
+                    if not current(indexes, text_index):
+                        advice = "; ".join([*text_index.drop_statements(), *text_index.statements()])
+                elif col not in lookups and (kind is not None or cspec.cat.free_text):
                     needs = _needs(schema.dialect, kind)
                     if not _has_indexes(info, col, needs):
                         # None: no index serves this search here; verification scans the column.

@@ -37,6 +37,7 @@ from privet.requests.matching import identity_shape, search_options
 from privet.requests.resolve import Person, resolve
 from privet.requests.select import Query, Selection, keep_row, table_query
 from privet.requests.sweep import SWEEP_FROM, swept
+from privet.requests.textindex import store_index
 from privet.requests.zipout import Spool, ZipOut
 from privet.settings import Settings
 from privet.stores import Stores
@@ -402,22 +403,28 @@ def _mention_candidates(
     when already built; ``ahead``: the rows of a store's searches already run with other reads."""
     out: _Candidates = []
     for store_name, items in (searches or _mention_searches(dm, stores, people)).items():
-        if items and items[0][3] is None:  # swept (``_mention_searches``)
+        found_here: _Candidates = []
+        sweeping = [(ref, col) for ref, col, _group, stmt, _params in items if stmt is None]
+        if sweeping:  # no index serves these columns (``_mention_searches``)
             store = stores.sql[store_name]
             with store.read() as conn:
-                out += swept(conn, store, [(ref, col) for ref, col, *_ in items], people, dm.default_region)
-            continue
-        if ahead is not None and store_name in ahead:
-            found = ahead[store_name]
-        else:
+                found_here += swept(conn, store, sweeping, people, dm.default_region)
+        searched = [item for item in items if item[3] is not None]
+        if searched and ahead is not None and store_name in ahead:
+            rows_of = ahead[store_name]
+        elif searched:
             store = stores.sql[store_name]
             with store.read() as conn:
                 got = store.fetch_many(
-                    conn, [(stmt, params) for *_rest, stmt, params in items], **_tuning(items, people)
+                    conn, [(stmt, params) for *_rest, stmt, params in searched], **_tuning(searched, people)
                 )
-            found = [rows for _names, rows in got]
-        for (ref, col, group, _stmt, _params), rows in zip(items, found, strict=True):
-            out.append((ref, col, group, rows))
+            rows_of = [rows for _names, rows in got]
+        if searched:
+            for (ref, col, group, _stmt, _params), rows in zip(searched, rows_of, strict=True):
+                found_here.append((ref, col, group, rows))
+        # In the map's order of tables and columns, swept or searched.
+        order = {(ref, col): n for n, (ref, col, *_rest) in enumerate(items)}
+        out += sorted(found_here, key=lambda c: order[(c[0], c[1])])
     return out
 
 
@@ -444,19 +451,20 @@ def _mention_searches(dm: DataMap, stores: Stores, people: list[set[Identity]]) 
         free = [c for c, s in spec.columns.items() if s.cat.free_text]
         if store is None or not free:
             continue
-        if store.dialect != "postgresql" and len(people) >= SWEEP_FROM:
-            # No index serves the search there: each table swept once for the group (``swept``).
-            searches.setdefault(store_name, []).extend((ref, col, everyone, None, {}) for col in free)
-            continue
         table = store.table(table_name)
         for col in free:
+            index = store_index(store, table, col)
+            if store.dialect != "postgresql" and index is None and len(people) >= SWEEP_FROM:
+                # No index serves the search: each table swept once for the group (``swept``).
+                searches.setdefault(store_name, []).append((ref, col, everyone, None, {}))
+                continue
             if joined and store.dialect == "postgresql":
                 join = mention_join_pg(table, col)
                 if join is not None:
                     searches.setdefault(store_name, []).append((ref, col, everyone, join, join_params))
                 continue
             for group in groups:
-                stmt = mention_select(table, col, tuple(shapes[n] for n in group), store.dialect)
+                stmt = mention_select(table, col, tuple(shapes[n] for n in group), store.dialect, index=index)
                 if stmt is not None:
                     params = mention_params([people[n] for n in group])
                     searches.setdefault(store_name, []).append((ref, col, group, stmt, params))

@@ -30,13 +30,13 @@ from privet.requests.matching import (
     Shape,
     identity_params,
     identity_shape,
-    mention_filter_bound,
     phone_tail_query,
     phone_tokens,
     search_options,
     searched_text,
 )
 from privet.requests.select import Selection, chunks
+from privet.requests.textindex import TextIndex, mention_filter, store_index
 from privet.stores import SqlStore, TableInfo
 
 T = TypeVar("T")
@@ -588,20 +588,27 @@ def _as_text(col: sa.Column[Any]) -> sa.ColumnElement[Any]:
 
 @functools.lru_cache(maxsize=1024)
 def mention_select(
-    table: sa.Table, col: str, shapes: tuple[Shape, ...], dialect: str = "default", *, keyed: bool = False
+    table: sa.Table,
+    col: str,
+    shapes: tuple[Shape, ...],
+    dialect: str = "default",
+    *,
+    keyed: bool = False,
+    index: TextIndex | None = None,
 ) -> sa.Select[Any] | sa.CompoundSelect[Any] | None:
     """``(person, key, text)`` of rows whose free text may mention one of several people: one
     indexed search per person (an OR of everyone's patterns would defeat the index), parameters
     from ``mention_params``. ``keyed``: each person's search only among the rows whose keys are
     in the list parameter ``p<n>_keys`` (the rows a sweep found, ``privet.requests.sweep``).
-    None when the table has no single-column key or nothing can be searched. Built once per
-    table, column and shapes."""
+    ``index``: the column's search indexes on SQLite (``privet.requests.textindex``). None when
+    the table has no single-column key or nothing can be searched. Built once per table, column
+    and shapes."""
     pks = list(table.primary_key.columns)
     if len(pks) != 1:
         return None
     branches = []
     for j, shape in enumerate(shapes):
-        cond = mention_filter_bound(table, col, shape, f"p{j}_", dialect)
+        cond = mention_filter(table, col, shape, f"p{j}_", dialect, index)
         if cond is not None and keyed:
             cond = sa.and_(pks[0].in_(sa.bindparam(f"p{j}_keys", expanding=True)), cond)
         if cond is not None:
@@ -689,7 +696,8 @@ def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
             continue
         table = ctx.store.table(table_name)
         for col in (c for c, s in spec.columns.items() if s.cat.free_text):
-            stmt = mention_select(table, col, shapes, ctx.store.dialect)
+            index = store_index(ctx.store, table, col)
+            stmt = mention_select(table, col, shapes, ctx.store.dialect, index=index)
             if stmt is not None:
                 searches.append((ref, table, col, stmt))
     # Every search in one go (one round trip on PostgreSQL), then the redactions.

@@ -358,6 +358,8 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
                 params[f"{prefix}phone_in_{n}"] = f"%{mentioned}%"
                 params[f"{prefix}phone_seq_{n}"] = _in_order(mentioned)
                 params[f"{prefix}phone_tail_{n}"] = phone_tail_query(v)
+                # SQLite's search index of numbers (``privet.requests.textindex``): the tail as a phrase.
+                params[f"{prefix}phone_q_{n}"] = f'd : "{mentioned}"'
     return params
 
 

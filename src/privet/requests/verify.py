@@ -19,10 +19,10 @@ from privet.requests.matching import (
     equals_bound,
     identity_params,
     identity_shape,
-    mention_filter_bound,
     search_options,
     value_matches,
 )
+from privet.requests.textindex import mention_filter, store_index
 from privet.stores import SqlStore, Stores
 
 # (table ref, column, identity kind or None for free text)
@@ -76,7 +76,8 @@ def _build_search(dm: DataMap, store_name: str, store: SqlStore, shape: Shape, l
                     else None
                 )
             elif cspec.cat.free_text:
-                kind, cond = None, mention_filter_bound(table, col, shape, dialect=store.dialect)
+                index = store_index(store, table, col)
+                kind, cond = None, mention_filter(table, col, shape, dialect=store.dialect, index=index)
             else:
                 continue
             if cond is None:

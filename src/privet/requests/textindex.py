@@ -1,0 +1,246 @@
+"""SQLite: the full-text indexes that let the mention and verification searches of a free-text
+column look people up instead of reading the whole column.
+
+Two FTS5 tables with the trigram tokenizer per column, kept current by three triggers on the
+table (insert, delete, update of the key or the text), so that every writer of the database
+keeps them right, Privet or not:
+
+- ``privet_text_<table>_<column>`` indexes the text itself, its content read from the table
+  (``content=``): a ``LIKE '%anna@example.com%'`` on it is a trigram lookup, then the same LIKE
+  on the candidates, so it finds exactly the rows a LIKE on the table finds.
+- ``privet_numbers_<table>_<column>`` (contentless) indexes the text with phone punctuation and
+  the white space met in numbers stripped (``text_digits``), where a number's tail is one phrase
+  lookup, and marks ``unsure`` the texts that may hold a decimal digit of another script, which
+  the phone recognizer reads and the stripped text does not: every phone search lets those
+  through to the precise check (``privet_other_digits``).
+
+The searches use the indexes only when every object is there as this version would create it
+(``present``); otherwise they read the column as before. ``privet map check`` advises the
+statements (``TextIndex.statements``)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Connection
+
+from privet.requests.matching import (
+    PY_OTHER_DIGITS,
+    Shape,
+    mention_filter_bound,
+    other_script_digits,
+    searched_text,
+    text_digits,
+)
+from privet.stores import SqlStore, TableInfo
+
+# The mark of a text that may hold another script's digit (the range from the first to the last
+# of them, one comparison per character where a class of sixty ranges costs sixty), or a NUL,
+# after which SQLite's text functions read nothing.
+UNSURE_MARK = "unsure"
+_FIRST_OTHER_DIGIT = chr(min(a for a, _b in PY_OTHER_DIGITS))
+_LAST_OTHER_DIGIT = chr(max(b for _a, b in PY_OTHER_DIGITS))
+_DIALECT = sqlite.dialect()
+
+
+def _quote(name: str) -> str:
+    return str(_DIALECT.identifier_preparer.quote_identifier(name))
+
+
+def _sql(expr: sa.ColumnElement[Any]) -> str:
+    return str(expr.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True}))
+
+
+@dataclass(frozen=True)
+class TextIndex:
+    """The search indexes of one free-text column of a SQLite table whose primary key is one
+    integer column (``key``): the indexes' row ids are its values."""
+
+    table: str
+    column: str
+    key: str
+
+    @property
+    def text_name(self) -> str:
+        return f"privet_text_{self.table}_{self.column}"
+
+    @property
+    def numbers_name(self) -> str:
+        return f"privet_numbers_{self.table}_{self.column}"
+
+    def _trigger(self, event: str) -> str:
+        return f"privet_text_{self.table}_{self.column}_{event}"
+
+    def _values(self, row: str) -> tuple[str, str, str]:
+        """The key, the text and the numbers' two columns of ``new`` or ``old`` in a trigger."""
+        text: sa.ColumnElement[Any] = sa.literal_column(f"{row}.{_quote(self.column)}")
+        digits = _sql(text_digits(text))
+        unsure = (
+            f"CASE WHEN {_sql(text)} GLOB '*[{_FIRST_OTHER_DIGIT}-{_LAST_OTHER_DIGIT}]*' "
+            f"OR instr(CAST({_sql(text)} AS BLOB), x'00') > 0 THEN '{UNSURE_MARK}' END"
+        )
+        return f"{row}.{_quote(self.key)}", _sql(text), f"{digits}, {unsure}"
+
+    def _add(self, row: str) -> str:
+        key, text, numbers = self._values(row)
+        return (
+            f"INSERT INTO {_quote(self.text_name)}(rowid, {_quote(self.column)}) VALUES ({key}, {text}); "
+            f"INSERT INTO {_quote(self.numbers_name)}(rowid, d, u) VALUES ({key}, {numbers});"
+        )
+
+    def _remove(self, row: str) -> str:
+        key, text, numbers = self._values(row)
+        t, n = _quote(self.text_name), _quote(self.numbers_name)
+        return (
+            f"INSERT INTO {t}({t}, rowid, {_quote(self.column)}) VALUES ('delete', {key}, {text}); "
+            f"INSERT INTO {n}({n}, rowid, d, u) VALUES ('delete', {key}, {numbers});"
+        )
+
+    def objects(self) -> dict[str, str]:
+        """Each object's name and the statement that creates it, as SQLite keeps it in its catalog."""
+        table, column = _quote(self.table), _quote(self.column)
+        on = f"ON {table} FOR EACH ROW BEGIN"
+        return {
+            self.text_name: (
+                f"CREATE VIRTUAL TABLE {_quote(self.text_name)} USING fts5({column}, content={table}, "
+                f"content_rowid={_quote(self.key)}, tokenize='trigram', detail='none')"
+            ),
+            self.numbers_name: (
+                f"CREATE VIRTUAL TABLE {_quote(self.numbers_name)} USING fts5(d, u, content='', "
+                "tokenize='trigram')"
+            ),
+            self._trigger("ai"): f"CREATE TRIGGER {_quote(self._trigger('ai'))} AFTER INSERT {on} "
+            f"{self._add('new')} END",
+            self._trigger("ad"): f"CREATE TRIGGER {_quote(self._trigger('ad'))} AFTER DELETE {on} "
+            f"{self._remove('old')} END",
+            self._trigger("au"): f"CREATE TRIGGER {_quote(self._trigger('au'))} AFTER UPDATE OF "
+            f"{_quote(self.key)}, {column} {on} {self._remove('old')} {self._add('new')} END",
+        }
+
+    def statements(self) -> list[str]:
+        """What creates the indexes and fills them from the table's rows (one transaction)."""
+        key, _text, numbers = self._values(_quote(self.table))
+        t = _quote(self.text_name)
+        return [
+            *self.objects().values(),
+            f"INSERT INTO {t}({t}) VALUES ('rebuild')",
+            f"INSERT INTO {_quote(self.numbers_name)}(rowid, d, u) SELECT {key}, {numbers} FROM "
+            f"{_quote(self.table)}",
+        ]
+
+    def drop_statements(self) -> list[str]:
+        """What removes the indexes and their triggers (any of them missing is skipped)."""
+        out = [f"DROP TRIGGER IF EXISTS {_quote(self._trigger(e))}" for e in ("ai", "ad", "au")]
+        return out + [f"DROP TABLE IF EXISTS {_quote(n)}" for n in (self.text_name, self.numbers_name)]
+
+
+def indexable(table: sa.Table, column: str) -> TextIndex | None:
+    """The search indexes a column can have: a table keyed by one integer column only."""
+    pks = list(table.primary_key.columns)
+    if len(pks) != 1 or not isinstance(pks[0].type, sa.Integer) or column not in table.c:
+        return None
+    return TextIndex(table.name, column, pks[0].name)
+
+
+def indexable_info(info: TableInfo, column: str) -> TextIndex | None:
+    """``indexable`` for an introspected table."""
+    key = info.column(info.primary_key[0]) if len(info.primary_key) == 1 else None
+    if key is None or "int" not in key.type or info.column(column) is None:
+        return None
+    return TextIndex(info.name, column, key.name)
+
+
+def _normal(sql: str) -> str:
+    return " ".join(sql.split())
+
+
+def catalog(conn: Connection) -> dict[str, str]:
+    """The statements that created the database's search indexes and their triggers, by name."""
+    rows = conn.execute(
+        sa.text("SELECT name, sql FROM sqlite_master WHERE name LIKE 'privet\\_%' ESCAPE '\\'")
+    )
+    return {name: _normal(sql or "") for name, sql in rows}
+
+
+def current(found: dict[str, str], index: TextIndex) -> bool:
+    """Whether every object of the indexes is in the ``catalog`` as this version creates it."""
+    return all(found.get(name) == _normal(sql) for name, sql in index.objects().items())
+
+
+def present(conn: Connection, index: TextIndex) -> bool:
+    """Whether the database has the indexes as this version creates them."""
+    return current(catalog(conn), index)
+
+
+def create(conn: Connection, index: TextIndex) -> None:
+    """The indexes created (any earlier ones replaced) and filled, in the caller's transaction."""
+    for sql in [*index.drop_statements(), *index.statements()]:
+        conn.exec_driver_sql(sql)
+
+
+def store_index(store: SqlStore, table: sa.Table, column: str) -> TextIndex | None:
+    """The column's search indexes when the store has them current, else None (read once per
+    store, table and column; a store serves one map)."""
+    if store.dialect != "sqlite":
+        return None
+
+    def build() -> tuple[TextIndex | None]:
+        index = indexable(table, column)
+        if index is None:
+            return (None,)
+        with store.connect() as conn:
+            return (index if present(conn, index) else None,)
+
+    return store.cached(("text_index", table.name, column), build)[0]
+
+
+def _bp(name: str) -> sa.BindParameter[str]:
+    return sa.bindparam(name, type_=sa.String(), required=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def mention_filter(
+    table: sa.Table,
+    col: str,
+    shape: Shape,
+    prefix: str = "",
+    dialect: str = "default",
+    index: TextIndex | None = None,
+) -> sa.ColumnElement[bool] | None:
+    """``mention_filter_bound``, through the column's search indexes where it has them: the rows
+    whose key one of them gives, the same rows the search of the column finds (addresses and
+    names by the same LIKE, a number's tail as a phrase of the stripped text, the texts marked
+    unsure checked by the same function)."""
+    if index is None:
+        return mention_filter_bound(table, col, shape, prefix, dialect)
+    counts = dict(shape)
+    text = sa.table(index.text_name, sa.column("rowid"), sa.column(col))
+    numbers = sa.table(index.numbers_name, sa.column("rowid"))
+    # MATCH takes the FTS5 table's own name on its left.
+    numbers_match = sa.literal_column(_quote(index.numbers_name)).op("MATCH")
+    parts: list[sa.Select[Any]] = [
+        sa.select(text.c.rowid).where(text.c[col].like(_bp(f"{prefix}{kind}_in_{i}")))
+        for kind in ("email", "name")
+        for i in range(counts.get(kind, 0))
+    ]
+    if counts.get("phone"):
+        parts += [
+            sa.select(numbers.c.rowid).where(numbers_match(_bp(f"{prefix}phone_q_{i}")))
+            for i in range(counts["phone"])
+        ]
+        other = table.alias("privet_unsure")
+        parts.append(
+            sa.select(other.c[index.key])
+            .select_from(numbers.join(other, other.c[index.key] == numbers.c.rowid))
+            .where(
+                numbers_match(sa.literal_column(f"'u : {UNSURE_MARK}'")),
+                other_script_digits(searched_text(other.c[col], "sqlite"), "sqlite"),
+            )
+        )
+    if not parts:
+        return None
+    return table.c[index.key].in_(parts[0] if len(parts) == 1 else sa.union_all(*parts))
