@@ -48,7 +48,7 @@ _DIALECT = sqlite.dialect()
 
 
 def _quote(name: str) -> str:
-    return str(_DIALECT.identifier_preparer.quote_identifier(name))
+    return str(_DIALECT.identifier_preparer.quote(name))
 
 
 def _sql(expr: sa.ColumnElement[Any]) -> str:
