@@ -1,0 +1,148 @@
+"""SQLite's search indexes of free text (``privet.requests.textindex``): access and erasure of one
+person on the SQLite demo with the indexes against the same database without them (the
+searches then read every text), and what the indexes' triggers cost the application's writes.
+
+The demo has ``PRIVET_BENCH_SQLITE_USERS`` users (default 20,000, about 540,000 rows); the same
+people are exported and erased on both copies, and every erasure must verify clean."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from privet.demo import build_demo
+from privet.discovery import discover
+from privet.requests import access, erase
+from privet.settings import Settings
+from privet.stores import Stores, make_engine
+
+USERS = int(os.environ.get("PRIVET_BENCH_SQLITE_USERS", "20000"))
+ERASURES = 40
+ACCESSES = 20
+INSERTS = 2000
+
+
+def _drop_indexes(url: str) -> None:
+    """The database as it is without the search indexes: their triggers and tables dropped."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        catalog = "SELECT type, name FROM sqlite_master WHERE name LIKE 'privet_text_%' OR name LIKE 'privet_numbers_%'"
+        found = conn.exec_driver_sql(catalog).fetchall()
+        for kind, name in found:
+            if kind == "trigger":
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        virtual = "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"
+        for (name,) in conn.exec_driver_sql(virtual).fetchall():
+            conn.exec_driver_sql(f'DROP TABLE "{name}"')
+    engine.dispose()
+
+
+def _requests(url: str, files: Path, home: Path, emails: list[str]) -> dict[str, Any]:
+    dm = discover([url], files_root=str(files)).datamap
+    home.mkdir(parents=True, exist_ok=True)
+    settings = Settings(home=home, map=home / "privet.yaml")
+    stores = Stores(dm)
+    accesses: list[float] = []
+    phases: dict[str, list[float]] = {}
+    try:
+        for email in emails[:ACCESSES]:
+            started = time.perf_counter()
+            access(dm, settings, f"email={email}", out=home / "export.zip", stores=stores)
+            accesses.append((time.perf_counter() - started) * 1000)
+        for email in emails:
+            result = erase(dm, settings, f"email={email}", stores=stores)
+            if not result.verified:
+                raise AssertionError(f"{email}: erasure left {result.leftovers}")
+            for phase, ms in result.timings.items():
+                phases.setdefault(phase, []).append(ms)
+    finally:
+        stores.close()
+    out = {"access_ms": round(statistics.median(accesses), 2)}
+    out |= {f"erase_{k}_ms": round(statistics.median(v), 2) for k, v in phases.items()}
+    return out
+
+
+def _insert_us(url: str) -> float:
+    """Microseconds per message written by the application (one transaction of ``INSERTS``)."""
+    engine = make_engine(url)
+    body = "Hi, call me at +49 176 5550 1234 or write to someone@example.org about the invoice."
+    with engine.begin() as conn:
+        first = conn.exec_driver_sql("SELECT max(id) FROM messages").scalar_one() + 1
+        row = conn.exec_driver_sql("SELECT tenant_id, sender_id, recipient_id, sent_at FROM messages").first()
+        assert row is not None
+        rows = [
+            {"id": first + n, "t": row[0], "s": row[1], "r": row[2], "at": row[3], "b": f"{body} #{n}"}
+            for n in range(INSERTS)
+        ]
+        started = time.perf_counter()
+        conn.execute(
+            sa.text(
+                "INSERT INTO messages (id, tenant_id, sender_id, recipient_id, sent_at, body) "
+                "VALUES (:id, :t, :s, :r, :at, :b)"
+            ),
+            rows,
+        )
+        took = time.perf_counter() - started
+    engine.dispose()
+    return round(took / INSERTS * 1e6, 1)
+
+
+def run() -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="privet-bench-sqlite-"))
+    try:
+        source, files = work / "demo.db", work / "files"
+        build_demo(f"sqlite:///{source}", users=USERS, files_dir=files)
+        indexed, plain = work / "indexed.db", work / "plain.db"
+        shutil.copy(source, indexed)
+        shutil.copy(source, plain)
+        _drop_indexes(f"sqlite:///{plain}")
+        engine = make_engine(f"sqlite:///{source}")
+        with engine.connect() as conn:
+            emails = [
+                r[0] for r in conn.execute(sa.text("SELECT email FROM users WHERE id % 97 = 5 ORDER BY id"))
+            ]
+            rows = sum(
+                conn.exec_driver_sql(f'SELECT count(*) FROM "{t}"').scalar_one()
+                for (t,) in conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'privet_%' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                )
+            )
+        engine.dispose()
+        emails = emails[:ERASURES]
+        with_ix = _requests(f"sqlite:///{indexed}", files, work / "home-indexed", emails)
+        without = _requests(f"sqlite:///{plain}", files, work / "home-plain", emails)
+        insert_with, insert_without = _insert_us(f"sqlite:///{indexed}"), _insert_us(f"sqlite:///{plain}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    access_ratio = round(with_ix["access_ms"] / without["access_ms"], 3)
+    erase_ratio = round(with_ix["erase_transaction_ms"] / without["erase_transaction_ms"], 3)
+    return {
+        "name": "sqlite_search",
+        "users": USERS,
+        "rows": rows,
+        "erasures": len(emails),
+        "with_indexes": with_ix,
+        "without_indexes": without,
+        "access_ratio": access_ratio,
+        "erase_transaction_ratio": erase_ratio,
+        "insert_us_with_indexes": insert_with,
+        "insert_us_without_indexes": insert_without,
+        "summary": (
+            f"SQLite demo, {USERS:,} users ({rows:,} rows), medians of {ACCESSES} exports and {len(emails)} "
+            f"erasures: with the search indexes of free text an export took {with_ix['access_ms']} ms against "
+            f"{without['access_ms']} ms reading every text (ratio {access_ratio}); an erasure's transaction "
+            f"{with_ix['erase_transaction_ms']} ms against {without['erase_transaction_ms']} ms (ratio "
+            f"{erase_ratio}; mention pass {with_ix.get('erase_mentions_ms')} vs "
+            f"{without.get('erase_mentions_ms')}, verification {with_ix.get('erase_verification_ms')} vs "
+            f"{without.get('erase_verification_ms')}); a message written by the application costs "
+            f"{insert_with} us with the indexes' triggers against {insert_without} us without"
+        ),
+    }
