@@ -94,7 +94,9 @@ def test_when_lookup_columns_have_no_index_then_map_check_warns_with_the_fix(
     assert ("users", "id") not in found  # the primary key is an index
     # Free text on SQLite takes the search indexes of privet.requests.textindex (FTS5 tables and
     # the triggers keeping them current), replacing any earlier version's.
-    sqlite_text = {("messages", "body"), ("projects", "client_note")} if db_url.startswith("sqlite") else set()
+    sqlite_text = {("messages", "body"), ("projects", "client_note")}
+    if not db_url.startswith("sqlite"):
+        sqlite_text = set()
     assert all(
         u["fix"].startswith(
             "DROP TRIGGER IF EXISTS privet_text_"

@@ -75,29 +75,32 @@ class TextIndex:
     def _trigger(self, event: str) -> str:
         return f"privet_text_{self.table}_{self.column}_{event}"
 
-    def _values(self, row: str) -> tuple[str, str, str]:
-        """The key, the text and the numbers' two columns of ``new`` or ``old`` in a trigger."""
-        text: sa.ColumnElement[Any] = sa.literal_column(f"{row}.{_quote(self.column)}")
-        digits = _sql(text_digits(text))
+    def _values(self, row: str) -> tuple[str, str, str, str]:
+        """The key, the text, the numbers' two columns of ``new`` or ``old`` in a trigger (or of
+        the table's rows), and whether the numbers' index takes the row: a text with an ASCII
+        digit or marked unsure (one with neither holds no number a search looks for)."""
+        text = _sql(sa.literal_column(f"{row}.{_quote(self.column)}"))
+        digits = _sql(text_digits(sa.literal_column(text)))
         unsure = (
-            f"CASE WHEN {_sql(text)} GLOB '*[{_FIRST_OTHER_DIGIT}-{_LAST_OTHER_DIGIT}]*' "
-            f"OR instr(CAST({_sql(text)} AS BLOB), x'00') > 0 THEN '{UNSURE_MARK}' END"
+            f"{text} GLOB '*[{_FIRST_OTHER_DIGIT}-{_LAST_OTHER_DIGIT}]*' "
+            f"OR instr(CAST({text} AS BLOB), x'00') > 0"
         )
-        return f"{row}.{_quote(self.key)}", _sql(text), f"{digits}, {unsure}"
+        numbers = f"{digits}, CASE WHEN {unsure} THEN '{UNSURE_MARK}' END"
+        return f"{row}.{_quote(self.key)}", text, numbers, f"{text} GLOB '*[0-9]*' OR {unsure}"
 
     def _add(self, row: str) -> str:
-        key, text, numbers = self._values(row)
+        key, text, numbers, wanted = self._values(row)
         return (
             f"INSERT INTO {_quote(self.text_name)}(rowid, {_quote(self.column)}) VALUES ({key}, {text}); "
-            f"INSERT INTO {_quote(self.numbers_name)}(rowid, d, u) VALUES ({key}, {numbers});"
+            f"INSERT INTO {_quote(self.numbers_name)}(rowid, d, u) SELECT {key}, {numbers} WHERE {wanted};"
         )
 
     def _remove(self, row: str) -> str:
-        key, text, numbers = self._values(row)
+        key, text, numbers, wanted = self._values(row)
         t, n = _quote(self.text_name), _quote(self.numbers_name)
         return (
             f"INSERT INTO {t}({t}, rowid, {_quote(self.column)}) VALUES ('delete', {key}, {text}); "
-            f"INSERT INTO {n}({n}, rowid, d, u) VALUES ('delete', {key}, {numbers});"
+            f"INSERT INTO {n}({n}, rowid, d, u) SELECT 'delete', {key}, {numbers} WHERE {wanted};"
         )
 
     def objects(self) -> dict[str, str]:
@@ -123,13 +126,13 @@ class TextIndex:
 
     def statements(self) -> list[str]:
         """What creates the indexes and fills them from the table's rows (one transaction)."""
-        key, _text, numbers = self._values(_quote(self.table))
+        key, _text, numbers, wanted = self._values(_quote(self.table))
         t = _quote(self.text_name)
         return [
             *self.objects().values(),
             f"INSERT INTO {t}({t}) VALUES ('rebuild')",
             f"INSERT INTO {_quote(self.numbers_name)}(rowid, d, u) SELECT {key}, {numbers} FROM "
-            f"{_quote(self.table)}",
+            f"{_quote(self.table)} WHERE {wanted}",
         ]
 
     def drop_statements(self) -> list[str]:
