@@ -25,7 +25,7 @@ from privet.requests.textindex import (
     store_index,
 )
 from privet.settings import Settings
-from privet.stores import Stores, make_engine
+from privet.stores import SqlStore, Stores, make_engine
 from tests.requests.shop import build_shop, shop_map, snapshot
 from tests.requests.test_access import _build
 from tests.requests.test_matching import OTHER, PHONE, texts
@@ -117,6 +117,21 @@ def test_when_a_piece_of_the_indexes_is_missing_or_altered_then_searches_read_th
             create(conn, NOTES)  # replaces every piece
             assert present(conn, NOTES)
     finally:
+        engine.dispose()
+    # A process that keeps its connections follows: the indexes dropped beside it, then back.
+    store = SqlStore("notes", notes_url)
+    try:
+        notes = store.table("notes")
+        assert store_index(store, notes, "body") == NOTES
+        with engine.begin() as conn:
+            for sql in NOTES.drop_statements():
+                conn.exec_driver_sql(sql)
+        assert store_index(store, notes, "body") is None
+        with engine.begin() as conn:
+            create(conn, NOTES)
+        assert store_index(store, notes, "body") == NOTES
+    finally:
+        store.dispose()
         engine.dispose()
     # A table keyed by text, or by two columns, has none.
     md = sa.MetaData()

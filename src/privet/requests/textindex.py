@@ -185,20 +185,35 @@ def create(conn: Connection, index: TextIndex) -> None:
         conn.exec_driver_sql(sql)
 
 
-def store_index(store: SqlStore, table: sa.Table, column: str) -> TextIndex | None:
-    """The column's search indexes when the store has them current, else None (read once per
-    store, table and column; a store serves one map)."""
+def _schema_version(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("PRAGMA schema_version").scalar_one())
+
+
+def schema_version(store: SqlStore) -> int | None:
+    """SQLite: the number its schema's every change increments (what ``store_index`` found holds
+    as long as it stays); None elsewhere."""
     if store.dialect != "sqlite":
         return None
+    with store.connect() as conn:
+        return _schema_version(conn)
 
-    def build() -> tuple[TextIndex | None]:
-        index = indexable(table, column)
-        if index is None:
-            return (None,)
-        with store.connect() as conn:
+
+def store_index(store: SqlStore, table: sa.Table, column: str) -> TextIndex | None:
+    """The column's search indexes when the store has them current, else None: looked up again
+    whenever the database's schema has changed (``PRAGMA schema_version``, one read), so that a
+    long-running process follows indexes created or dropped beside it."""
+    if store.dialect != "sqlite":
+        return None
+    index = indexable(table, column)
+    if index is None:
+        return None
+    with store.connect() as conn:
+        version = _schema_version(conn)
+
+        def build() -> tuple[TextIndex | None]:
             return (index if present(conn, index) else None,)
 
-    return store.cached(("text_index", table.name, column), build)[0]
+        return store.cached(("text_index", table.name, column, version), build)[0]
 
 
 def _bp(name: str) -> sa.BindParameter[str]:

@@ -22,7 +22,7 @@ from privet.requests.matching import (
     search_options,
     value_matches,
 )
-from privet.requests.textindex import mention_filter, store_index
+from privet.requests.textindex import mention_filter, schema_version, store_index
 from privet.stores import SqlStore, Stores
 
 # (table ref, column, identity kind or None for free text)
@@ -53,7 +53,9 @@ def _search(dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: 
     """One UNION ALL over every searched column of the store (each part capped at ``limit`` + 1 rows
     by a window in a subquery, portable to SQLite, PostgreSQL and MariaDB), built once per store (a
     store serves one map) and shape."""
-    return store.cached(("verify", shape, limit), lambda: _build_search(dm, store_name, store, shape, limit))
+    # Built again when a SQLite schema has changed: its search indexes may have come or gone.
+    key = ("verify", shape, limit, schema_version(store))
+    return store.cached(key, lambda: _build_search(dm, store_name, store, shape, limit))
 
 
 def _build_search(dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int) -> _Built | None:
