@@ -696,7 +696,7 @@ def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
             continue
         table = ctx.store.table(table_name)
         for col in (c for c, s in spec.columns.items() if s.cat.free_text):
-            index = store_index(ctx.store, table, col)
+            index = store_index(ctx.store, table, col, conn)
             stmt = mention_select(table, col, shapes, ctx.store.dialect, index=index)
             if stmt is not None:
                 searches.append((ref, table, col, stmt))

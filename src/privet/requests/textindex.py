@@ -20,6 +20,7 @@ statements (``TextIndex.statements``)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -198,20 +199,23 @@ def schema_version(store: SqlStore) -> int | None:
         return _schema_version(conn)
 
 
-def store_index(store: SqlStore, table: sa.Table, column: str) -> TextIndex | None:
+def store_index(
+    store: SqlStore, table: sa.Table, column: str, conn: Connection | None = None
+) -> TextIndex | None:
     """The column's search indexes when the store has them current, else None: looked up again
     whenever the database's schema has changed (``PRAGMA schema_version``, one read), so that a
-    long-running process follows indexes created or dropped beside it."""
+    long-running process follows indexes created or dropped beside it. ``conn``: the caller's
+    connection, when it holds a transaction (another would wait for its write lock)."""
     if store.dialect != "sqlite":
         return None
     index = indexable(table, column)
     if index is None:
         return None
-    with store.connect() as conn:
-        version = _schema_version(conn)
+    with contextlib.nullcontext(conn) if conn is not None else store.connect() as reader:
+        version = _schema_version(reader)
 
         def build() -> tuple[TextIndex | None]:
-            return (index if present(conn, index) else None,)
+            return (index if present(reader, index) else None,)
 
         return store.cached(("text_index", table.name, column, version), build)[0]
 
