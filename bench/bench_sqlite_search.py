@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from privet.demo import build_demo
+from privet.demo.generator import demo_text_indexes
+from privet.demo.schema import demo_metadata
 from privet.discovery import discover
 from privet.requests import access, erase
 from privet.settings import Settings
@@ -33,14 +35,11 @@ def _drop_indexes(url: str) -> None:
     """The database as it is without the search indexes: their triggers and tables dropped."""
     engine = make_engine(url)
     with engine.begin() as conn:
-        catalog = "SELECT type, name FROM sqlite_master WHERE name LIKE 'privet_text_%' OR name LIKE 'privet_numbers_%'"
-        found = conn.exec_driver_sql(catalog).fetchall()
-        for kind, name in found:
-            if kind == "trigger":
-                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-        virtual = "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"
-        for (name,) in conn.exec_driver_sql(virtual).fetchall():
-            conn.exec_driver_sql(f'DROP TABLE "{name}"')
+        for index in demo_text_indexes(demo_metadata()):
+            for sql in index.drop_statements():
+                conn.exec_driver_sql(sql)
+        left = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name LIKE 'privet%'").scalar()
+        assert left == 0, f"{left} objects of the search indexes left"
     engine.dispose()
 
 

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from privet.datamap import categories
 from privet.demo.schema import EXPECTED_COLUMNS, demo_metadata
+from privet.requests.textindex import TextIndex, indexable
 from privet.requests.textindex import create as create_text_index
-from privet.requests.textindex import indexable
 from privet.stores.sql import make_engine
 
 FIRST = [
@@ -123,6 +123,16 @@ def _national(e164: str) -> str:
     return "0" + e164[3:6] + " " + e164[6:]
 
 
+def demo_text_indexes(md: sa.MetaData) -> list[TextIndex]:
+    """The SQLite search indexes of the demo's free-text columns (``privet.requests.textindex``)."""
+    out = []
+    for table_name, column in sorted(EXPECTED_COLUMNS):
+        index = indexable(md.tables[table_name], column)
+        if index is not None and categories.get(EXPECTED_COLUMNS[table_name, column]).free_text:
+            out.append(index)
+    return out
+
+
 def build_demo(
     url: str,
     *,
@@ -185,10 +195,8 @@ def build_demo(
         if engine.dialect.name == "sqlite":
             # The search indexes `privet map check` advises there, so that mention searches and
             # erasure's verification look people up instead of reading every text.
-            for table_name, column in sorted(EXPECTED_COLUMNS):
-                index = indexable(t[table_name], column)
-                if index is not None and categories.get(EXPECTED_COLUMNS[table_name, column]).free_text:
-                    create_text_index(conn, index)
+            for index in demo_text_indexes(md):
+                create_text_index(conn, index)
     engine.dispose()
     return info
 
