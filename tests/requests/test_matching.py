@@ -25,6 +25,7 @@ from privet.requests.matching import (
     plannable_once,
     value_matches,
 )
+from privet.requests.textindex import store_indexes
 from privet.requests.verify import _build_search
 from privet.stores import SqlStore, make_engine
 from tests.requests.test_access import _build
@@ -345,7 +346,7 @@ def test_verification_search_uses_the_advised_indexes(pg_url: str) -> None:
     store = SqlStore("app", pg_url)
     ids = {PHONE, Identity("email", "anna@example.com")}
     try:
-        built = _build_search(dm, "app", store, identity_shape(ids), 50)
+        built = _build_search(dm, "app", store, identity_shape(ids), 50, store_indexes(store))
         assert built is not None
         with engine.begin() as conn:
             plans = [

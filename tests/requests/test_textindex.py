@@ -22,7 +22,7 @@ from privet.requests.textindex import (
     indexable,
     mention_filter,
     present,
-    store_index,
+    store_indexes,
 )
 from privet.settings import Settings
 from privet.stores import SqlStore, Stores, make_engine
@@ -122,14 +122,14 @@ def test_when_a_piece_of_the_indexes_is_missing_or_altered_then_searches_read_th
     store = SqlStore("notes", notes_url)
     try:
         notes = store.table("notes")
-        assert store_index(store, notes, "body") == NOTES
+        assert store_indexes(store).of(notes, "body") == NOTES
         with engine.begin() as conn:
             for sql in NOTES.drop_statements():
                 conn.exec_driver_sql(sql)
-        assert store_index(store, notes, "body") is None
+        assert store_indexes(store).of(notes, "body") is None
         with engine.begin() as conn:
             create(conn, NOTES)
-        assert store_index(store, notes, "body") == NOTES
+        assert store_indexes(store).of(notes, "body") == NOTES
     finally:
         store.dispose()
         engine.dispose()
@@ -185,9 +185,9 @@ def test_when_the_texts_are_indexed_then_an_erasure_changes_the_same_rows_as_wit
         try:
             store = stores.sql["shop"]
             messages = store.table("messages")
-            assert (store_index(store, messages, "body") is not None) == indexed
+            assert (store_indexes(store).of(messages, "body") is not None) == indexed
             if indexed:  # the mention search reads the index, not the table
-                index = store_index(store, messages, "body")
+                index = store_indexes(store).of(messages, "body")
                 stmt = mention_select(messages, "body", (identity_shape({ANNA}),), "sqlite", index=index)
                 assert stmt is not None
                 with store.connect() as conn:

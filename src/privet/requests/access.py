@@ -37,7 +37,7 @@ from privet.requests.matching import identity_shape, search_options
 from privet.requests.resolve import Person, resolve
 from privet.requests.select import Query, Selection, keep_row, table_query
 from privet.requests.sweep import SWEEP_FROM, swept
-from privet.requests.textindex import store_index
+from privet.requests.textindex import StoreIndexes, store_indexes
 from privet.requests.zipout import Spool, ZipOut
 from privet.settings import Settings
 from privet.stores import Stores
@@ -397,29 +397,28 @@ def _mention_candidates(
     free-text column one statement for up to ``MENTION_CHUNK`` people, a UNION ALL of each
     person's indexed search (an OR of everyone's patterns would defeat the index), or on
     PostgreSQL one for all of them driven by their identities (``mention_join_pg``), or on
-    SQLite and MariaDB, from ``SWEEP_FROM`` people, one sweep of each table (``swept``); every
+    SQLite and MariaDB, from ``SWEEP_FROM`` people, one sweep of each table for its columns
+    without search indexes (``swept``, ``privet.requests.textindex``); every
     statement of a store in one round trip on PostgreSQL. Needs nothing but the identities, so a
     batch runs it beside its other work. ``searches``: ``_mention_searches`` for these people,
     when already built; ``ahead``: the rows of a store's searches already run with other reads."""
     out: _Candidates = []
     for store_name, items in (searches or _mention_searches(dm, stores, people)).items():
+        store = stores.sql[store_name]
         found_here: _Candidates = []
         sweeping = [(ref, col) for ref, col, _group, stmt, _params in items if stmt is None]
         if sweeping:  # no index serves these columns (``_mention_searches``)
-            store = stores.sql[store_name]
             with store.read() as conn:
                 found_here += swept(conn, store, sweeping, people, dm.default_region)
         searched = [item for item in items if item[3] is not None]
-        if searched and ahead is not None and store_name in ahead:
-            rows_of = ahead[store_name]
-        elif searched:
-            store = stores.sql[store_name]
-            with store.read() as conn:
-                got = store.fetch_many(
-                    conn, [(stmt, params) for *_rest, stmt, params in searched], **_tuning(searched, people)
-                )
-            rows_of = [rows for _names, rows in got]
         if searched:
+            if ahead is not None and store_name in ahead:
+                rows_of = ahead[store_name]
+            else:
+                with store.read() as conn:
+                    statements = [(stmt, params) for *_rest, stmt, params in searched]
+                    got = store.fetch_many(conn, statements, **_tuning(searched, people))
+                rows_of = [rows for _names, rows in got]
             for (ref, col, group, _stmt, _params), rows in zip(searched, rows_of, strict=True):
                 found_here.append((ref, col, group, rows))
         # In the map's order of tables and columns, swept or searched.
@@ -445,6 +444,7 @@ def _mention_searches(dm: DataMap, stores: Stores, people: list[set[Identity]]) 
     join_params = mention_join_params(people) if joined else {}
     everyone = list(range(len(people)))
     searches: dict[str, list[_Search]] = {}
+    indexes: dict[str, StoreIndexes] = {}
     for ref, spec in dm.tables.items():
         store_name, table_name = split_ref(ref)
         store = stores.sql.get(store_name)
@@ -453,7 +453,9 @@ def _mention_searches(dm: DataMap, stores: Stores, people: list[set[Identity]]) 
             continue
         table = store.table(table_name)
         for col in free:
-            index = store_index(store, table, col)
+            if store_name not in indexes:
+                indexes[store_name] = store_indexes(store)
+            index = indexes[store_name].of(table, col)
             if store.dialect != "postgresql" and index is None and len(people) >= SWEEP_FROM:
                 # No index serves the search: each table swept once for the group (``swept``).
                 searches.setdefault(store_name, []).append((ref, col, everyone, None, {}))

@@ -36,7 +36,7 @@ from privet.requests.matching import (
     searched_text,
 )
 from privet.requests.select import Selection, chunks
-from privet.requests.textindex import TextIndex, mention_filter, store_index
+from privet.requests.textindex import TextIndex, mention_filter, store_indexes
 from privet.stores import SqlStore, TableInfo
 
 T = TypeVar("T")
@@ -690,14 +690,14 @@ def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
     store_name = ctx.store.name
     shapes, params = (identity_shape(ctx.identities),), mention_params([ctx.identities])
     searches: list[tuple[str, sa.Table, str, Any]] = []
+    indexes = store_indexes(ctx.store, conn)
     for ref, spec in ctx.dm.tables_of(store_name).items():
         table_name = split_ref(ref)[1]
         if table_name not in ctx.schema:
             continue
         table = ctx.store.table(table_name)
         for col in (c for c, s in spec.columns.items() if s.cat.free_text):
-            index = store_index(ctx.store, table, col, conn)
-            stmt = mention_select(table, col, shapes, ctx.store.dialect, index=index)
+            stmt = mention_select(table, col, shapes, ctx.store.dialect, index=indexes.of(table, col))
             if stmt is not None:
                 searches.append((ref, table, col, stmt))
     # Every search in one go (one round trip on PostgreSQL), then the redactions.

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -186,38 +186,37 @@ def create(conn: Connection, index: TextIndex) -> None:
         conn.exec_driver_sql(sql)
 
 
-def _schema_version(conn: Connection) -> int:
-    return int(conn.exec_driver_sql("PRAGMA schema_version").scalar_one())
+@dataclass(frozen=True)
+class StoreIndexes:
+    """What a store holds of the search indexes at one version of its schema (``version``, None
+    where the store is not SQLite): the ``catalog``, and which columns' indexes are current."""
+
+    version: int | None
+    found: dict[str, str] = field(default_factory=dict)
+    _of: dict[tuple[str, str], TextIndex | None] = field(default_factory=dict)
+
+    def of(self, table: sa.Table, column: str) -> TextIndex | None:
+        """The column's search indexes when they are current, else None (worked out once)."""
+        key = (table.name, column)
+        if key not in self._of:
+            index = indexable(table, column) if self.version is not None else None
+            self._of[key] = index if index is not None and current(self.found, index) else None
+        return self._of[key]
 
 
-def schema_version(store: SqlStore) -> int | None:
-    """SQLite: the number its schema's every change increments (what ``store_index`` found holds
-    as long as it stays); None elsewhere."""
+_NOT_SQLITE = StoreIndexes(None)
+
+
+def store_indexes(store: SqlStore, conn: Connection | None = None) -> StoreIndexes:
+    """The store's search indexes, read again whenever its schema has changed (``PRAGMA
+    schema_version``: one read per call), so that a long-running process follows indexes
+    created or dropped beside it. ``conn``: the caller's connection, when it holds a transaction
+    (another would wait for its write lock)."""
     if store.dialect != "sqlite":
-        return None
-    with store.connect() as conn:
-        return _schema_version(conn)
-
-
-def store_index(
-    store: SqlStore, table: sa.Table, column: str, conn: Connection | None = None
-) -> TextIndex | None:
-    """The column's search indexes when the store has them current, else None: looked up again
-    whenever the database's schema has changed (``PRAGMA schema_version``, one read), so that a
-    long-running process follows indexes created or dropped beside it. ``conn``: the caller's
-    connection, when it holds a transaction (another would wait for its write lock)."""
-    if store.dialect != "sqlite":
-        return None
-    index = indexable(table, column)
-    if index is None:
-        return None
+        return _NOT_SQLITE
     with contextlib.nullcontext(conn) if conn is not None else store.connect() as reader:
-        version = _schema_version(reader)
-
-        def build() -> tuple[TextIndex | None]:
-            return (index if present(reader, index) else None,)
-
-        return store.cached(("text_index", table.name, column, version), build)[0]
+        version = int(reader.exec_driver_sql("PRAGMA schema_version").scalar_one())
+        return store.cached(("text_indexes", version), lambda: StoreIndexes(version, catalog(reader)))
 
 
 def _bp(name: str) -> sa.BindParameter[str]:

@@ -22,7 +22,7 @@ from privet.requests.matching import (
     search_options,
     value_matches,
 )
-from privet.requests.textindex import mention_filter, schema_version, store_index
+from privet.requests.textindex import StoreIndexes, mention_filter, store_indexes
 from privet.stores import SqlStore, Stores
 
 # (table ref, column, identity kind or None for free text)
@@ -54,11 +54,14 @@ def _search(dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: 
     by a window in a subquery, portable to SQLite, PostgreSQL and MariaDB), built once per store (a
     store serves one map) and shape."""
     # Built again when a SQLite schema has changed: its search indexes may have come or gone.
-    key = ("verify", shape, limit, schema_version(store))
-    return store.cached(key, lambda: _build_search(dm, store_name, store, shape, limit))
+    indexes = store_indexes(store)
+    key = ("verify", shape, limit, indexes.version)
+    return store.cached(key, lambda: _build_search(dm, store_name, store, shape, limit, indexes))
 
 
-def _build_search(dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int) -> _Built | None:
+def _build_search(
+    dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int, indexes: StoreIndexes
+) -> _Built | None:
     counts = dict(shape)
     pieces: list[Piece] = []
     parts: list[sa.Select[Any]] = []
@@ -78,7 +81,7 @@ def _build_search(dm: DataMap, store_name: str, store: SqlStore, shape: Shape, l
                     else None
                 )
             elif cspec.cat.free_text:
-                index = store_index(store, table, col)
+                index = indexes.of(table, col)
                 kind, cond = None, mention_filter(table, col, shape, dialect=store.dialect, index=index)
             else:
                 continue
