@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql
 from privet.datamap import DataMap, TableSpec, split_ref
 from privet.errors import AmbiguousSubject, BadInput
 from privet.identity import Identity
+from privet.requests import render
 from privet.requests.access import (
     SMALL_TABLE,
     AccessResult,
@@ -196,13 +197,36 @@ def _value_linked(
 _OWNERS = "privet_owners"
 
 
-def _owned_read(dm: DataMap, stores: Stores, ref: str, spec: TableSpec) -> tuple[str, sa.Select[Any]] | None:
-    """For a table reached by one key path: its primary key's name and the statement reading the
-    rows of a list of owners (parameter ``privet_owners``), ordered by owner then key, the owner
-    last in each row. None for the other tables. Built once per store and table."""
+@dataclass(frozen=True)
+class _OwnedRead:
+    """How a table reached by one key path is read for a list of owners (parameter
+    ``privet_owners``): ``rows`` gives its rows ordered by owner then key, the owner last in each
+    row; ``rendered``, where the database renders the table (``privet.requests.render``), one row
+    per owner with its entries' lines."""
+
+    pk: str
+    names: list[str]
+    rows: sa.Select[Any]
+    rendered: sa.Select[Any] | None
+
+
+@dataclass
+class _Owned:
+    """A table's rows read for a group: raw (ordered by owner, the owner last) or, when
+    ``rendered``, one row per owner: the owner's key and ``render.RENDERED``."""
+
+    pk: str
+    names: list[str]
+    rows: list[tuple[Any, ...]]
+    rendered: bool = False
+
+
+def _owned_read(dm: DataMap, stores: Stores, ref: str, spec: TableSpec) -> _OwnedRead | None:
+    """For a table reached by one key path: how it is read for many owners at once. None for the
+    other tables. Built once per store and table."""
     store = stores.sql[split_ref(ref)[0]]
 
-    def build() -> tuple[str, sa.Select[Any]] | None:
+    def build() -> _OwnedRead | None:
         subject = dm.subjects.get(spec.subject or "")
         shaped = _owner_select(dm, stores, ref, spec, subject.root) if subject else None
         if shaped is None:
@@ -215,39 +239,57 @@ def _owned_read(dm: DataMap, stores: Stores, ref: str, spec: TableSpec) -> tuple
             cond = owner == sa.any_(sa.bindparam(_OWNERS, type_=postgresql.ARRAY(owner.type)))
         else:
             cond = owner.in_(sa.bindparam(_OWNERS, expanding=True))
-        return pk.name, stmt.where(cond).order_by(owner, pk)
+        names = [c.name for c in table.columns]
+        rendered = None
+        file_cols = any(s.file_store for s in spec.columns.values())
+        if store.dialect == "postgresql" and not file_cols and render.renderable(table):
+            kinds = render.kinds_of(table)
+            rendered = render.rendered_select(stmt.where(cond), names, kinds, pk, "__owner")
+        return _OwnedRead(pk.name, names, stmt.where(cond).order_by(owner, pk), rendered)
 
     return store.cached(("batch_owned", ref), build)
 
 
 def _read_owned(
     dm: DataMap, stores: Stores, owners_of: dict[str, dict[Any, list[tuple[_Export, Person]]]]
-) -> dict[str, tuple[str, list[str], list[tuple[Any, ...]]]]:
-    """The rows of the group's owners in every table reached by one key path: per table its
-    primary key's name, column names and rows (``_owned_read``). Each store's tables are read
-    together, on lists of at most 1,000 owners (one round trip per list on PostgreSQL)."""
-    reads: dict[str, list[tuple[str, str, sa.Select[Any], list[Any]]]] = {}
+) -> dict[str, _Owned]:
+    """The rows of the group's owners in every table reached by one key path (``_owned_read``),
+    rendered by the database where it can. Each store's tables are read together, on lists of at
+    most 1,000 owners (one round trip per list on PostgreSQL). A table whose rendering is not
+    exact for one of the owners is read again as rows."""
+    reads: dict[str, list[tuple[str, _OwnedRead, list[Any]]]] = {}
     for ref, owners in owners_of.items():
         store_name = split_ref(ref)[0]
         if store_name not in stores.sql:
             continue
         built = _owned_read(dm, stores, ref, dm.tables[ref])
         if built is not None:
-            reads.setdefault(store_name, []).append((ref, built[0], built[1], list(owners)))
-    out: dict[str, tuple[str, list[str], list[tuple[Any, ...]]]] = {}
+            reads.setdefault(store_name, []).append((ref, built, list(owners)))
+    out: dict[str, _Owned] = {}
     for store_name, items in reads.items():
         store = stores.sql[store_name]
         longest = max(len(keys) for *_rest, keys in items)
         for n in range(0, longest, 1000):
-            part = [
-                (ref, pk, stmt, keys[n : n + 1000]) for ref, pk, stmt, keys in items if keys[n : n + 1000]
-            ]
+            part = [(ref, how, keys[n : n + 1000]) for ref, how, keys in items if keys[n : n + 1000]]
             with store.read() as conn:
                 found = store.fetch_many(
-                    conn, [(stmt, {_OWNERS: keys}) for _r, _p, stmt, keys in part], large=True
+                    conn,
+                    [
+                        (how.rendered if how.rendered is not None else how.rows, {_OWNERS: keys})
+                        for _r, how, keys in part
+                    ],
+                    large=True,
                 )
-            for (ref, pk, _stmt, _keys), (names, rows) in zip(part, found, strict=True):
-                out.setdefault(ref, (pk, names[:-1], []))[2].extend(rows)
+            for (ref, how, _keys), (_names, rows) in zip(part, found, strict=True):
+                out.setdefault(ref, _Owned(how.pk, how.names, [], how.rendered is not None)).rows.extend(rows)
+        for ref, how, keys in items:
+            rendered = out[ref].rendered
+            if rendered and not all(r[-1] and render.in_order(r[2]) for r in out[ref].rows):
+                # A decimal Python writes in exponent notation, or rows not in order: the
+                # group's table read as rows.
+                with store.read() as conn:
+                    ((_names, rows),) = store.fetch_many(conn, [(how.rows, {_OWNERS: keys})], large=True)
+                out[ref] = _Owned(how.pk, how.names, rows)
     return out
 
 
@@ -307,8 +349,10 @@ def _export_range(
     job: _Batch, identities: list[Identity], first: int, stores: Stores | None, stats: dict[str, float]
 ) -> list[AccessResult]:
     """The exports of ``identities``, numbered from ``first``, group by group: each group read
-    (``_gather``), written (``_write_group``) and finished (``_finish``) before the next. A
-    failure leaves no export of its group; the groups before it are finished."""
+    (``_gather``), written (``_write_group``) and finished (``_finish``). Three stages at once, a
+    thread each: the next group is read (the database renders it) and the group before is
+    finished (its files written) while a group is written. A failure leaves no export of its
+    group nor of the one read ahead; the groups before it are finished."""
     own_stores = stores is None
     stores = stores or Stores(job.dm)
     results: list[AccessResult] = []
@@ -317,22 +361,53 @@ def _export_range(
     searching = None
     if job.mentions:
         searching = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="privet-mentions")
+    gathering = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="privet-gather")
+    finishing = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="privet-finish")
+    finished: list[concurrent.futures.Future[None]] = []
+
+    def gather(start: int) -> _Gathered:
+        # On a connection of this thread's own, while the group before is being written.
+        with stores.reading():
+            part = identities[start : start + job.group]
+            return _gather(job, stores, part, first + start, stats, searching)
+
+    starts = range(0, len(identities), job.group)
+    ahead: concurrent.futures.Future[_Gathered] | None = None
     try:
         with stores.reading():
-            for start in range(0, len(identities), job.group):
-                part = identities[start : start + job.group]
+            ahead = gathering.submit(gather, starts[0]) if starts else None
+            for n in range(len(starts)):
+                assert ahead is not None
                 with _collector_paused():
-                    group = _gather(job, stores, part, first + start, stats, searching)
+                    group = ahead.result()
+                    ahead = gathering.submit(gather, starts[n + 1]) if n + 1 < len(starts) else None
                     exports = _write_group(job, stores, group, stats)
-                    _finish(exports)
+                finished.append(finishing.submit(_finish_after, finished[-1:], exports))
                 results += [ex.result for ex in exports]
+                for done in finished:
+                    if done.done():
+                        done.result()  # a group that could not be finished stops the batch
+            for done in finished:
+                done.result()
     finally:
+        _drop_ahead(ahead)
+        finishing.shutdown(wait=True)
+        gathering.shutdown(wait=True)
         if searching is not None:
             # After a failure a search not started is cancelled; one under way ends first.
             searching.shutdown(wait=True, cancel_futures=True)
         if own_stores:
             stores.close()
     return results
+
+
+def _drop_ahead(ahead: concurrent.futures.Future[_Gathered] | None) -> None:
+    """After a failure, the group read ahead of the one being written is given up: nothing of its
+    exports is left, and its own error (if any) gives way to the first one."""
+    if ahead is None or ahead.cancel():
+        return
+    with contextlib.suppress(BaseException):
+        ahead.result().discard()
 
 
 @contextlib.contextmanager
@@ -459,27 +534,34 @@ def _timed(fn: Callable[..., _T], *args: Any) -> tuple[float, _T]:
 
 
 def _write_owned(
-    ref: str,
-    spec: TableSpec,
-    pk_name: str,
-    names: list[str],
-    rows: list[tuple[Any, ...]],
-    owners: dict[Any, list[tuple[_Export, Person]]],
+    ref: str, spec: TableSpec, owned: _Owned, owners: dict[Any, list[tuple[_Export, Person]]]
 ) -> None:
-    """A table's rows read for the group (ordered by owner, the owner's key last) into the
-    owners' exports: the same entries as ``_write_small_table`` and ``_write_table`` write for
-    one person. What is the same for the whole group is worked out once: the types of its values,
-    the CSV's header line and writer, the entries' names."""
-    file_cols = {c: s.file_store or "" for c, s in spec.columns.items() if s.file_store}
-    at = names.index(pk_name)
-    types = set(map(type, itertools.chain.from_iterable(rows)))  # the owner's key too: a superset
-    # Non-finite floats and file references are looked at row by row, person by person.
-    as_one = not file_cols and not ({float, list, tuple} & types)
+    """A table's rows read for the group into the owners' exports: the same entries as
+    ``_write_small_table`` and ``_write_table`` write for one person. Rendered by the database,
+    each owner's entries only need their brackets and header; read as rows (ordered by owner, the
+    owner's key last), what is the same for the whole group is worked out once: the types of its
+    values, the CSV's header line and writer, the entries' names."""
+    names, rows = owned.names, owned.rows
     json_name, csv_name = f"tables/{ref}.json", f"tables/{ref}.csv"
     buf = io.StringIO(newline="")
     writer = csv.writer(buf)
     writer.writerow(names)
     header = buf.getvalue().encode("utf-8")
+    if owned.rendered:
+        for key, n, keys, json_lines, csv_lines, _exact in rows:
+            if key not in owners:
+                raise RuntimeError(f"{ref}: rows of owner {key!r} that the batch did not ask for")
+            json_bytes, csv_bytes = b"[\n" + json_lines.encode() + b"]\n", header + csv_lines.encode()
+            for ex, _person in owners[key]:
+                ex.archive.write_bytes(json_name, json_bytes)
+                ex.archive.write_bytes(csv_name, csv_bytes)
+                ex.add(ref, n, keys, [])
+        return
+    file_cols = {c: s.file_store or "" for c, s in spec.columns.items() if s.file_store}
+    at = names.index(owned.pk)
+    types = set(map(type, itertools.chain.from_iterable(rows)))  # the owner's key too: a superset
+    # Non-finite floats and file references are looked at row by row, person by person.
+    as_one = not file_cols and not ({float, list, tuple} & types)
     for key, grouped in itertools.groupby(rows, key=operator.itemgetter(-1)):
         values = [r[:-1] for r in grouped]
         mine = [dict(zip(names, r, strict=True)) for r in values]
@@ -515,7 +597,7 @@ class _Gathered:
     ids: list[set[Identity]]  # of the people found, in the order of ``found``
     search: concurrent.futures.Future[tuple[float, Any]] | None
     owners_of: dict[str, dict[Any, list[tuple[_Export, Person]]]]
-    owned: dict[str, tuple[str, list[str], list[tuple[Any, ...]]]]
+    owned: dict[str, _Owned]
     linked: dict[str, dict[Any, list[dict[str, Any]]]]
 
     @property
@@ -605,7 +687,7 @@ def _write_group(job: _Batch, stores: Stores, g: _Gathered, stats: dict[str, flo
             if not owners:
                 continue
             if ref in g.owned:
-                _write_owned(ref, spec, *g.owned[ref], owners)
+                _write_owned(ref, spec, g.owned[ref], owners)
                 lap("write_ms")
                 continue
             if ref in g.linked:
@@ -652,6 +734,16 @@ def _write_group(job: _Batch, stores: Stores, g: _Gathered, stats: dict[str, flo
         raise
     lap("seal_ms")
     return exports
+
+
+def _finish_after(before: list[concurrent.futures.Future[None]], exports: list[_Export]) -> None:
+    """``_finish`` for a group once the group before (``before``: its finishing, if any) is
+    finished; if that failed, the group is given up (the batch is stopping)."""
+    if before and before[0].exception() is not None:
+        for ex in exports:
+            ex.archive.discard()
+        return
+    _finish(exports)
 
 
 def _finish(exports: list[_Export]) -> None:

@@ -1,0 +1,147 @@
+"""PostgreSQL writes an export's table entries itself: for each owner, the JSON lines and CSV
+lines of their rows, byte for byte what :mod:`privet.requests.access` builds in Python from the
+same rows (orjson for the JSON, the csv module's default dialect for the CSV).
+
+A batch export reads tens of thousands of rows per group of people; turned into Python tuples,
+dicts, JSON and CSV one by one they are most of its time. Rendered by the database, a group's
+table arrives as one row per owner, and the database does that work on its own core while the
+batch writes the group before. Only tables whose every column has a type rendered here exactly
+take this way (integers, booleans, text, dates, decimals); a decimal that Python would write
+in exponent notation (``1E-7``) sends the group's table back to the Python way."""
+
+from __future__ import annotations
+
+import decimal
+import functools
+import operator
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+# What the statement gives per owner, after the owner's key: rows, their keys in order, the
+# JSON rows joined by commas, the CSV lines, and whether every decimal is written as Python does.
+RENDERED = ("rows", "keys", "json", "csv", "exact")
+
+
+def _kind(t: sa.types.TypeEngine[Any]) -> str | None:
+    """How a column's values are rendered, or None for a type not rendered here."""
+    if isinstance(t, sa.Boolean):
+        return "bool"
+    if isinstance(t, sa.Integer):
+        return "int"
+    if isinstance(t, sa.Float):  # non-finite values and shortest round-trip digits: Python's way
+        return None
+    if isinstance(t, sa.Numeric):
+        return "numeric"
+    if isinstance(t, sa.Date) and not isinstance(t, sa.DateTime):
+        return "date"
+    # CHAR pads with spaces that its cast to text drops; an enum may carry a Python type.
+    if isinstance(t, sa.Enum | sa.CHAR):
+        return None
+    if isinstance(t, sa.String):
+        return "text"
+    return None
+
+
+def renderable(table: sa.Table) -> bool:
+    """Whether every column of the table is of a type rendered here (and it has two or more:
+    the csv module quotes the empty field of a one-column row)."""
+    return len(table.columns) > 1 and all(_kind(c.type) is not None for c in table.columns)
+
+
+def _text(s: str) -> sa.ColumnElement[str]:
+    return sa.literal(s, sa.Text())
+
+
+def _json_value(col: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[str]:
+    """A value as orjson writes it (a decimal as its string, a date in ISO 8601)."""
+    if kind == "int":
+        value: sa.ColumnElement[str] = sa.cast(col, sa.Text)
+    elif kind == "bool":
+        value = sa.case((col, _text("true")), (sa.not_(col), _text("false")))
+    elif kind == "text":
+        value = sa.cast(sa.func.to_json(col), sa.Text)
+    elif kind == "date":
+        value = _text('"') + sa.func.to_char(col, _text("YYYY-MM-DD")) + _text('"')
+    else:  # numeric: digits, a point, a sign, NaN or Infinity; nothing JSON escapes
+        value = _text('"') + sa.cast(col, sa.Text) + _text('"')
+    return sa.func.coalesce(value, _text("null"))
+
+
+def _csv_value(col: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[str]:
+    """A value as the csv module writes it (True/False, an empty field for NULL, quoted when it
+    holds a comma, a double quote or a line break)."""
+    if kind == "bool":
+        return sa.case((col, _text("True")), (sa.not_(col), _text("False")), else_=_text(""))
+    if kind == "text":
+        quoted = _text('"') + sa.func.replace(col, _text('"'), _text('""')) + _text('"')
+        return sa.case((col.op("~")(_text('[",\r\n]')), quoted), else_=sa.func.coalesce(col, _text("")))
+    if kind == "date":
+        return sa.func.coalesce(sa.func.to_char(col, _text("YYYY-MM-DD")), _text(""))
+    return sa.func.coalesce(sa.cast(col, sa.Text), _text(""))
+
+
+def _exact(col: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """A decimal Python writes as PostgreSQL does: str(Decimal) turns to exponent notation when
+    the first digit is past the sixth decimal place (``1E-7``, ``0E-7`` for a zero of scale 7)."""
+    return sa.or_(
+        col.is_(None),
+        sa.func.abs(col) >= sa.literal(decimal.Decimal("0.000001"), sa.Numeric()),  # NaN, Infinity too
+        sa.and_(col == 0, sa.func.scale(col) <= 6),
+    )
+
+
+def rendered_select(
+    rows: sa.Select[Any], columns: list[str], kinds: dict[str, str], key: sa.Column[Any], owner: str
+) -> sa.Select[Any]:
+    """From a statement of rows (each with its owner's key in column ``owner``): one row per owner
+    with the owner's key and ``RENDERED``, rows in the order of ``key``.
+
+    An aggregate with its own ORDER BY sorts its rows apart from the others (PostgreSQL before
+    16), so for an integer key the rows come sorted from a subquery and are aggregated as they
+    come; the keys come with them, and ``in_order`` tells whether they did (the plan keeps the
+    subquery's order; were it not kept, the table would be read again as rows)."""
+    by_key = isinstance(key.type, sa.Integer)
+    sub = (rows.order_by(rows.selected_columns[owner], key) if by_key else rows).subquery("privet_rows")
+    c = sub.c
+    json_parts: list[sa.ColumnElement[str]] = []
+    csv_parts: list[sa.ColumnElement[str]] = []
+    for i, name in enumerate(columns):
+        json_parts += [_text(("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":")]
+        json_parts += [_json_value(c[name], kinds[name])]
+        csv_parts += [_text(",")] if i else []
+        csv_parts += [_csv_value(c[name], kinds[name])]
+    # Joined by || (concat() takes at most 100 arguments); no part is NULL.
+    json_line = functools.reduce(operator.add, [*json_parts, _text("}\n")])
+    csv_line = functools.reduce(operator.add, [*csv_parts, _text("\r\n")])
+    exact = [_exact(c[n]) for n in columns if kinds[n] == "numeric"]
+
+    def ordered(arg: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        return arg if by_key else postgresql.aggregate_order_by(arg, c[key.name])
+
+    return sa.select(
+        c[owner],
+        sa.func.count().label("rows"),
+        sa.func.array_agg(ordered(c[key.name])).label("keys"),
+        sa.func.string_agg(json_line, ordered(_text(","))).label("json"),
+        sa.func.string_agg(csv_line, ordered(_text(""))).label("csv"),
+        (sa.func.bool_and(sa.and_(*exact)) if exact else sa.true()).label("exact"),
+    ).group_by(c[owner])
+
+
+def in_order(keys: list[Any]) -> bool:
+    """Whether a rendered owner's keys came in order: always for a key that is not an integer
+    (its aggregates sort), else when each integer is below the next."""
+    return not keys or type(keys[0]) is not int or all(map(operator.lt, keys, keys[1:]))
+
+
+def kinds_of(table: sa.Table) -> dict[str, str]:
+    """Each column's rendering (``renderable`` tables only)."""
+    out = {}
+    for col in table.columns:
+        kind = _kind(col.type)
+        assert kind is not None, col
+        out[col.name] = kind
+    return out
