@@ -27,9 +27,9 @@ from tests.requests.test_access import _build
 SCHEMA = (
     "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL)",
     "CREATE TABLE items (id bigint PRIMARY KEY, user_id bigint REFERENCES users(id), t text, v varchar(40),"
-    " n numeric, b boolean, d date, i int, s smallint)",
+    " n numeric, b boolean, d date, i int, s smallint, ts timestamp, tz timestamptz)",
 )
-COLUMNS = ["id", "user_id", "t", "v", "n", "b", "d", "i", "s"]
+COLUMNS = ["id", "user_id", "t", "v", "n", "b", "d", "i", "s", "ts", "tz"]
 
 MAP = """
 version: 1
@@ -59,6 +59,11 @@ _DECIMAL = st.one_of(
         [decimal.Decimal(v) for v in ("NaN", "Infinity", "-Infinity", "0E-7", "0.000000", "1E-7")]
     ),
 )
+# Whole seconds and microseconds; before 1893 Berlin's offset has seconds (its local mean time).
+_MOMENT = st.one_of(
+    st.datetimes(dt.datetime(2, 1, 1), dt.datetime(9998, 12, 31)),
+    st.datetimes(dt.datetime(1800, 1, 1), dt.datetime(2100, 1, 1)).map(lambda m: m.replace(microsecond=0)),
+)
 _ROW = st.fixed_dictionaries(
     {
         "user_id": st.integers(1, 3),
@@ -69,12 +74,18 @@ _ROW = st.fixed_dictionaries(
         "d": st.none() | st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)),
         "i": st.none() | st.integers(-(2**31), 2**31 - 1),
         "s": st.none() | st.integers(-(2**15), 2**15 - 1),
+        "ts": st.none() | _MOMENT,
+        "tz": st.none() | _MOMENT.map(lambda m: m.replace(tzinfo=dt.UTC)),
     }
 )
 
 
 @pytest.fixture
 def items_url(pg_url: str) -> str:
+    """The items database, whose connections' time zone has summer time and, before 1893, an
+    offset with seconds."""
+    database = sa.engine.make_url(pg_url).database
+    _build(pg_url, f"ALTER DATABASE {database} SET timezone = 'Europe/Berlin'")
     _build(
         pg_url, *SCHEMA, "INSERT INTO users VALUES (1, 'a@example.com'), (2, 'b@example.com'), (3, 'c@x.org')"
     )
@@ -103,7 +114,7 @@ def test_the_database_renders_each_owners_rows_as_python_writes_them(
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM items"))
         conn.execute(
-            sa.text("INSERT INTO items VALUES (:id, :user_id, :t, :v, :n, :b, :d, :i, :s)"),
+            sa.text("INSERT INTO items VALUES (:id, :user_id, :t, :v, :n, :b, :d, :i, :s, :ts, :tz)"),
             [{"id": k, **r} for k, r in zip(keys, rows, strict=True)],
         )
     with engine.connect() as conn:
@@ -115,11 +126,20 @@ def test_the_database_renders_each_owners_rows_as_python_writes_them(
         mine = [r for r in stored if r["user_id"] == owner]
         assert n == len(mine) and render.in_order(owner_keys)
         assert owner_keys == [r["id"] for r in mine]
-        # Inexact exactly when Python writes one of the decimals in exponent notation.
-        assert exact == all("E" not in str(r["n"]) for r in mine if r["n"] is not None and r["n"].is_finite())
+        # Inexact exactly when Python writes a decimal in exponent notation or an offset with seconds.
+        assert exact == all(
+            (r["n"] is None or "E" not in str(r["n"]))
+            and (r["tz"] is None or r["tz"].utcoffset().seconds % 60 == 0)
+            for r in mine
+        )
         if exact:
             assert (b"[\n" + json_lines.encode() + b"]\n") == b"[\n" + _json_rows(mine) + b"]\n"
             assert _csv_text([], COLUMNS) + csv_lines.encode() == _csv_text(mine, COLUMNS)
+
+
+_T = dt.datetime(2024, 3, 31, 2, 30, 0, 120)
+_Z = dt.datetime(2024, 10, 27, 0, 59, 59, tzinfo=dt.UTC)
+_OLD = dt.datetime(1890, 1, 1, 12, 0, tzinfo=dt.UTC)  # +00:53:28 in Berlin: the Python way
 
 
 def _entries(path: str) -> dict[str, bytes]:
@@ -131,8 +151,20 @@ def test_when_the_database_renders_a_groups_tables_then_each_export_holds_the_by
     items_url: str, settings: Settings, tmp_path: Path
 ) -> None:
     rows = [
-        (5, 1, 'say "hi",\r\nbye', "é😀", decimal.Decimal("12.50"), True, dt.date(2024, 2, 29), 7, -3),
-        (2, 1, None, "", decimal.Decimal("NaN"), False, None, None, None),
+        (
+            5,
+            1,
+            'say "hi",\r\nbye',
+            "é😀",
+            decimal.Decimal("12.50"),
+            True,
+            dt.date(2024, 2, 29),
+            7,
+            -3,
+            _T,
+            _Z,
+        ),
+        (2, 1, None, "", decimal.Decimal("NaN"), False, None, None, None, None, None),
         (
             9,
             2,
@@ -143,17 +175,19 @@ def test_when_the_database_renders_a_groups_tables_then_each_export_holds_the_by
             dt.date(1, 1, 1),
             -(2**31),
             2**15 - 1,
+            _T,
+            _Z,
         ),
-        (4, 2, "plain", "x", decimal.Decimal("-Infinity"), True, dt.date(9999, 12, 31), 0, 0),
-        (7, 3, "\u2028", "\t", decimal.Decimal("0E-7"), None, None, 1, 1),
-        (8, 3, "last", None, decimal.Decimal("1000.000001"), False, dt.date(1970, 1, 1), 2, 2),
+        (4, 2, "plain", "x", decimal.Decimal("-Infinity"), True, dt.date(9999, 12, 31), 0, 0, None, _OLD),
+        (7, 3, "\u2028", "\t", decimal.Decimal("0E-7"), None, None, 1, 1, _T.replace(microsecond=0), None),
+        (8, 3, "last", None, decimal.Decimal("1000.000001"), False, dt.date(1970, 1, 1), 2, 2, None, _Z),
     ]
     _build(
         items_url,
         *(
             (
-                "INSERT INTO items VALUES (:a, :b, :c, :d, :e, :f, :g, :h, :i)",
-                dict(zip("abcdefghi", r, strict=True)),
+                "INSERT INTO items VALUES (:a, :b, :c, :d, :e, :f, :g, :h, :i, :j, :k)",
+                dict(zip("abcdefghijk", r, strict=True)),
             )
             for r in rows
         ),

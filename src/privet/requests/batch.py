@@ -239,7 +239,7 @@ def _owned_read(dm: DataMap, stores: Stores, ref: str, spec: TableSpec) -> _Owne
             cond = owner == sa.any_(sa.bindparam(_OWNERS, type_=postgresql.ARRAY(owner.type)))
         else:
             cond = owner.in_(sa.bindparam(_OWNERS, expanding=True))
-        names = [c.name for c in table.columns]
+        names = [str(c.name) for c in table.columns]  # plain str: orjson takes no subclass as a key
         rendered = None
         file_cols = any(s.file_store for s in spec.columns.values())
         if store.dialect == "postgresql" and not file_cols and render.renderable(table):

@@ -6,8 +6,9 @@ A batch export reads tens of thousands of rows per group of people; turned into 
 dicts, JSON and CSV one by one they are most of its time. Rendered by the database, a group's
 table arrives as one row per owner, and the database does that work on its own core while the
 batch writes the group before. Only tables whose every column has a type rendered here exactly
-take this way (integers, booleans, text, dates, decimals); a decimal that Python would write
-in exponent notation (``1E-7``) sends the group's table back to the Python way."""
+take this way (integers, booleans, text, decimals, dates and timestamps); a value Python would
+write otherwise (a decimal in exponent notation, ``1E-7``; a time zone offset with seconds)
+sends the group's table back to the Python way."""
 
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ def _kind(t: sa.types.TypeEngine[Any]) -> str | None:
         return None
     if isinstance(t, sa.Numeric):
         return "numeric"
-    if isinstance(t, sa.Date) and not isinstance(t, sa.DateTime):
+    if isinstance(t, sa.DateTime):
+        return "timestamptz" if t.timezone else "timestamp"
+    if isinstance(t, sa.Date):
         return "date"
     # CHAR pads with spaces that its cast to text drops; an enum may carry a Python type.
     if isinstance(t, sa.Enum | sa.CHAR):
@@ -63,8 +66,8 @@ def _json_value(col: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[str]:
         value = sa.case((col, _text("true")), (sa.not_(col), _text("false")))
     elif kind == "text":
         value = sa.cast(sa.func.to_json(col), sa.Text)
-    elif kind == "date":
-        value = _text('"') + sa.func.to_char(col, _text("YYYY-MM-DD")) + _text('"')
+    elif kind in ("date", "timestamp", "timestamptz"):
+        value = _text('"') + _iso(col, kind) + _text('"')
     else:  # numeric: digits, a point, a sign, NaN or Infinity; nothing JSON escapes
         value = _text('"') + sa.cast(col, sa.Text) + _text('"')
     return sa.func.coalesce(value, _text("null"))
@@ -78,19 +81,41 @@ def _csv_value(col: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[str]:
     if kind == "text":
         quoted = _text('"') + sa.func.replace(col, _text('"'), _text('""')) + _text('"')
         return sa.case((col.op("~")(_text('[",\r\n]')), quoted), else_=sa.func.coalesce(col, _text("")))
-    if kind == "date":
-        return sa.func.coalesce(sa.func.to_char(col, _text("YYYY-MM-DD")), _text(""))
+    if kind in ("date", "timestamp", "timestamptz"):
+        return sa.func.coalesce(_iso(col, kind), _text(""))
     return sa.func.coalesce(sa.cast(col, sa.Text), _text(""))
 
 
-def _exact(col: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
-    """A decimal Python writes as PostgreSQL does: str(Decimal) turns to exponent notation when
-    the first digit is past the sixth decimal place (``1E-7``, ``0E-7`` for a zero of scale 7)."""
-    return sa.or_(
-        col.is_(None),
-        sa.func.abs(col) >= sa.literal(decimal.Decimal("0.000001"), sa.Numeric()),  # NaN, Infinity too
-        sa.and_(col == 0, sa.func.scale(col) <= 6),
+def _iso(col: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[str]:
+    """A date or a timestamp as Python's isoformat() writes it: microseconds when there are any,
+    a time zone's offset as +HH:MM (in the connection's time zone, as the driver reads it)."""
+    if kind == "date":
+        return sa.func.to_char(col, _text("YYYY-MM-DD"))
+    micro = sa.case(
+        (sa.func.to_char(col, _text("US")) == _text("000000"), _text("")),
+        else_=sa.func.to_char(col, _text(".US")),
     )
+    out = sa.func.to_char(col, _text('YYYY-MM-DD"T"HH24:MI:SS')) + micro
+    return out + sa.func.to_char(col, _text("TZH:TZM")) if kind == "timestamptz" else out
+
+
+def _exact(col: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[bool]:
+    """A value Python writes as rendered here. A decimal: str(Decimal) turns to exponent notation
+    when the first digit is past the sixth decimal place (``1E-7``, ``0E-7`` for a zero of
+    scale 7). A date or timestamp: in Python's years (1 to 9999; the driver refuses the others
+    and infinity, which the Python way then reports), with a time zone offset of whole minutes
+    (a city's local mean time before time zones has seconds)."""
+    if kind == "numeric":
+        return sa.or_(
+            col.is_(None),
+            sa.func.abs(col) >= sa.literal(decimal.Decimal("0.000001"), sa.Numeric()),  # NaN, Infinity too
+            sa.and_(col == 0, sa.func.scale(col) <= 6),
+        )
+    year = sa.func.extract("year", col)
+    exact = sa.and_(sa.func.isfinite(col), year >= 1, year <= 9999)
+    if kind == "timestamptz":
+        exact = sa.and_(exact, sa.func.extract("timezone", col) % 60 == 0)
+    return sa.or_(col.is_(None), exact)
 
 
 def rendered_select(
@@ -116,7 +141,7 @@ def rendered_select(
     # Joined by || (concat() takes at most 100 arguments); no part is NULL.
     json_line = functools.reduce(operator.add, [*json_parts, _text("}\n")])
     csv_line = functools.reduce(operator.add, [*csv_parts, _text("\r\n")])
-    exact = [_exact(c[n]) for n in columns if kinds[n] == "numeric"]
+    exact = [_exact(c[n], kinds[n]) for n in columns if kinds[n] not in ("int", "bool", "text")]
 
     def ordered(arg: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
         return arg if by_key else postgresql.aggregate_order_by(arg, c[key.name])
