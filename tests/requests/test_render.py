@@ -95,9 +95,10 @@ def items_url(pg_url: str) -> str:
 def _rendered(url: str) -> tuple[sa.Engine, sa.Select[Any]]:
     engine = sa.create_engine(url)
     items = sa.Table("items", sa.MetaData(), autoload_with=engine)
-    assert render.renderable(items)
+    kinds = render.kinds(items)
+    assert kinds is not None
     rows = sa.select(items, items.c.user_id.label("__owner")).where(items.c.user_id.is_not(None))
-    return engine, render.rendered_select(rows, COLUMNS, render.kinds_of(items), items.c.id, "__owner")
+    return engine, render.rendered_select(rows, COLUMNS, kinds, items.c.id, "__owner")
 
 
 @settings(

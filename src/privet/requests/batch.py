@@ -213,7 +213,7 @@ class _OwnedRead:
 @dataclass
 class _Owned:
     """A table's rows read for a group: raw (ordered by owner, the owner last) or, when
-    ``rendered``, one row per owner: the owner's key and ``render.RENDERED``."""
+    ``rendered``, one row per owner (``render.rendered_select``)."""
 
     pk: str
     names: list[str]
@@ -240,12 +240,12 @@ def _owned_read(dm: DataMap, stores: Stores, ref: str, spec: TableSpec) -> _Owne
         else:
             cond = owner.in_(sa.bindparam(_OWNERS, expanding=True))
         names = [str(c.name) for c in table.columns]  # plain str: orjson takes no subclass as a key
+        mine = stmt.where(cond)
         rendered = None
-        file_cols = any(s.file_store for s in spec.columns.values())
-        if store.dialect == "postgresql" and not file_cols and render.renderable(table):
-            kinds = render.kinds_of(table)
-            rendered = render.rendered_select(stmt.where(cond), names, kinds, pk, "__owner")
-        return _OwnedRead(pk.name, names, stmt.where(cond).order_by(owner, pk), rendered)
+        kinds = render.kinds(table) if store.dialect == "postgresql" else None
+        if kinds is not None and not any(s.file_store for s in spec.columns.values()):
+            rendered = render.rendered_select(mine, names, kinds, pk, "__owner")
+        return _OwnedRead(pk.name, names, mine.order_by(owner, pk), rendered)
 
     return store.cached(("batch_owned", ref), build)
 

@@ -15,15 +15,11 @@ from __future__ import annotations
 import decimal
 import functools
 import operator
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-
-# What the statement gives per owner, after the owner's key: rows, their keys in order, the
-# JSON rows joined by commas, the CSV lines, and whether every decimal is written as Python does.
-RENDERED = ("rows", "keys", "json", "csv", "exact")
 
 
 def _kind(t: sa.types.TypeEngine[Any]) -> str | None:
@@ -48,10 +44,13 @@ def _kind(t: sa.types.TypeEngine[Any]) -> str | None:
     return None
 
 
-def renderable(table: sa.Table) -> bool:
-    """Whether every column of the table is of a type rendered here (and it has two or more:
-    the csv module quotes the empty field of a one-column row)."""
-    return len(table.columns) > 1 and all(_kind(c.type) is not None for c in table.columns)
+def kinds(table: sa.Table) -> dict[str, str] | None:
+    """How each column of the table is rendered, or None when one of its types is not rendered
+    here or it has a single column (the csv module quotes the empty field of a one-column row)."""
+    out = {str(c.name): _kind(c.type) for c in table.columns}
+    if len(out) < 2 or None in out.values():
+        return None
+    return cast(dict[str, str], out)
 
 
 def _text(s: str) -> sa.ColumnElement[str]:
@@ -122,7 +121,9 @@ def rendered_select(
     rows: sa.Select[Any], columns: list[str], kinds: dict[str, str], key: sa.Column[Any], owner: str
 ) -> sa.Select[Any]:
     """From a statement of rows (each with its owner's key in column ``owner``): one row per owner
-    with the owner's key and ``RENDERED``, rows in the order of ``key``.
+    with the owner's key, then: its number of rows, their keys, their JSON lines joined by commas,
+    their CSV lines, and whether Python writes every value as rendered (``_exact``), the rows in
+    the order of ``key``.
 
     An aggregate with its own ORDER BY sorts its rows apart from the others (PostgreSQL before
     16), so for an integer key the rows come sorted from a subquery and are aggregated as they
@@ -160,13 +161,3 @@ def in_order(keys: list[Any]) -> bool:
     """Whether a rendered owner's keys came in order: always for a key that is not an integer
     (its aggregates sort), else when each integer is below the next."""
     return not keys or type(keys[0]) is not int or all(map(operator.lt, keys, keys[1:]))
-
-
-def kinds_of(table: sa.Table) -> dict[str, str]:
-    """Each column's rendering (``renderable`` tables only)."""
-    out = {}
-    for col in table.columns:
-        kind = _kind(col.type)
-        assert kind is not None, col
-        out[col.name] = kind
-    return out
