@@ -96,9 +96,9 @@ def _rendered(url: str) -> tuple[sa.Engine, sa.Select[Any]]:
     engine = sa.create_engine(url)
     items = sa.Table("items", sa.MetaData(), autoload_with=engine)
     kinds = render.kinds(items)
-    assert kinds is not None
+    assert kinds is not None and list(kinds) == COLUMNS
     rows = sa.select(items, items.c.user_id.label("__owner")).where(items.c.user_id.is_not(None))
-    return engine, render.rendered_select(rows, COLUMNS, kinds, items.c.id, "__owner")
+    return engine, render.rendered_select(rows, kinds, items.c.id, "__owner")
 
 
 @settings(

@@ -244,7 +244,7 @@ def _owned_read(dm: DataMap, stores: Stores, ref: str, spec: TableSpec) -> _Owne
         rendered = None
         kinds = render.kinds(table) if store.dialect == "postgresql" else None
         if kinds is not None and not any(s.file_store for s in spec.columns.values()):
-            rendered = render.rendered_select(mine, names, kinds, pk, "__owner")
+            rendered = render.rendered_select(mine, kinds, pk, "__owner")
         return _OwnedRead(pk.name, names, mine.order_by(owner, pk), rendered)
 
     return store.cached(("batch_owned", ref), build)

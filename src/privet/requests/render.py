@@ -118,9 +118,10 @@ def _exact(col: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[bool]:
 
 
 def rendered_select(
-    rows: sa.Select[Any], columns: list[str], kinds: dict[str, str], key: sa.Column[Any], owner: str
+    rows: sa.Select[Any], kinds: dict[str, str], key: sa.Column[Any], owner: str
 ) -> sa.Select[Any]:
-    """From a statement of rows (each with its owner's key in column ``owner``): one row per owner
+    """From a statement of rows (each with its owner's key in column ``owner``; ``kinds``: the
+    table's columns in order, as ``kinds`` gives them): one row per owner
     with the owner's key, then: its number of rows, their keys, their JSON lines joined by commas,
     their CSV lines, and whether Python writes every value as rendered (``_exact``), the rows in
     the order of ``key``.
@@ -134,7 +135,7 @@ def rendered_select(
     c = sub.c
     json_parts: list[sa.ColumnElement[str]] = []
     csv_parts: list[sa.ColumnElement[str]] = []
-    for i, name in enumerate(columns):
+    for i, name in enumerate(kinds):
         json_parts += [_text(("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":")]
         json_parts += [_json_value(c[name], kinds[name])]
         csv_parts += [_text(",")] if i else []
@@ -142,7 +143,7 @@ def rendered_select(
     # Joined by || (concat() takes at most 100 arguments); no part is NULL.
     json_line = functools.reduce(operator.add, [*json_parts, _text("}\n")])
     csv_line = functools.reduce(operator.add, [*csv_parts, _text("\r\n")])
-    exact = [_exact(c[n], kinds[n]) for n in columns if kinds[n] not in ("int", "bool", "text")]
+    exact = [_exact(c[n], kind) for n, kind in kinds.items() if kind not in ("int", "bool", "text")]
 
     def ordered(arg: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
         return arg if by_key else postgresql.aggregate_order_by(arg, c[key.name])
