@@ -533,6 +533,31 @@ def _timed(fn: Callable[..., _T], *args: Any) -> tuple[float, _T]:
     return (time.perf_counter() - started) * 1000, out
 
 
+def _asked(
+    ref: str, owners: dict[Any, list[tuple[_Export, Person]]], key: Any
+) -> list[tuple[_Export, Person]]:
+    """The exports (and people) that asked for the rows of the owner ``key``."""
+    pairs = owners.get(key)
+    if pairs is None:
+        raise RuntimeError(f"{ref}: rows of owner {key!r} that the batch did not ask for")
+    return pairs
+
+
+def _give(
+    ref: str,
+    pairs: list[tuple[_Export, Person]],
+    json_bytes: bytes,
+    csv_bytes: bytes,
+    n: int,
+    keys: list[Any],
+) -> None:
+    """An owner's table entries, built once, into each export that asked for them."""
+    for ex, _person in pairs:
+        ex.archive.write_bytes(f"tables/{ref}.json", json_bytes)
+        ex.archive.write_bytes(f"tables/{ref}.csv", csv_bytes)
+        ex.add(ref, n, keys, [])
+
+
 def _write_owned(
     ref: str, spec: TableSpec, owned: _Owned, owners: dict[Any, list[tuple[_Export, Person]]]
 ) -> None:
@@ -542,20 +567,14 @@ def _write_owned(
     owner's key last), what is the same for the whole group is worked out once: the types of its
     values, the CSV's header line and writer, the entries' names."""
     names, rows = owned.names, owned.rows
-    json_name, csv_name = f"tables/{ref}.json", f"tables/{ref}.csv"
     buf = io.StringIO(newline="")
     writer = csv.writer(buf)
     writer.writerow(names)
     header = buf.getvalue().encode("utf-8")
     if owned.rendered:
         for key, n, keys, json_lines, csv_lines, _exact in rows:
-            if key not in owners:
-                raise RuntimeError(f"{ref}: rows of owner {key!r} that the batch did not ask for")
             json_bytes, csv_bytes = b"[\n" + json_lines.encode() + b"]\n", header + csv_lines.encode()
-            for ex, _person in owners[key]:
-                ex.archive.write_bytes(json_name, json_bytes)
-                ex.archive.write_bytes(csv_name, csv_bytes)
-                ex.add(ref, n, keys, [])
+            _give(ref, _asked(ref, owners, key), json_bytes, csv_bytes, n, keys)
         return
     file_cols = {c: s.file_store or "" for c, s in spec.columns.items() if s.file_store}
     at = names.index(owned.pk)
@@ -565,8 +584,7 @@ def _write_owned(
     for key, grouped in itertools.groupby(rows, key=operator.itemgetter(-1)):
         values = [r[:-1] for r in grouped]
         mine = [dict(zip(names, r, strict=True)) for r in values]
-        if key not in owners:
-            raise RuntimeError(f"{ref}: rows of owner {key!r} that the batch did not ask for")
+        pairs = _asked(ref, owners, key)
         keys = [r[at] for r in values]
         if as_one and len(mine) < SMALL_TABLE:
             json_bytes = b"[\n" + _json_rows(mine) + b"]\n"
@@ -574,12 +592,9 @@ def _write_owned(
             buf.truncate()
             writer.writerows(_csv_plain(values, types))
             csv_bytes = header + buf.getvalue().encode("utf-8")
-            for ex, _person in owners[key]:
-                ex.archive.write_bytes(json_name, json_bytes)
-                ex.archive.write_bytes(csv_name, csv_bytes)
-                ex.add(ref, len(values), keys, [])
+            _give(ref, pairs, json_bytes, csv_bytes, len(values), keys)
             continue
-        for ex, _person in owners[key]:
+        for ex, _person in pairs:
             if len(mine) < SMALL_TABLE:
                 n, refs = _write_small_table(ex.archive, ref, mine, file_cols, names, values)
             else:
