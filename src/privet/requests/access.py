@@ -466,7 +466,8 @@ def _mention_searches(dm: DataMap, stores: Stores, people: list[set[Identity]]) 
                     searches.setdefault(store_name, []).append((ref, col, everyone, join, join_params))
                 continue
             for group in groups:
-                stmt = mention_select(table, col, tuple(shapes[n] for n in group), store.dialect, index=index)
+                shaped = tuple(indexes[store_name].shape(shapes[n], people[n]) for n in group)
+                stmt = mention_select(table, col, shaped, store.dialect, index=index)
                 if stmt is not None:
                     params = mention_params([people[n] for n in group])
                     searches.setdefault(store_name, []).append((ref, col, group, stmt, params))

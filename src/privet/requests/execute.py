@@ -28,7 +28,6 @@ from privet.identity import Identity
 from privet.legal import hold_until
 from privet.requests.matching import (
     Shape,
-    identity_params,
     identity_shape,
     phone_tail_query,
     phone_tokens,
@@ -37,6 +36,7 @@ from privet.requests.matching import (
 )
 from privet.requests.select import Selection, chunks
 from privet.requests.textindex import TextIndex, mention_filter, store_indexes
+from privet.requests.tokenindex import TokenIndex, search_params
 from privet.stores import SqlStore, TableInfo
 
 T = TypeVar("T")
@@ -594,13 +594,14 @@ def mention_select(
     dialect: str = "default",
     *,
     keyed: bool = False,
-    index: TextIndex | None = None,
+    index: TextIndex | TokenIndex | None = None,
 ) -> sa.Select[Any] | sa.CompoundSelect[Any] | None:
     """``(person, key, text)`` of rows whose free text may mention one of several people: one
     indexed search per person (an OR of everyone's patterns would defeat the index), parameters
     from ``mention_params``. ``keyed``: each person's search only among the rows whose keys are
     in the list parameter ``p<n>_keys`` (the rows a sweep found, ``privet.requests.sweep``).
-    ``index``: the column's search indexes on SQLite (``privet.requests.textindex``). None when
+    ``index``: the column's search indexes on SQLite (``privet.requests.textindex``) or MariaDB
+    (``privet.requests.tokenindex``). None when
     the table has no single-column key or nothing can be searched. Built once per table, column
     and shapes."""
     pks = list(table.primary_key.columns)
@@ -681,16 +682,17 @@ def mention_params(people: list[set[Identity]]) -> dict[str, Any]:
     """The parameters of ``mention_select`` for these people, in the same order as its shapes."""
     params: dict[str, Any] = {}
     for j, ids in enumerate(people):
-        params |= identity_params(ids, prefix=f"p{j}_")
+        params |= search_params(ids, prefix=f"p{j}_")
     return params
 
 
 def _redact_mentions(conn: Connection, ctx: EraseContext) -> None:
     """Free text in other people's rows that mentions the person: redact only the mentions."""
     store_name = ctx.store.name
-    shapes, params = (identity_shape(ctx.identities),), mention_params([ctx.identities])
-    searches: list[tuple[str, sa.Table, str, Any]] = []
     indexes = store_indexes(ctx.store, conn)
+    shapes = (indexes.shape(identity_shape(ctx.identities), ctx.identities),)
+    params = mention_params([ctx.identities])
+    searches: list[tuple[str, sa.Table, str, Any]] = []
     for ref, spec in ctx.dm.tables_of(store_name).items():
         table_name = split_ref(ref)[1]
         if table_name not in ctx.schema:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
+from privet.identity import Identity
+from privet.requests import tokenindex
 from privet.requests.matching import (
     PY_OTHER_DIGITS,
     Shape,
@@ -189,32 +192,53 @@ def create(conn: Connection, index: TextIndex) -> None:
 @dataclass(frozen=True)
 class StoreIndexes:
     """What a store holds of the search indexes at one version of its schema (``version``, None
-    where the store is not SQLite): the ``catalog``, and which columns' indexes are current."""
+    where the store has none to hold): on SQLite the ``catalog`` of its FTS5 indexes, on MariaDB
+    that of its token indexes (``privet.requests.tokenindex``), and which columns' indexes are
+    current."""
 
     version: int | None
     found: dict[str, str] = field(default_factory=dict)
-    _of: dict[tuple[str, str], TextIndex | None] = field(default_factory=dict)
+    tokens: tokenindex.Catalog | None = None
+    _of: dict[tuple[str, str], TextIndex | tokenindex.TokenIndex | None] = field(default_factory=dict)
 
-    def of(self, table: sa.Table, column: str) -> TextIndex | None:
+    def of(self, table: sa.Table, column: str) -> TextIndex | tokenindex.TokenIndex | None:
         """The column's search indexes when they are current, else None (worked out once)."""
         key = (table.name, column)
         if key not in self._of:
-            index = indexable(table, column) if self.version is not None else None
-            self._of[key] = index if index is not None and current(self.found, index) else None
+            found: TextIndex | tokenindex.TokenIndex | None = None
+            if self.tokens is not None:
+                tokens = tokenindex.indexable(table, column)
+                found = tokens if tokens is not None and self.tokens.current(tokens) else None
+            elif self.version is not None:
+                text = indexable(table, column)
+                found = text if text is not None and current(self.found, text) else None
+            self._of[key] = found
         return self._of[key]
 
+    def shape(self, shape: Shape, identities: Iterable[Identity]) -> Shape:
+        """A person's search shape here: marked where a token index cannot find them
+        (``tokenindex.searched_shape``)."""
+        return tokenindex.searched_shape(shape, identities) if self.tokens is not None else shape
 
-_NOT_SQLITE = StoreIndexes(None)
+
+_NONE = StoreIndexes(None)
 
 
 def store_indexes(store: SqlStore, conn: Connection | None = None) -> StoreIndexes:
-    """The store's search indexes, read again whenever its schema has changed (``PRAGMA
-    schema_version``: one read per call), so that a long-running process follows indexes
-    created or dropped beside it. ``conn``: the caller's connection, when it holds a transaction
-    (another would wait for its write lock)."""
-    if store.dialect != "sqlite":
-        return _NOT_SQLITE
+    """The store's search indexes, read again whenever its schema may have changed, so that a
+    long-running process follows indexes created or dropped beside it: on SQLite when ``PRAGMA
+    schema_version`` moves (one read per call), on MariaDB at every call (three small reads of
+    the catalog; a version from what they found). ``conn``: the caller's connection, when it
+    holds a transaction (another would wait for its write lock)."""
+    if store.dialect not in ("sqlite", "mysql", "mariadb"):
+        return _NONE
     with contextlib.nullcontext(conn) if conn is not None else store.connect() as reader:
+        if store.dialect != "sqlite":
+            tokens = tokenindex.catalog(reader)
+            if not tokens.tables:
+                return _NONE
+            version = hash((tuple(sorted(tokens.triggers.items())), tokens.tables, tokens.why))
+            return store.cached(("token_indexes", version), lambda: StoreIndexes(version, tokens=tokens))
         version = int(reader.exec_driver_sql("PRAGMA schema_version").scalar_one())
         return store.cached(("text_indexes", version), lambda: StoreIndexes(version, catalog(reader)))
 
@@ -230,14 +254,17 @@ def mention_filter(
     shape: Shape,
     prefix: str = "",
     dialect: str = "default",
-    index: TextIndex | None = None,
+    index: TextIndex | tokenindex.TokenIndex | None = None,
 ) -> sa.ColumnElement[bool] | None:
-    """``mention_filter_bound``, through the column's search indexes where it has them: the rows
+    """``mention_filter_bound``, through the column's search indexes where it has them (on MariaDB
+    ``tokenindex.mention_filter``); on SQLite the rows
     whose key one of them gives, the same rows the search of the column finds (addresses and
     names by the same LIKE, a number's tail as a phrase of the stripped text, the texts marked
     unsure checked by the same function)."""
     if index is None:
         return mention_filter_bound(table, col, shape, prefix, dialect)
+    if isinstance(index, tokenindex.TokenIndex):
+        return tokenindex.mention_filter(table, col, shape, prefix, dialect, index)
     counts = dict(shape)
     text = sa.table(index.text_name, sa.column("rowid"), sa.column(col))
     numbers = sa.table(index.numbers_name, sa.column("rowid"))

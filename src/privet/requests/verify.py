@@ -17,12 +17,12 @@ from privet.requests.execute import _as_text
 from privet.requests.matching import (
     Shape,
     equals_bound,
-    identity_params,
     identity_shape,
     search_options,
     value_matches,
 )
 from privet.requests.textindex import StoreIndexes, mention_filter, store_indexes
+from privet.requests.tokenindex import search_params
 from privet.stores import SqlStore, Stores
 
 # (table ref, column, identity kind or None for free text)
@@ -49,12 +49,13 @@ class Search(NamedTuple):
 _Built = tuple[sa.Select[Any] | sa.CompoundSelect[Any], list[Piece], list[sa.Select[Any]]]
 
 
-def _search(dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int) -> _Built | None:
+def _search(
+    dm: DataMap, store_name: str, store: SqlStore, shape: Shape, limit: int, indexes: StoreIndexes
+) -> _Built | None:
     """One UNION ALL over every searched column of the store (each part capped at ``limit`` + 1 rows
     by a window in a subquery, portable to SQLite, PostgreSQL and MariaDB), built once per store (a
     store serves one map) and shape."""
-    # Built again when a SQLite schema has changed: its search indexes may have come or gone.
-    indexes = store_indexes(store)
+    # Built again when the search indexes (SQLite, MariaDB) may have come or gone.
     key = ("verify", shape, limit, indexes.version)
     return store.cached(key, lambda: _build_search(dm, store_name, store, shape, limit, indexes))
 
@@ -112,11 +113,13 @@ def verification(
     searched column, at most ``limit`` + 1 rows each; run with ``search_options``), its parameters
     and what each of its parts searched (for ``tally`` and ``settle``); None when the map searches
     nothing there."""
-    search = _search(dm, store_name, store, identity_shape(identities), limit)
+    indexes = store_indexes(store)
+    shape = indexes.shape(identity_shape(identities), identities)
+    search = _search(dm, store_name, store, shape, limit, indexes)
     if search is None:
         return None
     union, pieces, whole = search
-    return Search(union, identity_params(identities), pieces, whole, limit)
+    return Search(union, search_params(identities), pieces, whole, limit)
 
 
 def _holds(dm: DataMap, kind: str | None, value: Any, identities: set[Identity]) -> bool:
