@@ -195,23 +195,52 @@ def folded_sql(text: str) -> str:
     return out
 
 
+def _byte_class(chars: str) -> str:
+    """A regular expression of bytes for one of these characters in UTF-8: the server reads a
+    binary text in one pass, where on text in a character set it takes time in the square of
+    its length (82 kB of text: 1.4 s against 6 ms)."""
+    by_lead: dict[bytes, list[int]] = {}
+    for c in chars:
+        b = c.encode()
+        by_lead.setdefault(b[:-1], []).append(b[-1])
+
+    def ranges(values: list[int]) -> str:
+        out, values = [], sorted(set(values))
+        start = prev = values[0]
+        for v in [*values[1:], -1]:
+            if v == prev + 1:
+                prev = v
+                continue
+            out.append(f"\\\\x{start:02X}" if start == prev else f"\\\\x{start:02X}-\\\\x{prev:02X}")
+            start = prev = v
+        return "[" + "".join(out) + "]"
+
+    parts = ["".join(f"\\\\x{x:02X}" for x in lead) + ranges(last) for lead, last in sorted(by_lead.items())]
+    return "(?:" + "|".join(parts) + ")"
+
+
+# One character of UTF-8, from its first byte (a search that would start on a following byte,
+# inside a character, does not).
+_ANY_CHAR = "(?![\\\\x80-\\\\xBF])(?:[\\\\x00-\\\\x7F]|[\\\\xC0-\\\\xFF][\\\\x80-\\\\xBF]*)"
+
+
 def tokens_sql(text: str) -> str:
-    """SQL: the tokens of a text (an expression in utf8mb4), separated by spaces; regular
-    expressions case-sensitive whatever the collation (``(?-i)``)."""
-    cut = _literal("(?-i)[^" + _class(CANONICAL_CHARS) + "]+")
-    words_sql = (
-        f"REGEXP_REPLACE(REGEXP_REPLACE({folded_sql(text)}, {cut}, ' '), '(?-i)([^ ]+)', "
-        f"{_literal(WORD + chr(92) + '1')})"
-    )
-    digits = _compile(text_digits(sa.literal_column(text)))
+    """SQL: the tokens of a text (an expression in utf8mb4), separated by spaces. The regular
+    expressions read the text's bytes (``_byte_class``)."""
+    word = _byte_class(CANONICAL_CHARS)
+    folded = f"CAST({folded_sql(text)} AS BINARY)"
+    # Runs of characters that are not word characters become a space, then each word takes its x.
+    cut = f"'(?:(?!{word}){_ANY_CHAR})+'"
+    words_sql = f"REGEXP_REPLACE(REGEXP_REPLACE({folded}, {cut}, ' '), '([^ ]+)', '{WORD}\\\\1')"
+    digits = f"CAST({_compile(text_digits(sa.literal_column(text)))} AS BINARY)"
+    window = f"(?=([0-9]{{1,{MENTION_TAIL}}}))[0-9]"
     phones_sql = (
-        f"REGEXP_REPLACE(REGEXP_REPLACE(REVERSE({digits}), '(?-i)[^0-9]+', ' '), "
-        f"{_literal('(?=([0-9]{1,' + str(MENTION_TAIL) + '}))[0-9]')}, {_literal(PHONE + chr(92) + '1 ')})"
+        f"REGEXP_REPLACE(REGEXP_REPLACE(REVERSE({digits}), '[^0-9]+', ' '), '{window}', '{PHONE}\\\\1 ')"
     )
     unsure = _compile(other_script_digits(sa.literal_column(text), "mariadb"))
     return (
-        f"CONCAT_WS(' ', {words_sql}, IF({text} REGEXP '[0-9]', {phones_sql}, NULL), "
-        f"IF({unsure}, '{UNSURE_TOKEN}', NULL))"
+        f"CONVERT(CONCAT_WS(' ', {words_sql}, IF({text} REGEXP '[0-9]', {phones_sql}, NULL), "
+        f"IF({unsure}, '{UNSURE_TOKEN}', NULL)) USING utf8mb4)"
     )
 
 
