@@ -196,7 +196,7 @@ def test_a_search_through_the_index_keeps_every_row_that_mentions_the_person(
         found, column = _passed(conn, table, indexed, params), _passed(conn, table, plain, params)
         tokens = dict(conn.execute(sa.text(f"SELECT k, tokens FROM {index.name}")).fetchall())
     meant = {i for i, t in enumerate(batch) if i not in gone and mentions(t, ids)}
-    assert meant <= found <= column, (meant - found, found - column)
+    assert meant <= found <= column, ([batch[i] for i in meant - found], ids, found - column)
     # What the index holds: the tokens of every row as it is now, of no row gone.
     assert {k: sorted(v.split()) for k, v in tokens.items()} == {
         i: _tokens(t) for i, t in enumerate(batch) if i not in gone

@@ -11,6 +11,7 @@ from rich.table import Table
 from privet.cli.common import JsonOption, MapOption, emit, err_console, out_console, progress, state
 from privet.datamap import write_map
 from privet.discovery import check_map, discover
+from privet.requests.indexing import IndexAction, search_indexes
 
 
 def register(app: typer.Typer) -> None:
@@ -54,6 +55,37 @@ def register(app: typer.Typer) -> None:
 
     map_app = typer.Typer(help="The data map.", no_args_is_help=True)
     app.add_typer(map_app, name="map")
+
+    @map_app.command("index")
+    def index_cmd(
+        ctx: typer.Context,
+        map_path: MapOption = None,
+        drop: Annotated[bool, typer.Option("--drop", help="Drop the indexes and their triggers.")] = False,
+        rebuild: Annotated[
+            bool, typer.Option("--rebuild", help="Create every index again, current or not.")
+        ] = False,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Create the search indexes of the map's free-text columns on SQLite and MariaDB, so that
+        finding a person's mentions looks them up instead of reading every text.
+
+        Each index is a table Privet keeps current through triggers on the column's table.
+        Columns whose index is already current are left as they are.
+
+        Example: privet map index --map privet.yaml
+        """
+        dm = state(ctx).load_map(map_path)
+
+        def said(done: IndexAction) -> None:
+            if not as_json:
+                where = f"{done.store}.{done.table}.{done.column}"
+                out_console.print(f"{where}: {done.action} ({done.kind}, {done.seconds:.2f} s)")
+
+        actions = search_indexes(dm, drop=drop, rebuild=rebuild, on_column=said)
+        if as_json:
+            emit([a.to_dict() for a in actions], True)
+        elif not actions:
+            out_console.print("no free-text column of the map is on SQLite or MariaDB")
 
     @map_app.command("check")
     def check_cmd(ctx: typer.Context, map_path: MapOption = None, as_json: JsonOption = False) -> None:

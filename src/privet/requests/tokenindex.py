@@ -51,6 +51,7 @@ from privet.requests.matching import (
     text_digits,
     utf8mb4,
 )
+from privet.stores import TableInfo
 
 # The characters words are made of: Latin, Greek and Cyrillic letters, ASCII digits and ``_``,
 # closed under Python's case-blind equality (``re.IGNORECASE``), less the few classes in which
@@ -408,13 +409,23 @@ def _unusable(conn: Connection) -> str | None:
     return None
 
 
+def drop_trigger(name: str) -> str:
+    return f"DROP TRIGGER IF EXISTS {_quote(name)}"
+
+
+def indexable_info(info: TableInfo, column: str) -> TokenIndex | None:
+    """``indexable`` for an introspected table."""
+    key = info.column(info.primary_key[0]) if len(info.primary_key) == 1 else None
+    if key is None or info.column(column) is None:
+        return None
+    return TokenIndex(info.name, column, key.name, key.type.upper())
+
+
 def create(conn: Connection, index: TokenIndex) -> None:
     """The index created (any earlier one, of this or another version, replaced) and filled. The
     server commits each statement (``TokenIndex.statements``)."""
-    found = catalog(conn)
-    for name in found.stale(index):
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {_quote(name)}")
-    for sql in [*index.drop_statements(), *index.statements()]:
+    stale = [drop_trigger(name) for name in catalog(conn).stale(index)]
+    for sql in [*stale, *index.drop_statements(), *index.statements()]:
         conn.exec_driver_sql(sql)
 
 

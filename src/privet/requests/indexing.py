@@ -1,0 +1,108 @@
+"""``privet map index``: the search indexes of the map's free-text columns created, kept or dropped
+(SQLite's FTS5 indexes, ``privet.requests.textindex``; MariaDB's token indexes,
+``privet.requests.tokenindex``). PostgreSQL's are indexes on expressions, which ``privet map
+check`` advises."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from privet.datamap import DataMap, split_ref
+from privet.requests import textindex, tokenindex
+from privet.stores import SqlStore
+
+
+@dataclass
+class IndexAction:
+    """What was done for one column: ``created``, ``current`` (left as it was), ``dropped``, or
+    ``none`` (the table has no one-column key the index can name rows by)."""
+
+    store: str
+    table: str
+    column: str
+    kind: str  # fts5 or tokens
+    action: str
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "table": self.table,
+            "column": self.column,
+            "kind": self.kind,
+            "action": self.action,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def search_indexes(
+    dm: DataMap,
+    *,
+    drop: bool = False,
+    rebuild: bool = False,
+    on_column: Callable[[IndexAction], None] | None = None,
+) -> list[IndexAction]:
+    """Create the search index of every free-text column of the map's SQLite and MariaDB stores
+    that lacks a current one (``rebuild``: every one), or drop them all (``drop``). One column at
+    a time; on SQLite in one transaction each; on MariaDB the server commits each statement."""
+    out: list[IndexAction] = []
+    for name, spec in dm.sql_stores().items():
+        if not spec.url:
+            continue
+        store = SqlStore(name, spec.url)
+        try:
+            if store.dialect not in ("sqlite", "mysql", "mariadb"):
+                continue
+            for ref, table_spec in dm.tables_of(name).items():
+                table_name = split_ref(ref)[1]
+                if table_name not in store.table_names():
+                    continue
+                table = store.table(table_name)
+                for col in (c for c, s in table_spec.columns.items() if s.cat.free_text):
+                    done = _one(store, table, col, drop=drop, rebuild=rebuild)
+                    out.append(done)
+                    if on_column is not None:
+                        on_column(done)
+        finally:
+            store.dispose()
+    return out
+
+
+def _one(store: SqlStore, table: Any, col: str, *, drop: bool, rebuild: bool) -> IndexAction:
+    if store.dialect == "sqlite":
+        text = textindex.indexable(table, col)
+        done = IndexAction(store.name, table.name, col, "fts5", "none")
+        start = time.perf_counter()
+        if text is not None:
+            with store.begin() as conn:
+                missing = rebuild or not textindex.present(conn, text)
+                if drop:
+                    for sql in text.drop_statements():
+                        conn.exec_driver_sql(sql)
+                elif missing:
+                    textindex.create(conn, text)
+                done.action = _action(drop, missing)
+    else:
+        tokens = tokenindex.indexable(table, col)
+        done = IndexAction(store.name, table.name, col, "tokens", "none")
+        start = time.perf_counter()
+        if tokens is not None:
+            with store.connect() as conn:
+                found = tokenindex.catalog(conn)
+                missing = rebuild or not found.current(tokens)
+                if drop:
+                    stale = [tokenindex.drop_trigger(n) for n in found.stale(tokens)]
+                    for sql in [*stale, *tokens.drop_statements()]:
+                        conn.exec_driver_sql(sql)
+                elif missing:
+                    tokenindex.create(conn, tokens)
+                done.action = _action(drop, missing)
+    done.seconds = time.perf_counter() - start
+    return done
+
+
+def _action(drop: bool, created: bool) -> str:
+    return "dropped" if drop else "created" if created else "current"
