@@ -24,7 +24,7 @@ from privet.requests.matching import (
     identity_shape,
     mention_filter_bound,
 )
-from privet.requests.textindex import mention_filter
+from privet.requests.textindex import mention_filter, store_indexes
 from privet.requests.tokenindex import (
     CANONICAL_CHARS,
     FOLDS,
@@ -32,6 +32,7 @@ from privet.requests.tokenindex import (
     WORD_CHARS,
     _byte_class,
     canonical,
+    catalog,
     create,
     folded_sql,
     indexable,
@@ -40,7 +41,7 @@ from privet.requests.tokenindex import (
     tokens_sql,
     words,
 )
-from privet.stores import make_engine
+from privet.stores import SqlStore, make_engine
 from tests.requests.test_matching import OTHER, PHONE, texts
 
 ANNA = Identity("email", "anna@example.com")
@@ -196,7 +197,10 @@ def test_a_search_through_the_index_keeps_every_row_that_mentions_the_person(
         found, column = _passed(conn, table, indexed, params), _passed(conn, table, plain, params)
         tokens = dict(conn.execute(sa.text(f"SELECT k, tokens FROM {index.name}")).fetchall())
     meant = {i for i, t in enumerate(batch) if i not in gone and mentions(t, ids)}
-    assert meant <= found <= column, ([batch[i] for i in meant - found], ids, found - column)
+    assert meant <= found, ([batch[i] for i in meant - found], ids)
+    # The search of the column misses what the server does not lowercase as Python's match folds.
+    folded = {i for i in meant if set(batch[i]) & set(FOLDS)}
+    assert meant - column <= folded, [batch[i] for i in meant - column]
     # What the index holds: the tokens of every row as it is now, of no row gone.
     assert {k: sorted(v.split()) for k, v in tokens.items()} == {
         i: _tokens(t) for i, t in enumerate(batch) if i not in gone
@@ -220,3 +224,43 @@ def _tokens(text: str) -> list[str]:
     if any(a <= ord(c) <= b for c in text for a, b in PY_OTHER_DIGITS):
         out.append("qunsure")
     return sorted(out)
+
+
+def test_when_a_piece_of_the_index_is_missing_then_searches_read_the_column(notes: Any) -> None:
+    engine, _table, index = notes
+    url = engine.url.render_as_string(hide_password=False)
+    store = SqlStore("notes", url)
+    try:
+        notes_table = store.table("notes")
+        assert store_indexes(store).of(notes_table, "body") == index
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"DROP TRIGGER {index.trigger('au')}")
+        # Without the trigger that follows updates, the index would miss changed texts.
+        assert store_indexes(store).of(notes_table, "body") is None
+        with engine.connect() as conn:
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER {index.trigger('au')} AFTER UPDATE ON notes FOR EACH ROW SET @x = 1"
+            )
+            assert catalog(conn).current(index)  # the name is all that is compared
+            create(conn, index)  # replaces every piece
+            for sql in index.drop_statements()[-1:]:
+                conn.exec_driver_sql(sql)  # the table of tokens gone, the triggers left
+        assert store_indexes(store).of(notes_table, "body") is None
+        with engine.connect() as conn:
+            create(conn, index)
+        assert store_indexes(store).of(notes_table, "body") == index
+    finally:
+        store.dispose()
+
+
+def test_a_person_whose_identities_leave_no_token_is_searched_in_the_column(notes: Any) -> None:
+    engine, table, index = notes
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [{"id": 1, "body": "Grüße an 王伟!"}, {"id": 2, "body": "J. was here"}])
+    for who in ({Identity("name", "王伟")}, {Identity("name", "J"), ANNA}):
+        assert token_query(who) is None
+        shape = _searched(identity_shape(who), who)
+        assert dict(shape).get(SCAN) == 1
+        cond = mention_filter(table, "body", shape, dialect="mariadb", index=index)
+        with engine.connect() as conn:
+            assert _passed(conn, table, cond, search_params(who)) == ({1} if "王伟" in str(who) else {2})

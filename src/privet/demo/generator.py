@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from privet.datamap import categories
 from privet.demo.schema import EXPECTED_COLUMNS, demo_metadata
+from privet.requests import tokenindex
 from privet.requests.textindex import TextIndex, indexable
 from privet.requests.textindex import create as create_text_index
 from privet.stores.sql import make_engine
@@ -197,6 +198,13 @@ def build_demo(
             # erasure's verification look people up instead of reading every text.
             for index in demo_text_indexes(md):
                 create_text_index(conn, index)
+    if engine.dialect.name in ("mysql", "mariadb"):
+        # MariaDB's token indexes (``privet map index``), each statement committed by the server.
+        with engine.connect() as conn:
+            for text in demo_text_indexes(md):
+                tokens = tokenindex.indexable(md.tables[text.table], text.column)
+                if tokens is not None:
+                    tokenindex.create(conn, tokens)
     engine.dispose()
     return info
 

@@ -14,6 +14,8 @@ from privet.discovery.discover import discover
 from privet.requests.matching import PG_PHONE_CANDIDATE, digits_only, phone_tokens
 from privet.requests.textindex import catalog as text_catalog
 from privet.requests.textindex import current, indexable_info
+from privet.requests.tokenindex import catalog as token_catalog
+from privet.requests.tokenindex import indexable_info as token_indexable
 from privet.stores.schema import TableInfo
 from privet.stores.sql import SqlStore
 
@@ -154,9 +156,13 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
         try:
             schema = store.introspect()
             indexes = {}
+            tokens = None
             if schema.dialect == "sqlite":
                 with store.connect() as conn:
                     indexes = text_catalog(conn)
+            elif schema.dialect in ("mysql", "mariadb"):
+                with store.connect() as conn:
+                    tokens = token_catalog(conn)
         finally:
             store.dispose()
         for ref, table in dm.tables_of(name).items():
@@ -211,9 +217,15 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                 untuned = [ix for ix in _untuned(info, col) if ix not in stale] if searched_pg else []
                 advice = None
                 text_index = indexable_info(info, col) if schema.dialect == "sqlite" else None
+                token_index = token_indexable(info, col) if tokens is not None else None
                 if cspec.cat.free_text and text_index is not None:
                     if not current(indexes, text_index):
                         advice = "; ".join([*text_index.drop_statements(), *text_index.statements()])
+                elif cspec.cat.free_text and token_index is not None and tokens is not None:
+                    if tokens.why is not None:
+                        advice = f"the search index cannot serve on this server: {tokens.why}"
+                    elif not tokens.current(token_index):
+                        advice = "privet map index"
                 elif col not in lookups and (kind is not None or cspec.cat.free_text):
                     needs = _needs(schema.dialect, kind)
                     if not _has_indexes(info, col, needs):

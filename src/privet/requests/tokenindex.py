@@ -22,8 +22,8 @@ for:
 - ``qunsure``: a text holding a decimal digit of another script, which the phone recognizer reads
   and the stripped text does not; every phone search lets those through.
 
-A search asks, per person, for the tokens of each identity (``token_query``) and keeps, of the rows
-found, those the search of the column keeps (``mention_filter_bound``): the index only narrows.
+A search asks, per person, for the tokens of each identity (``token_query``); the rows it finds
+go to the recognizers as the rows a search of the column finds do.
 A person one of whose identities leaves no token long enough to be indexed is searched in the
 column as before (``SCAN``). The searches use the indexes only when every object is there as this
 version creates it and the server lowercases as expected (``store_indexes``); ``privet map
@@ -305,15 +305,22 @@ class TokenIndex:
         return f"DELETE FROM {_quote(self.name)} WHERE k = {row}.{_quote(self.key)}"
 
     def triggers(self) -> dict[str, str]:
-        """Each trigger's name and body."""
+        """Each trigger's name and body. An update of the text rewrites the row's tokens in place;
+        one of the key moves them."""
         key, column = _quote(self.key), _quote(self.column)
+        _key, _text, tokens = self._row("NEW")
         # Compared as bytes: a case- or accent-blind collation takes 'Rene' for 'René'.
-        same = f"BINARY OLD.{key} <=> BINARY NEW.{key} AND BINARY OLD.{column} <=> BINARY NEW.{column}"
+        same_key, same_text = (
+            f"BINARY OLD.{key} <=> BINARY NEW.{key}",
+            f"BINARY OLD.{column} <=> BINARY NEW.{column}",
+        )
+        rewrite = f"UPDATE {_quote(self.name)} SET tokens = {tokens} WHERE k = NEW.{key}"
         return {  # in the order of EVENTS
             self.trigger("ai"): self._insert("NEW"),
             self.trigger("ad"): self._delete("OLD"),
             self.trigger("au"): (
-                f"BEGIN IF NOT ({same}) THEN {self._delete('OLD')}; {self._insert('NEW')}; END IF; END"
+                f"BEGIN IF NOT ({same_key}) THEN {self._delete('OLD')}; {self._insert('NEW')}; "
+                f"ELSEIF NOT ({same_text}) THEN {rewrite}; END IF; END"
             ),
         }
 
@@ -461,8 +468,8 @@ def searched_shape(shape: Shape, identities: Iterable[Identity]) -> Shape:
 def mention_filter(
     table: sa.Table, col: str, shape: Shape, prefix: str, dialect: str, index: TokenIndex
 ) -> sa.ColumnElement[bool] | None:
-    """``mention_filter_bound`` narrowed by the column's token index: among the rows whose key the
-    index gives for the person's tokens (parameter ``<prefix>tokens``, ``token_query``)."""
+    """The rows whose key the column's token index gives for the person's tokens (parameter
+    ``<prefix>tokens``, ``token_query``); ``mention_filter_bound`` for a person it cannot find."""
     counts = dict(shape)
     plain = tuple(item for item in shape if item[0] != SCAN)
     bound = mention_filter_bound(table, col, plain, prefix, dialect)
@@ -472,7 +479,9 @@ def mention_filter(
     found = mysql.match(
         tokens.c.tokens, against=sa.bindparam(f"{prefix}tokens", type_=sa.String(), required=True)
     ).in_boolean_mode()
-    return sa.and_(table.c[index.key].in_(sa.select(tokens.c.k).where(found)), bound)
+    # Not narrowed further by the search of the column: its LIKE on lower() misses letters the
+    # server does not lowercase as Python's case-blind match takes them (a capital sharp s).
+    return table.c[index.key].in_(sa.select(tokens.c.k).where(found))
 
 
 def search_params(identities: Iterable[Identity], prefix: str = "") -> dict[str, str]:
