@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -19,15 +18,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.bench_sqlite_search import ACCESSES, ERASURES, WITH_NUMBER, WITHOUT_DIGITS, _insert_us
-from privet.datamap import DataMap
+from bench.bench_sqlite_search import ACCESSES, ERASURES, WITH_NUMBER, WITHOUT_DIGITS, _insert_us, _requests
 from privet.demo import build_demo
 from privet.demo.generator import demo_text_indexes
 from privet.demo.schema import demo_metadata
-from privet.discovery import discover
-from privet.requests import access, erase, tokenindex
-from privet.settings import Settings
-from privet.stores import Stores, make_engine
+from privet.requests import tokenindex
+from privet.stores import make_engine
 
 USERS = int(os.environ.get("PRIVET_BENCH_MARIADB_USERS", "20000"))
 ADMIN = os.environ.get("PRIVET_BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
@@ -66,30 +62,6 @@ def _indexes(url: str, create: bool) -> float:
     return time.perf_counter() - started
 
 
-def _requests(dm: DataMap, home: Path, emails: list[str]) -> dict[str, Any]:
-    home.mkdir(parents=True, exist_ok=True)
-    settings = Settings(home=home, map=home / "privet.yaml")
-    stores = Stores(dm)
-    accesses: list[float] = []
-    phases: dict[str, list[float]] = {}
-    try:
-        for email in emails[:ACCESSES]:
-            started = time.perf_counter()
-            access(dm, settings, f"email={email}", out=home / "export.zip", stores=stores)
-            accesses.append((time.perf_counter() - started) * 1000)
-        for email in emails:
-            result = erase(dm, settings, f"email={email}", stores=stores)
-            if not result.verified:
-                raise AssertionError(f"{email}: erasure left {result.leftovers}")
-            for phase, ms in result.timings.items():
-                phases.setdefault(phase, []).append(ms)
-    finally:
-        stores.close()
-    out = {"access_ms": round(statistics.median(accesses), 2)}
-    out |= {f"erase_{k}_ms": round(statistics.median(v), 2) for k, v in phases.items()}
-    return out
-
-
 def run() -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="privet-bench-mariadb-"))
     names = {"with": "privet_bench_tokens", "without": "privet_bench_plain"}
@@ -111,8 +83,7 @@ def run() -> dict[str, Any]:
         emails = emails[:ERASURES]
         results = {}
         for variant, url in urls.items():
-            dm = discover([url], files_root=str(work / f"files-{variant}")).datamap
-            results[variant] = _requests(dm, work / f"home-{variant}", emails)
+            results[variant] = _requests(url, work / f"files-{variant}", work / f"home-{variant}", emails)
         inserts = {
             (variant, kind): _insert_us(url, body)
             for variant, url in urls.items()
