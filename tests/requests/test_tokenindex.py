@@ -37,6 +37,7 @@ from privet.requests.tokenindex import (
     folded_sql,
     indexable,
     search_params,
+    searched_shape,
     token_query,
     tokens_sql,
     words,
@@ -178,7 +179,7 @@ def test_a_search_through_the_index_keeps_every_row_that_mentions_the_person(
     engine, table, index = notes
     ids = {Identity(i.kind, i.value.lower()) if i.kind == "email" else i for i in people}
     shape = identity_shape(ids)
-    searched = _searched(shape, ids)
+    searched = searched_shape(shape, ids)
     plain = mention_filter_bound(table, "body", shape, dialect="mariadb")
     indexed = mention_filter(table, "body", searched, dialect="mariadb", index=index)
     assert plain is not None and indexed is not None
@@ -205,10 +206,6 @@ def test_a_search_through_the_index_keeps_every_row_that_mentions_the_person(
     assert {k: sorted(v.split()) for k, v in tokens.items()} == {
         i: _tokens(t) for i, t in enumerate(batch) if i not in gone
     }
-
-
-def _searched(shape: Any, ids: set[Identity]) -> Any:
-    return (*shape, (SCAN, 1)) if token_query(ids) is None else shape
 
 
 def _tokens(text: str) -> list[str]:
@@ -259,7 +256,7 @@ def test_a_person_whose_identities_leave_no_token_is_searched_in_the_column(note
         conn.execute(table.insert(), [{"id": 1, "body": "Grüße an 王伟!"}, {"id": 2, "body": "J. was here"}])
     for who in ({Identity("name", "王伟")}, {Identity("name", "J"), ANNA}):
         assert token_query(who) is None
-        shape = _searched(identity_shape(who), who)
+        shape = searched_shape(identity_shape(who), who)
         assert dict(shape).get(SCAN) == 1
         cond = mention_filter(table, "body", shape, dialect="mariadb", index=index)
         with engine.connect() as conn:
