@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.bench_sqlite_search import ACCESSES, ERASURES, WITH_NUMBER, WITHOUT_DIGITS, _insert_us, _requests
+from bench.bench_sqlite_search import ACCESSES, ERASURES, _requests, compared, inserts_us
 from privet.demo import build_demo
 from privet.demo.generator import demo_text_indexes
 from privet.demo.schema import demo_metadata
@@ -84,18 +84,12 @@ def run() -> dict[str, Any]:
         results = {}
         for variant, url in urls.items():
             results[variant] = _requests(url, work / f"files-{variant}", work / f"home-{variant}", emails)
-        inserts = {
-            (variant, kind): _insert_us(url, body)
-            for variant, url in urls.items()
-            for kind, body in (("number", WITH_NUMBER), ("no_digits", WITHOUT_DIGITS))
-        }
+        inserts = inserts_us(urls)
     finally:
         for name in names.values():
             _drop(name)
         shutil.rmtree(work, ignore_errors=True)
-    with_ix, without = results["with"], results["without"]
-    access_ratio = round(with_ix["access_ms"] / without["access_ms"], 3)
-    erase_ratio = round(with_ix["erase_transaction_ms"] / without["erase_transaction_ms"], 3)
+    fields, told = compared(results["with"], results["without"], inserts)
     return {
         "name": "mariadb_search",
         "users": USERS,
@@ -103,21 +97,9 @@ def run() -> dict[str, Any]:
         "erasures": len(emails),
         "build_s": round(built, 1),
         "index_creation_s": round(creation, 2),
-        "with_indexes": with_ix,
-        "without_indexes": without,
-        "access_ratio": access_ratio,
-        "erase_transaction_ratio": erase_ratio,
-        "insert_us": {f"{kind}_{variant}_indexes": us for (variant, kind), us in inserts.items()},
+        **fields,
         "summary": (
             f"MariaDB demo, {USERS:,} users ({messages:,} messages), medians of {ACCESSES} exports and "
-            f"{len(emails)} erasures: with the token indexes an export took {with_ix['access_ms']} ms against "
-            f"{without['access_ms']} ms reading every text (ratio {access_ratio}); an erasure's transaction "
-            f"{with_ix['erase_transaction_ms']} ms against {without['erase_transaction_ms']} ms (ratio "
-            f"{erase_ratio}; mention pass {with_ix.get('erase_mentions_ms')} vs "
-            f"{without.get('erase_mentions_ms')}, verification {with_ix.get('erase_verification_ms')} vs "
-            f"{without.get('erase_verification_ms')}); building the indexes took {creation:.1f} s; a message "
-            f"written by the application costs {inserts['with', 'number']} us with the triggers against "
-            f"{inserts['without', 'number']} us without ({inserts['with', 'no_digits']} against "
-            f"{inserts['without', 'no_digits']} without digits)"
+            f"{len(emails)} erasures: with the token indexes {told}; building the indexes took {creation:.1f} s"
         ),
     }

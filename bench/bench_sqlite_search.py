@@ -105,6 +105,41 @@ def _insert_us(url: str, body: str) -> float:
     return round(took / INSERTS * 1e6, 1)
 
 
+def inserts_us(urls: dict[str, str]) -> dict[tuple[str, str], float]:
+    """``_insert_us`` of both messages in each database (``with`` and ``without`` the indexes)."""
+    return {
+        (variant, kind): _insert_us(url, body)
+        for variant, url in urls.items()
+        for kind, body in (("number", WITH_NUMBER), ("no_digits", WITHOUT_DIGITS))
+    }
+
+
+def compared(
+    with_ix: dict[str, Any], without: dict[str, Any], inserts: dict[tuple[str, str], float]
+) -> tuple[dict[str, Any], str]:
+    """The result fields both search benchmarks report, and the middle of their summary."""
+    access_ratio = round(with_ix["access_ms"] / without["access_ms"], 3)
+    erase_ratio = round(with_ix["erase_transaction_ms"] / without["erase_transaction_ms"], 3)
+    fields = {
+        "with_indexes": with_ix,
+        "without_indexes": without,
+        "access_ratio": access_ratio,
+        "erase_transaction_ratio": erase_ratio,
+        "insert_us": {f"{kind}_{variant}_indexes": us for (variant, kind), us in inserts.items()},
+    }
+    told = (
+        f"an export took {with_ix['access_ms']} ms against {without['access_ms']} ms reading every text "
+        f"(ratio {access_ratio}); an erasure's transaction {with_ix['erase_transaction_ms']} ms against "
+        f"{without['erase_transaction_ms']} ms (ratio {erase_ratio}; mention pass "
+        f"{with_ix.get('erase_mentions_ms')} vs {without.get('erase_mentions_ms')}, verification "
+        f"{with_ix.get('erase_verification_ms')} vs {without.get('erase_verification_ms')}); a message "
+        f"written by the application costs {inserts['with', 'number']} us with the indexes' triggers "
+        f"against {inserts['without', 'number']} us without ({inserts['with', 'no_digits']} against "
+        f"{inserts['without', 'no_digits']} without digits)"
+    )
+    return fields, told
+
+
 def run() -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="privet-bench-sqlite-"))
     try:
@@ -130,34 +165,18 @@ def run() -> dict[str, Any]:
         emails = emails[:ERASURES]
         with_ix = _requests(f"sqlite:///{indexed}", files, work / "home-indexed", emails)
         without = _requests(f"sqlite:///{plain}", files, work / "home-plain", emails)
-        inserts = {
-            (variant, kind): _insert_us(f"sqlite:///{db}", body)
-            for variant, db in (("with", indexed), ("without", plain))
-            for kind, body in (("number", WITH_NUMBER), ("no_digits", WITHOUT_DIGITS))
-        }
+        inserts = inserts_us({"with": f"sqlite:///{indexed}", "without": f"sqlite:///{plain}"})
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    access_ratio = round(with_ix["access_ms"] / without["access_ms"], 3)
-    erase_ratio = round(with_ix["erase_transaction_ms"] / without["erase_transaction_ms"], 3)
+    fields, told = compared(with_ix, without, inserts)
     return {
         "name": "sqlite_search",
         "users": USERS,
         "rows": rows,
         "erasures": len(emails),
-        "with_indexes": with_ix,
-        "without_indexes": without,
-        "access_ratio": access_ratio,
-        "erase_transaction_ratio": erase_ratio,
-        "insert_us": {f"{kind}_{variant}_indexes": us for (variant, kind), us in inserts.items()},
+        **fields,
         "summary": (
             f"SQLite demo, {USERS:,} users ({rows:,} rows), medians of {ACCESSES} exports and {len(emails)} "
-            f"erasures: with the search indexes of free text an export took {with_ix['access_ms']} ms against "
-            f"{without['access_ms']} ms reading every text (ratio {access_ratio}); an erasure's transaction "
-            f"{with_ix['erase_transaction_ms']} ms against {without['erase_transaction_ms']} ms (ratio "
-            f"{erase_ratio}; mention pass {with_ix.get('erase_mentions_ms')} vs "
-            f"{without.get('erase_mentions_ms')}, verification {with_ix.get('erase_verification_ms')} vs "
-            f"{without.get('erase_verification_ms')}); a message written by the application costs "
-            f"{inserts['with', 'number']} us with the indexes' triggers against {inserts['without', 'number']} us "
-            f"without ({inserts['with', 'no_digits']} against {inserts['without', 'no_digits']} without digits)"
+            f"erasures: with the search indexes of free text {told}"
         ),
     }

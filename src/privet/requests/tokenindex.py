@@ -404,14 +404,15 @@ def catalog(conn: Connection) -> Catalog:
 
 def _unusable(conn: Connection) -> str | None:
     """Why the server does not index or lowercase as the tokens are spelled for, or None."""
-    low, high, stop, server_list, user_list = conn.exec_driver_sql(_SETTINGS).one()
+    # The settings and the word characters lowered, in one round trip.
+    statement = sa.text(f"{_SETTINGS}, {folded_sql('CONVERT(:w USING utf8mb4)')}")
+    got = conn.execute(statement, {"w": WORD_CHARS}).one()
+    low, high, stop, server_list, user_list, lowered = got
     if int(low) > MIN_TOKEN or int(high) < MAX_TOKEN:
         return f"innodb_ft_min_token_size is {low} and innodb_ft_max_token_size {high} (need ≤ 3 and ≥ 84)"
     if int(stop) and (server_list or user_list):
         return "a stop word table of the server's own is set (innodb_ft_*_stopword_table)"
-    lowered = sa.text(f"SELECT {folded_sql('CONVERT(:w USING utf8mb4)')}")
-    got = conn.execute(lowered, {"w": WORD_CHARS}).scalar()
-    if got != "".join(_CANONICAL[c] for c in WORD_CHARS):
+    if lowered != "".join(_CANONICAL[c] for c in WORD_CHARS):
         return "the server's LOWER() lowercases letters otherwise than this version of Privet expects"
     return None
 
