@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from privet.detection.operators import mentions
 from privet.identity import Identity
 from privet.requests import access_batch
-from privet.requests.sweep import SWEEP_FROM, Lookout, fold
+from privet.requests.matching import fold
+from privet.requests.sweep import SWEEP_FROM, Lookout
 from privet.settings import Settings
 from tests.requests.shop import shop_map
 from tests.requests.test_access import _as_alone, _build, message_fragments

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -327,6 +328,91 @@ def value_matches(kind: str, stored: Any, values: set[str], region: str) -> bool
 # of identities of each kind. Built once with named parameters and reused, they skip SQLAlchemy's
 # construction and cache-key walk (most of the Python cost of a large UNION or a REPLACE chain).
 
+# The letters Python's ``re`` treats as the same in a search that ignores case, beyond their
+# lower case (its ``_casefix`` table): each is folded to the first of its set, so that two
+# words equal to each other in such a search have the same folded form (``fold``). U+0345
+# (combining ypogegrammeni, not a word character, which ``re`` takes for an iota) is left out:
+# a text or name holding it is compared in full (``ODD_IOTA``).
+_SAME_LETTERS = (
+    "\u0069\u0131",  # i ı
+    "\u0073\u017f",  # s ſ
+    "\u00b5\u03bc",  # µ μ
+    "\u0390\u1fd3",  # ΐ ΐ
+    "\u03b0\u1fe3",  # ΰ ΰ
+    "\u03b2\u03d0",  # β ϐ
+    "\u03b5\u03f5",  # ε ϵ
+    "\u03b8\u03d1",  # θ ϑ
+    "\u03b9\u1fbe",  # ι ι
+    "\u03ba\u03f0",  # κ ϰ
+    "\u03c0\u03d6",  # π ϖ
+    "\u03c1\u03f1",  # ρ ϱ
+    "\u03c2\u03c3",  # ς σ
+    "\u03c6\u03d5",  # φ ϕ
+    "\u0432\u1c80",  # в ᲀ
+    "\u0434\u1c81",  # д ᲁ
+    "\u043e\u1c82",  # о ᲂ
+    "\u0441\u1c83",  # с ᲃ
+    "\u0442\u1c84\u1c85",  # т ᲄ ᲅ
+    "\u044a\u1c86",  # ъ ᲆ
+    "\u0463\u1c87",  # ѣ ᲇ
+    "\u1c88\ua64b",  # ᲈ ꙋ
+    "\u1e61\u1e9b",  # ṡ ẛ
+    "\ufb05\ufb06",  # ﬅ ﬆ
+)
+_FOLD = {ord(c): same[0] for same in _SAME_LETTERS for c in same[1:]}
+_FOLDED = re.compile("[" + "".join(c for same in _SAME_LETTERS for c in same[1:]) + "]")
+ODD_IOTA = "\u0345"
+
+
+def fold(text: str) -> str:
+    """The text in lower case as Python's ``re`` compares it when ignoring case, one character for
+    one (its simple lower case: İ is i; and the letters ``re`` takes for one another folded
+    together): two strings a case-insensitive search finds equal fold to the same string, and
+    every character keeps its place and whether it is a word character."""
+    low = text.replace("İ", "I").lower()
+    return low.translate(_FOLD) if _FOLDED.search(low) else low
+
+
+# The first letters of the sets above, and ι (which ``re`` also takes for U+0345): letters whose
+# set holds characters of different lower case, which a database's lower() keeps apart.
+_UNEVEN = frozenset(same[0] for same in _SAME_LETTERS) | {"\u03b9"}
+_SAME_ANY = frozenset("".join(_SAME_LETTERS) + ODD_IOTA)
+# The ASCII letters with a character beyond ASCII in their set (ı and İ, K the Kelvin sign,
+# ſ): left as they are in an indexed search's pattern when one without them would keep no three
+# characters in a row for the index to look up.
+_ASCII_UNEVEN = frozenset("iks")
+_RUN = re.compile(r"[^%_]{3}")
+
+
+def _beyond_ascii_cased(c: str) -> bool:
+    """Whether ``re`` ignoring case takes another character for this one beyond ASCII."""
+    return not c.isascii() and (c.lower() != c or c.upper() != c or fold(c) != c or c in _SAME_ANY)
+
+
+def _unicode_unsure(c: str) -> bool:
+    """Whether a database that lowers text as Python does (PostgreSQL with a Unicode LC_CTYPE)
+    may leave a character ``re`` takes for this one different from its lower case."""
+    return len(c.lower()) != 1 or fold(c) in _UNEVEN or c == ODD_IOTA
+
+
+def text_pattern(value: str, lowering: str, indexed: bool = True) -> str:
+    """A LIKE pattern for texts holding ``value`` as Python's case-blind match finds it, against
+    the text as the database lowers it: ``lowering`` is ``"unicode"`` (lower() of PostgreSQL
+    with a Unicode LC_CTYPE, as Python's) or ``"ascii"`` (SQLite's LIKE, which ignores the case
+    of ASCII letters only, or MariaDB's lower(), which leaves several hundred capitals beyond
+    ASCII as they are). A character the database may not match with every character ``re``
+    takes for it is any one character (``_``), and so is a backslash (PostgreSQL's LIKE escape).
+    With ``indexed``, the ASCII letters i, k and s stay as they are where the pattern would
+    otherwise hold no three characters in a row (a trigram index needs them): the texts writing
+    them ı, İ, K or ſ are missed there."""
+    unsure = _unicode_unsure if lowering == "unicode" else _beyond_ascii_cased
+    kept = "".join("_" if c == "\\" or unsure(c) else c.lower() for c in value)
+    strict = "".join("_" if c in _ASCII_UNEVEN else c for c in kept)
+    if indexed and not _RUN.search(strict):
+        return f"%{kept}%"
+    return f"%{strict}%"
+
+
 Shape = tuple[tuple[str, int], ...]
 
 
@@ -348,7 +434,12 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
     for kind, values in by_kind.items():
         for n, v in enumerate(sorted(values)):
             params[f"{prefix}{kind}_{n}"] = v
-            params[f"{prefix}{kind}_in_{n}"] = f"%{v.lower()}%"
+            if kind != "phone":
+                # The patterns of free text holding the value: PostgreSQL's (trigram index), a
+                # SQLite search index's, and a search reading the column (SQLite, MariaDB).
+                params[f"{prefix}{kind}_in_{n}"] = text_pattern(v, "unicode")
+                params[f"{prefix}{kind}_like_{n}"] = text_pattern(v, "ascii")
+                params[f"{prefix}{kind}_scan_{n}"] = text_pattern(v, "ascii", indexed=False)
             if kind == "phone":
                 end, mentioned = phone_tail(v), phone_tail(v, MENTION_TAIL)
                 low = end[::-1]
@@ -466,7 +557,8 @@ def contains_bound(
     # SQLite's LIKE ignores case as its lower() folds it (ASCII letters): there the text is
     # compared as it is, without a lowered copy of every row.
     text = col if dialect == "sqlite" else sa.func.lower(col)
-    return sa.or_(*(text.like(_bp(f"{prefix}{kind}_in_{i}")) for i in range(n)))
+    pattern = "in" if dialect == "postgresql" else "scan"
+    return sa.or_(*(text.like(_bp(f"{prefix}{kind}_{pattern}_{i}")) for i in range(n)))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -23,7 +23,7 @@ from privet.detection.engine import scan
 from privet.detection.operators.mentions import name_pattern
 from privet.identity import Identity
 from privet.requests.execute import _as_text, mention_params, mention_select
-from privet.requests.matching import MENTION_TAIL, identity_shape, phone_tail
+from privet.requests.matching import MENTION_TAIL, ODD_IOTA, fold, identity_shape, phone_tail
 from privet.stores.sql import OTHER_DIGIT, SqlStore
 
 # People from which a group's search sweeps each table once (SQLite, MariaDB). Fewer are
@@ -41,50 +41,6 @@ CONFIRM_PEOPLE = 50
 _ANY_DIGIT = re.compile(r"\d")
 _NOT_ASCII_DIGIT = re.compile(r"[^0-9]+")
 _WORDS = re.compile(r"\w+")
-
-# The letters Python's ``re`` treats as the same in a search that ignores case, beyond their
-# lower case (its ``_casefix`` table): each is folded to the first of its set, so that two
-# words equal to each other in such a search have the same folded form (``fold``). U+0345
-# (combining ypogegrammeni, not a word character, which ``re`` takes for an iota) is left out:
-# a text or name holding it is compared in full (``_ODD``).
-_SAME_LETTERS = (
-    "\u0069\u0131",  # i ı
-    "\u0073\u017f",  # s ſ
-    "\u00b5\u03bc",  # µ μ
-    "\u0390\u1fd3",  # ΐ ΐ
-    "\u03b0\u1fe3",  # ΰ ΰ
-    "\u03b2\u03d0",  # β ϐ
-    "\u03b5\u03f5",  # ε ϵ
-    "\u03b8\u03d1",  # θ ϑ
-    "\u03b9\u1fbe",  # ι ι
-    "\u03ba\u03f0",  # κ ϰ
-    "\u03c0\u03d6",  # π ϖ
-    "\u03c1\u03f1",  # ρ ϱ
-    "\u03c2\u03c3",  # ς σ
-    "\u03c6\u03d5",  # φ ϕ
-    "\u0432\u1c80",  # в ᲀ
-    "\u0434\u1c81",  # д ᲁ
-    "\u043e\u1c82",  # о ᲂ
-    "\u0441\u1c83",  # с ᲃ
-    "\u0442\u1c84\u1c85",  # т ᲄ ᲅ
-    "\u044a\u1c86",  # ъ ᲆ
-    "\u0463\u1c87",  # ѣ ᲇ
-    "\u1c88\ua64b",  # ᲈ ꙋ
-    "\u1e61\u1e9b",  # ṡ ẛ
-    "\ufb05\ufb06",  # ﬅ ﬆ
-)
-_FOLD = {ord(c): same[0] for same in _SAME_LETTERS for c in same[1:]}
-_FOLDED = re.compile("[" + "".join(c for same in _SAME_LETTERS for c in same[1:]) + "]")
-_ODD = "\u0345"
-
-
-def fold(text: str) -> str:
-    """The text in lower case as Python's ``re`` compares it when ignoring case, one character for
-    one (its simple lower case: İ is i; and the letters ``re`` takes for one another folded
-    together): two strings a case-insensitive search finds equal fold to the same string, and
-    every character keeps its place and whether it is a word character."""
-    low = text.replace("İ", "I").lower()
-    return low.translate(_FOLD) if _FOLDED.search(low) else low
 
 
 class Lookout:
@@ -115,7 +71,7 @@ class Lookout:
                     # text (what surrounds the word in the name is no word character, nor what
                     # the text holds there): the longest, which fewest names share, is looked up.
                     words = _WORDS.findall(fold(name))
-                    if not words or _ODD in name:
+                    if not words or ODD_IOTA in name:
                         self.odd.append((j, pattern))
                     else:
                         longest = max(reversed(words), key=len)
@@ -151,7 +107,7 @@ class Lookout:
     def _names(self, text: str, found: set[int]) -> None:
         if text.isascii():  # most texts: lower case is all their folding
             hits = self.keys.intersection(_WORDS.findall(text.lower()))
-        elif _ODD in text:
+        elif ODD_IOTA in text:
             self._check(self.names, text, found)
             return
         else:

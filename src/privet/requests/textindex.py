@@ -7,7 +7,9 @@ keeps them right, Privet or not:
 
 - ``privet_text_<table>_<column>`` indexes the text itself, its content read from the table
   (``content=``): a ``LIKE '%anna@example.com%'`` on it is a trigram lookup, then the same LIKE
-  on the candidates, so it finds exactly the rows a LIKE on the table finds.
+  on the candidates, so it finds exactly the rows the same LIKE on the table finds (the search
+  of the column leaves i, k and s open where the index's pattern keeps them for its trigrams,
+  ``matching.text_pattern``).
 - ``privet_numbers_<table>_<column>`` (contentless) indexes the text with phone punctuation and
   the white space met in numbers stripped (``text_digits``), where a number's tail is one phrase
   lookup, and marks ``unsure`` the texts that may hold a decimal digit of another script, which
@@ -271,7 +273,7 @@ def mention_filter(
     # MATCH takes the FTS5 table's own name on its left.
     numbers_match = sa.literal_column(_quote(index.numbers_name)).op("MATCH")
     parts: list[sa.Select[Any]] = [
-        sa.select(text.c.rowid).where(text.c[col].like(_bp(f"{prefix}{kind}_in_{i}")))
+        sa.select(text.c.rowid).where(text.c[col].like(_bp(f"{prefix}{kind}_like_{i}")))
         for kind in ("email", "name")
         for i in range(counts.get(kind, 0))
     ]

@@ -1,0 +1,180 @@
+"""A name or address written in other letters of the same case-blind match (MÜLLER for Müller,
+STRAUẞ, ΣΟΦΊΑ, ſ) is found by the search of free text on every database: the LIKE patterns
+(``text_pattern``) leave as any one character what the database may lower otherwise than
+Python's match compares it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from privet.identity import Identity
+from privet.requests import access
+from privet.requests.indexing import search_indexes
+from privet.requests.matching import ODD_IOTA, fold, identity_params, searched_text, text_pattern
+from privet.requests.textindex import TextIndex, create
+from privet.settings import Settings
+from privet.stores.sql import make_engine
+from tests.requests.shop import shop_map
+from tests.requests.test_access import _build, message_fragments
+
+# Row keys spelled in letters without i, k or s: every row's text has its own trigrams.
+_KEY_LETTERS = "abcdefghjlmnopqrtuvwxyz"
+
+
+def _key(n: int) -> str:
+    out = ""
+    for _ in range(4):
+        n, r = divmod(n, len(_KEY_LETTERS))
+        out += _KEY_LETTERS[r]
+    return out
+
+
+def _classes() -> list[list[str]]:
+    """The sets of characters Python's ``re`` takes for one another ignoring case (two or more)."""
+    by_fold: dict[str, list[str]] = {}
+    for cp in range(sys.maxunicode + 1):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        c = chr(cp)
+        f = "\u03b9" if c == ODD_IOTA else fold(c)
+        if f != c or c.upper() != c or c == "\u03b9":
+            by_fold.setdefault(f, []).append(c)
+    return [sorted(set(members) | {f}) for f, members in by_fold.items() if len(set(members) | {f}) > 1]
+
+
+def _pairs() -> list[tuple[str, str]]:
+    """Every text character with every identity character the match takes it for."""
+    return [(x, c) for members in _classes() for x in members for c in members]
+
+
+def test_the_patterns_leave_open_what_the_database_may_lower_otherwise() -> None:
+    assert text_pattern("Müller", "ascii") == "%m_ller%"
+    assert text_pattern("Müller", "unicode") == "%müller%"
+    assert text_pattern("Σοφία", "unicode") == "%_ο_ία%"  # σ ς, φ ϕ: lowered apart
+    assert text_pattern("Anna Schmidt", "ascii", indexed=False) == "%anna _chm_dt%"
+    # Indexed: i, k and s stay where leaving them open would leave no trigram to look up.
+    assert text_pattern("Kristin", "ascii") == "%kristin%"
+    assert text_pattern("Kristin", "ascii", indexed=False) == "%_r__t_n%"
+    assert text_pattern("Anna Schmidt", "ascii") == "%anna _chm_dt%"
+    assert text_pattern("a\\b", "unicode") == "%a_b%"
+    assert text_pattern("İpek", "unicode") == "%_pek%"  # İ lowers to two characters in Python
+    params = identity_params({Identity("name", "Jürgen")})
+    assert (params["name_in_0"], params["name_like_0"], params["name_scan_0"]) == (
+        "%jürgen%",
+        "%j_rgen%",
+        "%j_rgen%",
+    )
+
+
+def _missed(conn: sa.Connection, table: sa.Table, column: str, dialect: str, key: str) -> list[Any]:
+    """The pairs whose text the column's search (as ``contains_bound`` compares) does not find
+    with the identity's pattern."""
+    text = searched_text(table.c[column], dialect)
+    searched = text if dialect == "sqlite" else sa.func.lower(text)
+    query = sa.select(table.c.x, table.c.c).where(sa.not_(searched.like(table.c[key])))
+    return [tuple(r) for r in conn.execute(query)]
+
+
+def test_when_a_text_writes_a_letter_as_another_of_its_case_then_each_database_finds_it(
+    db_url: str,
+) -> None:
+    """Every character pair Python's case-blind match takes for one another, in a text and in a
+    name: the database's search of the column with the name's pattern finds the text (on MariaDB
+    in a column compared exactly and in one compared ignoring case)."""
+    dialect = sa.make_url(db_url).get_backend_name()
+    pairs = _pairs()
+    assert len(pairs) > 5000
+    md = sa.MetaData()
+    columns = [sa.Column("body", sa.Text)]
+    if dialect in ("mysql", "mariadb"):
+        columns.append(sa.Column("body_bin", sa.Text(collation="utf8mb4_bin")))
+    table = sa.Table(
+        "case_pairs",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("x", sa.Text),
+        sa.Column("c", sa.Text),
+        sa.Column("pattern", sa.Text),
+        sa.Column("scan", sa.Text),
+        *columns,
+        mysql_charset="utf8mb4",
+    )
+    engine = make_engine(db_url)
+    try:
+        md.drop_all(engine)
+        md.create_all(engine)
+        rows = []
+        for n, (x, c) in enumerate(pairs):
+            k = _key(n)
+            value, written = f"{k}{c}{k}", f"{k}{x}{k}"
+            lowering = "unicode" if dialect == "postgresql" else "ascii"
+            rows.append(
+                {
+                    "id": n + 1,
+                    "x": x,
+                    "c": c,
+                    "pattern": text_pattern(value, lowering),
+                    "scan": text_pattern(value, "ascii", indexed=False),
+                    "body": f"seen {written}.",
+                    **({"body_bin": f"seen {written}."} if len(columns) > 1 else {}),
+                }
+            )
+        with engine.begin() as conn:
+            conn.execute(table.insert(), rows)
+            used = "pattern" if dialect == "postgresql" else "scan"
+            for column in [col.name for col in columns]:
+                assert _missed(conn, table, column, dialect, used) == [], column
+            if dialect == "sqlite":
+                # The search index's LIKE (FTS5 trigrams) with its own pattern.
+                index = TextIndex("case_pairs", "body", "id")
+                create(conn, index)
+                fts = sa.table(index.text_name, sa.column("rowid"), sa.column("body"))
+                found = sa.select(fts.c.rowid).where(
+                    fts.c.body.like(table.c.pattern), fts.c.rowid == table.c.id
+                )
+                missed = conn.execute(sa.select(table.c.x, table.c.c).where(~sa.exists(found))).all()
+                assert [tuple(r) for r in missed] == []
+    finally:
+        md.drop_all(engine)
+        engine.dispose()
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["column", "index"])
+def test_when_a_message_writes_a_name_in_capitals_beyond_ascii_then_access_finds_it(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path, indexed: bool
+) -> None:
+    """Jürgen Straße in capitals (Ü, ẞ), Sofía in Greek capitals with a final sigma, Kelvin's
+    K: each person's access finds the messages that name them, through the column's search and,
+    on SQLite and MariaDB, through its search index."""
+    url, rec = shop
+    dialect = sa.make_url(url).get_backend_name()
+    if indexed and dialect == "postgresql":
+        pytest.skip("PostgreSQL's trigram index is searched with the same pattern as the column")
+    _build(
+        url,
+        "INSERT INTO users (id, tenant_id, email, name) VALUES "
+        "(4, 1, 'juergen@example.com', 'Jürgen Straße'), "
+        "(5, 1, 'sofia@example.com', 'Σοφία Παπαδοπούλου'), "
+        "(6, 1, 'anka@example.com', 'Anka Ludwig')",
+        "INSERT INTO messages (id, author_id, body) VALUES "
+        "(80, 3, 'Bitte JÜRGEN STRAẞE zurückrufen'), "
+        "(81, 3, 'ΚΆΛΕΣΕ ΤΗ ΣΟΦΊΑ ΠΑΠΑΔΟΠΟΎΛΟΥ'), "
+        "(82, 3, 'ΣΟΦΊΑ ΠΑΠΑΔΟΠΟΎΛΟΥ ς'), "
+        "(83, 3, 'AN\u212aA LUDWIG again'), "
+        "(84, 3, 'Jürgen Strasse is someone else')",
+    )
+    dm = shop_map(url, rec)
+    if indexed:
+        assert search_indexes(dm)  # as privet map index does
+    found = {
+        who: message_fragments(access(dm, settings, f"email={who}@example.com", out=tmp_path / f"{who}.zip"))
+        for who in ("juergen", "sofia", "anka")
+    }
+    assert found["juergen"] == ["Bitte JÜRGEN STRAẞE zurückrufen"]
+    assert sorted(found["sofia"]) == ["ΚΆΛΕΣΕ ΤΗ ΣΟΦΊΑ ΠΑΠΑΔΟΠΟΎΛΟΥ", "ΣΟΦΊΑ ΠΑΠΑΔΟΠΟΎΛΟΥ ς"]
+    assert found["anka"] == ["AN\u212aA LUDWIG again"]
