@@ -11,6 +11,7 @@ from privet.datamap import dump_map, parse_map
 from privet.demo import EXPECTED_COLUMNS, build_demo
 from privet.discovery import check_map, discover
 from privet.requests.textindex import TextIndex
+from privet.settings import Settings
 from tests.discovery.schemas import SCHEMAS, scores
 
 
@@ -145,6 +146,37 @@ def test_when_lookup_columns_have_no_index_then_map_check_warns_with_the_fix(
         again = {(u["table"], u["column"]) for u in check_map(shop_map(db_url, tmp_path / "rec")).unindexed}
         assert ("messages", "body") not in again
         assert ("projects", "client_note") in again
+
+
+def test_when_searched_text_is_lowered_as_ascii_then_map_check_warns_and_its_fix_finds_capitals(
+    pg_url: str, tmp_path: Path, settings: Settings
+) -> None:
+    """A message column under collation "C" (lower() changes ASCII letters only): MÜLLER is not
+    found for Jürgen Müller, map check says so, and after its fix his access finds the message."""
+    from privet.requests import access
+    from tests.requests.shop import build_shop, shop_map
+    from tests.requests.test_access import _build, message_fragments
+
+    rec = tmp_path / "rec"
+    build_shop(pg_url, rec)
+    _build(
+        pg_url,
+        'ALTER TABLE messages ALTER COLUMN body TYPE text COLLATE "C"',
+        "INSERT INTO users (id, tenant_id, email, name) VALUES (4, 1, 'jm@example.com', 'Jürgen Müller')",
+        "INSERT INTO messages (id, author_id, body) VALUES (90, 3, 'JÜRGEN MÜLLER rief an')",
+    )
+    dm = shop_map(pg_url, rec)
+    report = check_map(dm)
+    cases = [(u["table"], u["column"], u["collation"]) for u in report.ascii_case]
+    assert cases == [("messages", "body", "C")]
+
+    def found() -> list[str]:
+        return message_fragments(access(dm, settings, "email=jm@example.com", out=tmp_path / "jm.zip"))
+
+    assert found() == []
+    _build(pg_url, report.ascii_case[0]["fix"])  # as printed
+    assert check_map(dm).ascii_case == []
+    assert found() == ["JÜRGEN MÜLLER rief an"]
 
 
 def test_when_the_advised_phone_index_exists_then_lookups_by_phone_use_it(

@@ -121,6 +121,13 @@ def register(app: typer.Typer) -> None:
                 "keep megabytes of new entries that every search of it reads: "
                 f"{u['fix']}"
             )
+        for u in report.ascii_case:
+            err_console.print(
+                f"[yellow]warning:[/] {u['store']}.{u['table']}.{u['column']} is compared with collation "
+                f"{u['collation']}, whose lower() changes ASCII letters only: a name written in capitals "
+                f"beyond ASCII (MÜLLER) is not found in it: {u['fix']} (or another collation of a Unicode "
+                "locale, such as C.utf8 where the system has it)"
+            )
         emit(report.to_dict(), as_json, "\n".join(lines) if lines else "the map covers every personal column")
         if not report.ok:
             raise typer.Exit(1)

@@ -31,6 +31,9 @@ class CheckReport:
     # GIN indexes of searched free text whose pending list may grow large: a warning, with the
     # ALTER INDEX that bounds it.
     untuned: list[dict[str, Any]] = field(default_factory=list)
+    # Searched free text on PostgreSQL whose collation lowers ASCII letters only (C, POSIX): a
+    # name written in capitals beyond ASCII (MÜLLER) is not found there. A warning, with the fix.
+    ascii_case: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -44,6 +47,7 @@ class CheckReport:
             "unindexed": self.unindexed,
             "superseded": self.superseded,
             "untuned": self.untuned,
+            "ascii_case": self.ascii_case,
         }
 
 
@@ -147,6 +151,37 @@ def _untuned(info: TableInfo, column: str) -> list[str]:
     return out
 
 
+# Capitals beyond ASCII and their lower case: what a collation lowering text as Python does gives.
+_CAPITALS = "ÄÖÜÉΣИ"
+
+
+def ascii_lowered(conn: sa.Connection) -> dict[tuple[str, str], str]:
+    """PostgreSQL: the text columns of the current schema whose collation's lower() leaves
+    capitals beyond ASCII as they are (``(table, column)``: the collation), one query for the
+    columns and one per collation they use."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT c.relname, a.attname, cn.nspname, co.collname FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_collation co ON co.oid = a.attcollation "
+            "JOIN pg_namespace cn ON cn.oid = co.collnamespace "
+            "WHERE n.nspname = current_schema() AND a.attnum > 0 AND NOT a.attisdropped "
+            "AND c.relkind IN ('r', 'p')"
+        )
+    ).all()
+    quote = postgresql.dialect().identifier_preparer.quote  # type: ignore[no-untyped-call]
+    lowers: dict[tuple[str, str], bool] = {}
+    out: dict[tuple[str, str], str] = {}
+    for table, column, space, name in rows:
+        if (space, name) not in lowers:
+            collate = f"{quote(space)}.{quote(name)}"
+            low = conn.execute(sa.text(f"SELECT lower(CAST(:s AS text) COLLATE {collate})"), {"s": _CAPITALS})
+            lowers[space, name] = low.scalar() == _CAPITALS.lower()
+        if not lowers[space, name]:
+            out[table, column] = name
+    return out
+
+
 def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
     """Undeclared personal columns in live stores, and map entries that no longer exist."""
     report = CheckReport()
@@ -163,6 +198,10 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
             elif schema.dialect in ("mysql", "mariadb"):
                 with store.connect() as conn:
                     tokens = token_catalog(conn)
+            caseless = {}
+            if schema.dialect == "postgresql":
+                with store.connect() as conn:
+                    caseless = ascii_lowered(conn)
         finally:
             store.dispose()
         for ref, table in dm.tables_of(name).items():
@@ -244,6 +283,16 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                             "column": col,
                             "used_as": f"searched for {kind or 'mentions'} by verification",
                             "fix": advice,
+                        }
+                    )
+                if cspec.cat.free_text and (tname, col) in caseless:
+                    report.ascii_case.append(
+                        {
+                            "store": name,
+                            "table": tname,
+                            "column": col,
+                            "collation": caseless[tname, col],
+                            "fix": f'ALTER TABLE {tname} ALTER COLUMN {col} TYPE text COLLATE "und-x-icu"',
                         }
                     )
                 report.superseded += [

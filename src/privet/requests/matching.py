@@ -391,8 +391,9 @@ def _beyond_ascii_cased(c: str) -> bool:
 
 def _unicode_unsure(c: str) -> bool:
     """Whether a database that lowers text as Python does (PostgreSQL with a Unicode LC_CTYPE)
-    may leave a character ``re`` takes for this one different from its lower case."""
-    return len(c.lower()) != 1 or fold(c) in _UNEVEN or c == ODD_IOTA
+    may leave a character ``re`` takes for this one different from its lower case (the ASCII
+    letters aside: ``text_pattern``)."""
+    return not c.isascii() and (len(c.lower()) != 1 or fold(c) in _UNEVEN or c == ODD_IOTA)
 
 
 def text_pattern(value: str, lowering: str, indexed: bool = True) -> str:
@@ -402,13 +403,14 @@ def text_pattern(value: str, lowering: str, indexed: bool = True) -> str:
     of ASCII letters only, or MariaDB's lower(), which leaves several hundred capitals beyond
     ASCII as they are). A character the database may not match with every character ``re``
     takes for it is any one character (``_``), and so is a backslash (PostgreSQL's LIKE escape).
-    With ``indexed``, the ASCII letters i, k and s stay as they are where the pattern would
-    otherwise hold no three characters in a row (a trigram index needs them): the texts writing
-    them ı, İ, K or ſ are missed there."""
+    With ``indexed``, the ASCII letters i, k and s stay as they are where a trigram index needs
+    them: on PostgreSQL always (its lower() makes İ and K i and k; a text writing ı or ſ for them
+    is missed, and leaving the most common letters open would cost the index its selectivity),
+    elsewhere where the pattern would otherwise hold no three characters in a row."""
     unsure = _unicode_unsure if lowering == "unicode" else _beyond_ascii_cased
     kept = "".join("_" if c == "\\" or unsure(c) else c.lower() for c in value)
     strict = "".join("_" if c in _ASCII_UNEVEN else c for c in kept)
-    if indexed and not _RUN.search(strict):
+    if indexed and (lowering == "unicode" or not _RUN.search(strict)):
         return f"%{kept}%"
     return f"%{strict}%"
 
