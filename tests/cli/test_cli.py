@@ -45,7 +45,27 @@ def test_when_the_demo_map_is_checked_then_it_covers_everything(demo: Path) -> N
         "unindexed": [],
         "superseded": [],
         "untuned": [],
+        "ascii_case": [],
     }
+
+
+def test_when_the_search_indexes_are_dropped_and_made_again_then_map_check_follows(demo: Path) -> None:
+    """The demo's free-text columns have their search indexes: ``map index`` leaves them,
+    ``--drop`` removes them (map check then advises them), ``map index`` makes them again."""
+    code, doc, _ = privet("map", "index", "--json", cwd=demo)
+    assert code == 0 and doc and {a["action"] for a in doc} == {"current"}
+    texts = {(a["table"], a["column"]) for a in doc}
+    assert ("messages", "body") in texts and {a["kind"] for a in doc} == {"fts5"}
+    code, doc, _ = privet("map", "index", "--drop", "--json", cwd=demo)
+    assert code == 0 and {a["action"] for a in doc} == {"dropped"}
+    code, report, _ = privet("map", "check", "--json", cwd=demo)
+    assert code == 0 and {(u["table"], u["column"]) for u in report["unindexed"]} == texts
+    code, doc, _ = privet("map", "index", "--json", cwd=demo)
+    assert code == 0 and {a["action"] for a in doc} == {"created"}
+    code, report, _ = privet("map", "check", "--json", cwd=demo)
+    assert code == 0 and report["unindexed"] == []
+    code, _, err = privet("map", "index", "--drop", "--rebuild", cwd=demo)
+    assert code == 2 and "--drop" in err and "--rebuild" in err
 
 
 def test_when_a_subject_is_exported_erased_and_audited_then_json_follows_the_contract(demo: Path) -> None:

@@ -11,6 +11,7 @@ from rich.table import Table
 from privet.cli.common import JsonOption, MapOption, emit, err_console, out_console, progress, state
 from privet.datamap import write_map
 from privet.discovery import check_map, discover
+from privet.errors import BadInput
 from privet.requests.indexing import IndexAction, search_indexes
 
 
@@ -74,6 +75,11 @@ def register(app: typer.Typer) -> None:
 
         Example: privet map index --map privet.yaml
         """
+        if drop and rebuild:
+            raise BadInput(
+                "--drop and --rebuild ask for opposite things",
+                hint="use --drop to remove the indexes, or --rebuild to create them all again",
+            )
         dm = state(ctx).load_map(map_path)
 
         def said(done: IndexAction) -> None:
