@@ -15,10 +15,17 @@ import sqlalchemy as sa
 from privet.identity import Identity
 from privet.requests import access
 from privet.requests.indexing import search_indexes
-from privet.requests.matching import ODD_IOTA, fold, identity_params, searched_text, text_pattern
+from privet.requests.matching import (
+    ODD_IOTA,
+    equals_identity,
+    fold,
+    identity_params,
+    searched_text,
+    text_pattern,
+)
 from privet.requests.textindex import TextIndex, create
 from privet.settings import Settings
-from privet.stores.sql import make_engine
+from privet.stores.sql import CASELESS, SqlStore, make_engine
 from tests.requests.shop import shop_map
 from tests.requests.test_access import _build, message_fragments
 
@@ -186,3 +193,47 @@ def test_when_a_message_writes_a_name_in_capitals_beyond_ascii_then_access_finds
     assert found["juergen"] == ["Bitte JÜRGEN STRAẞE zurückrufen"]
     assert sorted(found["sofia"]) == ["ΚΆΛΕΣΕ ΤΗ ΣΟΦΊΑ ΠΑΠΑΔΟΠΟΎΛΟΥ", "ΣΟΦΊΑ ΠΑΠΑΔΟΠΟΎΛΟΥ ς"]
     assert found["anka"] == ["AN\u212aA LUDWIG again"]
+
+
+def test_when_a_mariadb_column_ignores_case_then_an_address_is_looked_up_in_its_index(
+    mariadb_url: str,
+) -> None:
+    """An address column under a ``_ci`` collation is searched through its index (the plan
+    reads one key) and finds the address in any case; under ``utf8mb4_bin`` it is lowered row by
+    row as before, and finds the same rows."""
+    md = sa.MetaData()
+    sa.Table(
+        "case_people",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("email", sa.String(200), index=True),
+        sa.Column("email_bin", sa.String(200, collation="utf8mb4_bin"), index=True),
+        mysql_charset="utf8mb4",
+    )
+    engine = make_engine(mariadb_url)
+    md.create_all(engine)
+    written = ["Anna@Example.com", "ANNA@EXAMPLE.COM", "anna@example.com", "anna@example.co", "b@example.com"]
+    with engine.begin() as conn:
+        conn.execute(
+            md.tables["case_people"].insert(),
+            [{"id": n + 1, "email": e, "email_bin": e} for n, e in enumerate(written)]
+            + [{"id": n + 100, "email": f"user{n}@example.com", "email_bin": "x"} for n in range(300)],
+        )
+    engine.dispose()
+    store = SqlStore("people", mariadb_url)
+    try:
+        table = store.table("case_people")
+        assert table.info[CASELESS] == {"email"}
+        with store.connect() as conn:
+            for column in ("email", "email_bin"):
+                cond = equals_identity(table.c[column], "email", ["anna@example.com"], store.dialect)
+                assert {r[0] for r in conn.execute(sa.select(table.c.id).where(cond))} == {1, 2, 3}
+            cond = equals_identity(table.c.email, "email", ["anna@example.com"], store.dialect)
+            compiled = sa.select(table.c.id).where(cond).compile(conn, compile_kwargs={"literal_binds": True})
+            plan = conn.exec_driver_sql(f"EXPLAIN {compiled}").mappings().one()
+            assert plan["type"] in ("ref", "range") and plan["key"] == "ix_case_people_email"
+    finally:
+        store.dispose()
+        engine = make_engine(mariadb_url)
+        md.drop_all(engine)
+        engine.dispose()

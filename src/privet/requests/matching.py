@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
 
 from privet.identity import Identity, try_normalize_phone
-from privet.stores.sql import SQLITE_OTHER_DIGITS
+from privet.stores.sql import CASELESS, SQLITE_OTHER_DIGITS
 
 _PHONE_NOISE = (" ", "-", "(", ")", ".", "/", "+")
 
@@ -515,7 +515,11 @@ def equals_bound(
     prefix of its reversed digits, as a range (indexable in a plan made without the values);
     elsewhere by the tail of its digits."""
     if kind == "email":
-        return sa.func.lower(col).in_([_bp(f"email_{i}") for i in range(n)])
+        lowered = sa.func.lower(col).in_([_bp(f"email_{i}") for i in range(n)])
+        if isinstance(col, sa.Column) and col.name in col.table.info.get(CASELESS, ()):
+            # MariaDB, a column compared ignoring case: looked up in its index, then lowered.
+            return sa.and_(col.in_([_bp(f"email_{i}") for i in range(n)]), lowered)
+        return lowered
     if kind == "phone" and dialect == "postgresql":
         key = phone_key(col)
         return sa.or_(

@@ -123,6 +123,10 @@ OTHER_DIGIT = re.compile(r"[^\D0-9]")
 # sixty ranges in a GLOB costs about a microsecond per character of every text searched (3.6 s
 # over 60,000 messages, measured), the function a regular expression's search in C.
 SQLITE_OTHER_DIGITS = "privet_other_digits"
+# MariaDB: the key of a reflected table's ``info`` naming its columns compared ignoring case (a
+# ``_ci`` collation), where ``col IN (…)`` finds every value ``lower(col) IN (…)`` finds, through
+# the column's index (``matching.equals_bound``).
+CASELESS = "privet_caseless"
 
 
 def _has_other_digits(text: Any) -> bool:
@@ -135,6 +139,18 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=5000")
     cur.close()
     dbapi_conn.create_function(SQLITE_OTHER_DIGITS, 1, _has_other_digits, deterministic=True)
+
+
+def _caseless(conn: Connection, table: str) -> frozenset[str]:
+    """MariaDB: the table's columns whose collation ignores case."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+            "AND TABLE_NAME = :t AND COLLATION_NAME LIKE '%\\_ci'"
+        ),
+        {"t": table},
+    )
+    return frozenset(r[0] for r in rows)
 
 
 @contextmanager
@@ -604,6 +620,8 @@ class SqlStore:
                 try:
                     with self.connect() as conn, _quiet_reflection():
                         t = sa.Table(name, self._metadata, autoload_with=conn)
+                        if self.dialect in ("mysql", "mariadb"):
+                            t.info[CASELESS] = _caseless(conn, name)
                 except sa_exc.NoSuchTableError:
                     raise UnknownName(
                         f"table '{name}' does not exist in store '{self.name}'",
