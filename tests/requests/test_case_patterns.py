@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from privet.discovery.check import search_index
 from privet.identity import Identity
 from privet.requests import access
 from privet.requests.indexing import search_indexes
@@ -164,12 +165,11 @@ def test_when_a_message_writes_a_name_in_capitals_beyond_ascii_then_access_finds
     shop: tuple[str, Path], settings: Settings, tmp_path: Path, indexed: bool
 ) -> None:
     """Jürgen Straße in capitals (Ü, ẞ), Sofía in Greek capitals with a final sigma, Kelvin's
-    K: each person's access finds the messages that name them, through the column's search and,
-    on SQLite and MariaDB, through its search index."""
+    K: each person's access finds the messages that name them, through the column's search and
+    through its search index (PostgreSQL's trigram index, SQLite's and MariaDB's of
+    ``privet map index``)."""
     url, rec = shop
     dialect = sa.make_url(url).get_backend_name()
-    if indexed and dialect == "postgresql":
-        pytest.skip("PostgreSQL's trigram index is searched with the same pattern as the column")
     _build(
         url,
         "INSERT INTO users (id, tenant_id, email, name) VALUES "
@@ -184,7 +184,13 @@ def test_when_a_message_writes_a_name_in_capitals_beyond_ascii_then_access_finds
         "(84, 3, 'Jürgen Strasse is someone else')",
     )
     dm = shop_map(url, rec)
-    if indexed:
+    if indexed and dialect == "postgresql":
+        # The trigram index map check advises (on a table this small the planner may still read
+        # the table instead; the pattern is the same either way).
+        advised = search_index("postgresql", "messages", "body", None)
+        assert advised is not None
+        _build(url, "CREATE EXTENSION IF NOT EXISTS pg_trgm", *advised.split("; "), "ANALYZE messages")
+    elif indexed:
         assert search_indexes(dm)  # as privet map index does
     found = {
         who: message_fragments(access(dm, settings, f"email={who}@example.com", out=tmp_path / f"{who}.zip"))
