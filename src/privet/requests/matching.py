@@ -436,9 +436,9 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
     for kind, values in by_kind.items():
         for n, v in enumerate(sorted(values)):
             params[f"{prefix}{kind}_{n}"] = v
-            if kind != "phone":
-                # The patterns of free text holding the value: PostgreSQL's (trigram index), a
-                # SQLite search index's, and a search reading the column (SQLite, MariaDB).
+            if kind in ("email", "name"):
+                # The patterns of free text holding the value (``contains_bound``): PostgreSQL's
+                # (trigram index), a SQLite search index's, and a search reading the column.
                 params[f"{prefix}{kind}_in_{n}"] = text_pattern(v, "unicode")
                 params[f"{prefix}{kind}_like_{n}"] = text_pattern(v, "ascii")
                 params[f"{prefix}{kind}_scan_{n}"] = text_pattern(v, "ascii", indexed=False)
