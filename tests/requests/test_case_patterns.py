@@ -5,6 +5,7 @@ Python's match compares it."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -55,9 +56,11 @@ def _classes() -> list[list[str]]:
     return [sorted(set(members) | {f}) for f, members in by_fold.items() if len(set(members) | {f}) > 1]
 
 
-def _pairs() -> list[tuple[str, str]]:
-    """Every text character with every identity character the match takes it for."""
-    return [(x, c) for members in _classes() for x in members for c in members]
+@functools.cache
+def _pairs() -> tuple[tuple[str, str], ...]:
+    """Every text character with every identity character the match takes it for (read once per
+    test process: the classes take a pass over every code point)."""
+    return tuple((x, c) for members in _classes() for x in members for c in members)
 
 
 def test_the_patterns_leave_open_what_the_database_may_lower_otherwise() -> None:
