@@ -41,6 +41,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 
 from privet.identity import Identity
+from privet.requests import phoneindex
 from privet.requests.matching import (
     MENTION_TAIL,
     Shape,
@@ -51,6 +52,7 @@ from privet.requests.matching import (
     text_digits,
     utf8mb4,
 )
+from privet.requests.phoneindex import PhoneIndex
 from privet.stores import TableInfo
 
 # The characters words are made of: Latin, Greek and Cyrillic letters, ASCII digits and ``_``,
@@ -347,6 +349,10 @@ class TokenIndex:
         out = [f"DROP TRIGGER IF EXISTS {_quote(self.trigger(e))}" for e in EVENTS]
         return [*out, f"DROP TABLE IF EXISTS {_quote(self.name)}"]
 
+    def stale_prefix(self) -> str:
+        """The start of the names of this column's triggers, of any version."""
+        return _name(self.table, self.column, suffix="_")
+
 
 def indexable(table: sa.Table, column: str) -> TokenIndex | None:
     """The column's token index, when its table has a one-column primary key."""
@@ -365,6 +371,8 @@ class Catalog:
     triggers: dict[str, str]
     tables: frozenset[str]
     why: str | None
+    # The tables of the number indexes of phone columns (``privet.requests.phoneindex``).
+    phones: frozenset[str] = frozenset()
 
     def current(self, index: TokenIndex) -> bool:
         """Whether the index is there as this version creates it, and usable."""
@@ -374,32 +382,46 @@ class Catalog:
             and all(self.triggers.get(index.trigger(e)) == index.table for e in EVENTS)
         )
 
-    def stale(self, index: TokenIndex) -> list[str]:
+    def has(self, index: PhoneIndex) -> bool:
+        """Whether a number index is there as this version creates it."""
+        return index.name in self.phones and all(
+            self.triggers.get(index.trigger(e)) == index.table for e in phoneindex.EVENTS
+        )
+
+    @property
+    def empty(self) -> bool:
+        """Whether the database holds no index of either kind."""
+        return not self.tables and not self.phones
+
+    def stale(self, index: TokenIndex | PhoneIndex) -> list[str]:
         """The triggers on the index's table that another version of it created."""
         mine = {index.trigger(e) for e in EVENTS}
-        prefix = _name(index.table, index.column, suffix="_")
+        prefix = index.stale_prefix()
         return sorted(
             n for n, t in self.triggers.items() if t == index.table and n.startswith(prefix) and n not in mine
         )
 
 
 def catalog(conn: Connection) -> Catalog:
-    """Read the database's token indexes and the server's settings (three small queries)."""
+    """Read the database's token and number indexes and the server's settings (three small
+    queries)."""
     triggers = {
         name: table
         for name, table in conn.exec_driver_sql(
             "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS "
-            "WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME LIKE 'privet\\\\_tokens\\\\_%%'"
+            "WHERE TRIGGER_SCHEMA = DATABASE() AND (TRIGGER_NAME LIKE 'privet\\\\_tokens\\\\_%%' "
+            "OR TRIGGER_NAME LIKE 'privet\\\\_phones\\\\_%%')"
         )
     }
-    tables = frozenset(
-        name
-        for (name,) in conn.exec_driver_sql(
-            "SELECT TABLE_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
-            "AND INDEX_NAME = 'privet_tokens' AND INDEX_TYPE = 'FULLTEXT'"
-        )
-    )
-    return Catalog(triggers, tables, _unusable(conn) if tables else None)
+    found: dict[str, set[str]] = {"privet_tokens": set(), phoneindex.INDEX: set()}
+    for name, index in conn.exec_driver_sql(
+        "SELECT DISTINCT TABLE_NAME, INDEX_NAME FROM information_schema.STATISTICS "
+        "WHERE TABLE_SCHEMA = DATABASE() AND ((INDEX_NAME = 'privet_tokens' AND INDEX_TYPE = 'FULLTEXT') "
+        f"OR (INDEX_NAME = '{phoneindex.INDEX}' AND INDEX_TYPE = 'BTREE'))"
+    ):
+        found[index].add(name)
+    tables = frozenset(found["privet_tokens"])
+    return Catalog(triggers, tables, _unusable(conn) if tables else None, frozenset(found[phoneindex.INDEX]))
 
 
 def _unusable(conn: Connection) -> str | None:

