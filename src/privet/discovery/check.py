@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql
 from privet.datamap import DataMap
 from privet.discovery.discover import discover
 from privet.requests.matching import PG_PHONE_CANDIDATE, digits_only, phone_tokens
+from privet.requests.phoneindex import indexable_info as phone_indexable
 from privet.requests.textindex import catalog as text_catalog
 from privet.requests.textindex import current, indexable_info
 from privet.requests.tokenindex import catalog as token_catalog
@@ -236,7 +237,13 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                     continue
                 expr_fix = search_index(schema.dialect, tname, col, kinds.get(col))
                 fix: str
-                if kinds.get(col) in ("email", "phone") and expr_fix is not None:
+                numbers = (
+                    phone_indexable(info, col) if tokens is not None and kinds.get(col) == "phone" else None
+                )
+                if tokens is not None and numbers is not None:
+                    # MariaDB: a number is looked up through the column's number index.
+                    indexed, fix = tokens.has(numbers), "privet map index"
+                elif kinds.get(col) in ("email", "phone") and expr_fix is not None:
                     indexed, fix = _has_indexes(info, col, _needs(schema.dialect, kinds[col])), expr_fix
                 else:
                     indexed = info.is_indexed(col) or info.has_expression_index(col)
@@ -264,6 +271,10 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                     if tokens.why is not None:
                         advice = f"the search index cannot serve on this server: {tokens.why}"
                     elif not tokens.current(token_index):
+                        advice = "privet map index"
+                elif col not in lookups and kind == "phone" and tokens is not None:
+                    numbers = phone_indexable(info, col)
+                    if numbers is not None and not tokens.has(numbers):
                         advice = "privet map index"
                 elif col not in lookups and (kind is not None or cspec.cat.free_text):
                     needs = _needs(schema.dialect, kind)

@@ -1,6 +1,7 @@
 """``privet map index``: the search indexes of the map's free-text columns created, kept or dropped
 (SQLite's FTS5 indexes, ``privet.requests.textindex``; MariaDB's token indexes,
-``privet.requests.tokenindex``). PostgreSQL's are indexes on expressions, which ``privet map
+``privet.requests.tokenindex``), and on MariaDB those of its phone columns
+(``privet.requests.phoneindex``). PostgreSQL's are indexes on expressions, which ``privet map
 check`` advises."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from privet.datamap import DataMap, split_ref
-from privet.requests import textindex, tokenindex
+from privet.requests import phoneindex, textindex, tokenindex
 from privet.stores import SqlStore
 
 
@@ -23,7 +24,7 @@ class IndexAction:
     store: str
     table: str
     column: str
-    kind: str  # fts5 or tokens
+    kind: str  # fts5, tokens or phones
     action: str
     seconds: float = 0.0
 
@@ -66,9 +67,49 @@ def search_indexes(
                     out.append(done)
                     if on_column is not None:
                         on_column(done)
+                if store.dialect == "sqlite":
+                    continue
+                for col in phone_columns(dm, ref):
+                    done = _phones(store, table, col, drop=drop, rebuild=rebuild)
+                    out.append(done)
+                    if on_column is not None:
+                        on_column(done)
         finally:
             store.dispose()
     return out
+
+
+def phone_columns(dm: DataMap, ref: str) -> list[str]:
+    """The table's columns a request compares with a person's number: a subject's phone
+    identity, a value link by phone, a phone column verification searches."""
+    spec = dm.tables[ref]
+    found = {c for c, s in spec.columns.items() if s.cat.identity == "phone"}
+    found |= {c for c, kind in (spec.match or {}).items() if kind == "phone"}
+    for subject in dm.subjects.values():
+        if subject.root == ref and "phone" in subject.identities:
+            found.add(subject.identities["phone"])
+    return sorted(found)
+
+
+def _phones(store: SqlStore, table: Any, col: str, *, drop: bool, rebuild: bool) -> IndexAction:
+    """MariaDB: the number index of a phone column (``privet.requests.phoneindex``)."""
+    index = phoneindex.indexable(table, col)
+    done = IndexAction(store.name, table.name, col, "phones", "none")
+    start = time.perf_counter()
+    if index is not None:
+        with store.connect() as conn:
+            found = tokenindex.catalog(conn)
+            missing = rebuild or not found.has(index)
+            if drop or missing:
+                stale = [tokenindex.drop_trigger(n) for n in found.stale(index)]
+                for sql in [*stale, *index.drop_statements()]:
+                    conn.exec_driver_sql(sql)
+            if missing and not drop:
+                for sql in index.statements():
+                    conn.exec_driver_sql(sql)
+            done.action = _action(drop, missing)
+    done.seconds = time.perf_counter() - start
+    return done
 
 
 def _one(store: SqlStore, table: Any, col: str, *, drop: bool, rebuild: bool) -> IndexAction:

@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
@@ -234,39 +233,30 @@ class StoreIndexes:
 _NONE = StoreIndexes(None)
 
 
-# MariaDB: how long a read of the index catalog serves (seconds). Reading it costs a few
-# milliseconds (information_schema opens every table's triggers); a request reads it once where
-# its resolution, its plan, its mention pass and its verification each need it.
-CATALOG_MAX_AGE = 1.0
-
-
 def store_indexes(store: SqlStore, conn: Connection | None = None) -> StoreIndexes:
     """The store's search indexes, read again whenever its schema may have changed, so that a
     long-running process follows indexes created or dropped beside it: on SQLite when ``PRAGMA
-    schema_version`` moves (one read per call), on MariaDB when the last read is older than
-    ``CATALOG_MAX_AGE`` (three small reads of the catalog; a version from what they found).
-    ``conn``: the caller's connection, when it holds a transaction (another would wait for its
-    write lock)."""
+    schema_version`` moves (one read per call), on MariaDB once per request (three small reads
+    of the catalog, a few milliseconds: information_schema opens every table's triggers; a
+    version from what they found), the request's resolution, plan, mention pass and
+    verification then sharing what was read (``SqlStore.scoped``). ``conn``: the caller's
+    connection, when it holds a transaction (another would wait for its write lock)."""
     if store.dialect not in ("sqlite", "mysql", "mariadb"):
         return _NONE
     if store.dialect != "sqlite":
-        last = store.statements.get(("token_catalog",))
-        if last is not None and time.monotonic() - last[0] < CATALOG_MAX_AGE:
-            return cast(StoreIndexes, last[1])
+        return store.scoped(("store_indexes",), lambda: _mariadb_indexes(store, conn))
     with contextlib.nullcontext(conn) if conn is not None else store.connect() as reader:
-        if store.dialect != "sqlite":
-            read_at = time.monotonic()
-            tokens = tokenindex.catalog(reader)
-            found = _NONE
-            if not tokens.empty:
-                version = hash(
-                    (tuple(sorted(tokens.triggers.items())), tokens.tables, tokens.phones, tokens.why)
-                )
-                found = store.cached(("token_indexes", version), lambda: StoreIndexes(version, tokens=tokens))
-            store.statements[("token_catalog",)] = (read_at, found)
-            return found
         version = int(reader.exec_driver_sql("PRAGMA schema_version").scalar_one())
         return store.cached(("text_indexes", version), lambda: StoreIndexes(version, catalog(reader)))
+
+
+def _mariadb_indexes(store: SqlStore, conn: Connection | None) -> StoreIndexes:
+    with contextlib.nullcontext(conn) if conn is not None else store.connect() as reader:
+        tokens = tokenindex.catalog(reader)
+    if tokens.empty:
+        return _NONE
+    version = hash((tuple(sorted(tokens.triggers.items())), tokens.tables, tokens.phones, tokens.why))
+    return store.cached(("token_indexes", version), lambda: StoreIndexes(version, tokens=tokens))
 
 
 def _bp(name: str) -> sa.BindParameter[str]:

@@ -15,7 +15,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -451,16 +451,27 @@ class SqlStore:
 
     @contextmanager
     def pin_reader(self) -> Iterator[None]:
-        """Reuse one autocommit connection for every ``read`` of this thread until the block ends."""
+        """Reuse one autocommit connection for every ``read`` of this thread until the block ends
+        (a request), and keep what ``scoped`` builds in it for as long."""
         if getattr(self._local, "reader", None) is not None:
             yield
             return
         with self._for_reads() as conn:
-            self._local.reader = conn
+            self._local.reader, self._local.scope = conn, {}
             try:
                 yield
             finally:
-                self._local.reader = None
+                self._local.reader = self._local.scope = None
+
+    def scoped(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+        """What ``build`` gives, built once per ``pin_reader`` block of this thread (a request);
+        outside one, built at every call."""
+        scope: dict[tuple[Any, ...], Any] | None = getattr(self._local, "scope", None)
+        if scope is None:
+            return build()
+        if key not in scope:
+            scope[key] = build()
+        return cast(T, scope[key])
 
     def _for_reads(self) -> Connection:
         """A pooled connection set to autocommit. Setting it talks to the server on some drivers
