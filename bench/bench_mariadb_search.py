@@ -1,9 +1,11 @@
-"""MariaDB's token indexes of free text (``privet.requests.tokenindex``): access and erasure of one
-person on the demo schema in MariaDB with the indexes against the same data without them (the
-searches then read every text, once per person), what building them takes, and what their
-triggers cost the application's writes.
+"""MariaDB's search indexes (``privet map index``: the token indexes of free text,
+``privet.requests.tokenindex``, and the number indexes of phone columns,
+``privet.requests.phoneindex``): access and erasure of one person on the demo schema in MariaDB
+with the indexes against the same data without them (the searches then read every text and every
+number, once per person) and against the token indexes alone, what building them takes, and what
+their triggers cost the application's writes.
 
-Two databases are filled alike (``PRIVET_BENCH_MARIADB_USERS`` users, default 20,000, about
+Three databases are filled alike (``PRIVET_BENCH_MARIADB_USERS`` users, default 20,000, about
 540,000 rows, the same seed); the same people are exported and erased in both, and every erasure
 must verify clean."""
 
@@ -18,11 +20,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.bench_sqlite_search import ACCESSES, ERASURES, _requests, compared, inserts_us
+from bench.bench_sqlite_search import ACCESSES, ERASURES, INSERTS, _requests, compared, inserts_us
 from privet.demo import build_demo
 from privet.demo.generator import demo_text_indexes
 from privet.demo.schema import demo_metadata
+from privet.discovery import discover
 from privet.requests import tokenindex
+from privet.requests.indexing import search_indexes
 from privet.stores import make_engine
 
 USERS = int(os.environ.get("PRIVET_BENCH_MARIADB_USERS", "20000"))
@@ -45,34 +49,51 @@ def _drop(name: str) -> None:
     admin.dispose()
 
 
-def _indexes(url: str, create: bool) -> float:
-    """Create (or drop) the token indexes of the demo's free-text columns; seconds taken."""
+def _indexes(url: str, files: Path, *, phones: bool) -> float:
+    """Create the indexes ``privet map index`` creates for the demo's map (``phones``), or the
+    token indexes of its free-text columns alone; seconds taken."""
+    started = time.perf_counter()
+    if phones:
+        done = search_indexes(discover([url], files_root=str(files)).datamap)
+        assert {a.kind for a in done if a.action == "created"} == {"tokens", "phones"}
+        return time.perf_counter() - started
     md = demo_metadata()
     engine = make_engine(url)
-    started = time.perf_counter()
     with engine.connect() as conn:
         for text in demo_text_indexes(md):
             index = tokenindex.indexable(md.tables[text.table], text.column)
             assert index is not None
-            for sql in index.drop_statements():
-                conn.exec_driver_sql(sql)
-            if create:
-                tokenindex.create(conn, index)
+            tokenindex.create(conn, index)
     engine.dispose()
     return time.perf_counter() - started
 
 
+def _call_insert_us(url: str) -> float:
+    """Microseconds per call with a number written by the application (one transaction of
+    ``INSERTS``): what the number indexes' triggers cost its writes."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        first = conn.exec_driver_sql("SELECT max(id) FROM calls").scalar_one() + 1
+        tenant = conn.exec_driver_sql("SELECT tenant_id FROM calls").scalar_one_or_none()
+        rows = [{"id": first + n, "t": tenant, "c": f"+49 176 {5550000 + n}"} for n in range(INSERTS)]
+        started = time.perf_counter()
+        conn.execute(sa.text("INSERT INTO calls (id, tenant_id, caller_number) VALUES (:id, :t, :c)"), rows)
+        took = time.perf_counter() - started
+    engine.dispose()
+    return round(took / INSERTS * 1e6, 1)
+
+
 def run() -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="privet-bench-mariadb-"))
-    names = {"with": "privet_bench_tokens", "without": "privet_bench_plain"}
+    names = {"with": "privet_bench_indexed", "tokens": "privet_bench_tokens", "without": "privet_bench_plain"}
     try:
         urls = {variant: _database(name) for variant, name in names.items()}
         started = time.perf_counter()
         for variant, url in urls.items():
             build_demo(url, users=USERS, files_dir=work / f"files-{variant}")
         built = time.perf_counter() - started
-        _indexes(urls["without"], create=False)
-        creation = _indexes(urls["with"], create=True)
+        creation = _indexes(urls["with"], work / "files-with", phones=True)
+        _indexes(urls["tokens"], work / "files-tokens", phones=False)
         engine = make_engine(urls["with"])
         with engine.connect() as conn:
             emails = [
@@ -84,12 +105,15 @@ def run() -> dict[str, Any]:
         results = {}
         for variant, url in urls.items():
             results[variant] = _requests(url, work / f"files-{variant}", work / f"home-{variant}", emails)
-        inserts = inserts_us(urls)
+        inserts = inserts_us({k: urls[k] for k in ("with", "without")})
+        calls_us = {variant: _call_insert_us(url) for variant, url in urls.items()}
     finally:
         for name in names.values():
             _drop(name)
         shutil.rmtree(work, ignore_errors=True)
     fields, told = compared(results["with"], results["without"], inserts)
+    tokens = results["tokens"]
+    phones_ratio = round(results["with"]["erase_transaction_ms"] / tokens["erase_transaction_ms"], 3)
     return {
         "name": "mariadb_search",
         "users": USERS,
@@ -98,8 +122,18 @@ def run() -> dict[str, Any]:
         "build_s": round(built, 1),
         "index_creation_s": round(creation, 2),
         **fields,
+        "token_indexes_only": tokens,
+        "erase_transaction_ratio_to_token_indexes_only": phones_ratio,
+        "call_insert_us": calls_us,
         "summary": (
             f"MariaDB demo, {USERS:,} users ({messages:,} messages), medians of {ACCESSES} exports and "
-            f"{len(emails)} erasures: with the token indexes {told}; building the indexes took {creation:.1f} s"
+            f"{len(emails)} erasures: with the indexes of `privet map index` (free text and phone columns) "
+            f"{told}; building the indexes took {creation:.1f} s. The number indexes alone (against a "
+            f"database with the token indexes only): an export {results['with']['access_ms']} ms against "
+            f"{tokens['access_ms']} ms, an erasure's transaction {results['with']['erase_transaction_ms']} ms "
+            f"against {tokens['erase_transaction_ms']} ms (ratio {phones_ratio}), its verification "
+            f"{results['with'].get('erase_verification_ms')} against {tokens.get('erase_verification_ms')} ms; "
+            f"a call with a number written by the application costs {calls_us['with']} us with their "
+            f"triggers against {calls_us['tokens']} us without"
         ),
     }
