@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from privet.discovery.check import check_map
 from privet.identity import Identity, normalize_phone
-from privet.requests import access, erase
+from privet.requests import access, access_batch, erase
 from privet.requests.indexing import search_indexes
 from privet.requests.matching import _PHONE_NOISE, equals_bound, identity_params
 from privet.requests.phoneindex import KEPT, equals, indexable
@@ -23,7 +23,7 @@ from privet.requests.textindex import store_indexes
 from privet.settings import Settings
 from privet.stores import Stores, make_engine
 from tests.requests.shop import build_shop, shop_map
-from tests.requests.test_access import _contents
+from tests.requests.test_access import _as_alone, _contents
 
 NUMBERS = ["+49 176 1000777", "0176 1000777", "+4930123456", "030 / 12 34 56", "+352 621 123"]
 
@@ -157,6 +157,14 @@ def test_when_the_map_index_creates_number_indexes_then_requests_use_them_and_fi
             sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
             plan = conn.exec_driver_sql("EXPLAIN " + sql.replace("%", "%%")).mappings().all()
         assert any(p["key"] == "privet_phones" and p["type"] == "range" for p in plan), plan
+
+        # A batch reads the calls of a whole group through the index, one range per number.
+        sent.clear()
+        subjects = ["phone=0176 123 4567", "email=bob@example.com", "id=3"]
+        batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch", stores=stores)
+        assert any("privet_phones_calls_caller_number" in s and "users" not in s for s in sent)
+        _as_alone(dm, settings, subjects, batch, tmp_path)
+        assert batch[0].tables.get("shop.calls") and batch[1].tables.get("shop.calls")
 
         result = erase(dm, settings, "phone=0176 123 4567", stores=stores)
     assert result.found and result.verified, result

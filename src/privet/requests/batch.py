@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql
 from privet.datamap import DataMap, TableSpec, split_ref
 from privet.errors import AmbiguousSubject, BadInput
 from privet.identity import Identity
-from privet.requests import render
+from privet.requests import phoneindex, render
 from privet.requests.access import (
     SMALL_TABLE,
     AccessResult,
@@ -50,6 +50,7 @@ from privet.requests.erase import as_identity, person_identities
 from privet.requests.matching import equals_many, equals_many_pg, many_params
 from privet.requests.resolve import Person, Resolution, normalized_identity, resolve_many
 from privet.requests.select import table_query
+from privet.requests.textindex import store_indexes
 from privet.settings import Settings
 from privet.stores import Stores
 
@@ -173,7 +174,16 @@ def _value_linked(
         for n, (_col, kind) in enumerate(cols):
             params |= many_params(kind, values_of[kind], n)
     else:
-        conds = [equals_many(table.c[col], kind, values_of[kind], store.dialect) for col, kind in cols]
+        # MariaDB: a phone column with a number index is looked up in it, one range per number.
+        indexes = store_indexes(store) if any(kind == "phone" for _col, kind in cols) else None
+        conds = [
+            phoneindex.equals_many(table, numbers, values_of[kind])
+            if kind == "phone"
+            and indexes is not None
+            and (numbers := indexes.phones_of(table, col)) is not None
+            else equals_many(table.c[col], kind, values_of[kind], store.dialect)
+            for col, kind in cols
+        ]
         stmt, params = sa.select(table).where(sa.or_(*conds)).order_by(pk), {}
     with store.read() as conn:
         names, rows = store.fetch_many(

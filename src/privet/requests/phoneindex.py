@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from privet.requests.matching import digits_only, equals_bound
+from privet.requests.matching import _after_prefix, digits_only, equals_bound, phone_tail
 from privet.stores import TableInfo
 
 PREFIX = "privet_phones_"
@@ -171,3 +171,15 @@ def equals_through(
     if kind == "phone" and index is not None:
         return equals(col.table, index, n)
     return equals_bound(col, kind, n, dialect)
+
+
+def equals_many(table: sa.Table, index: PhoneIndex, values: set[str]) -> sa.ColumnElement[bool]:
+    """The rows whose number may be one of many (E.164), the values bound: one range of the
+    index per tail (a batch's value-linked read, ``privet.requests.batch``)."""
+    numbers = sa.table(index.name, sa.column("k"), sa.column("r"))
+    lows = sorted({t[::-1] for v in values if (t := phone_tail(v))})
+    if not lows:
+        return sa.false()
+    ranges = [sa.and_(numbers.c.r >= low, numbers.c.r < _after_prefix(low)) for low in lows]
+    found: Any = sa.select(numbers.c.k).where(sa.or_(*ranges))
+    return table.c[index.key].in_(found)
