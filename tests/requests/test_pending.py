@@ -24,7 +24,8 @@ def _map(url: str) -> str:
         "tables:\n"
         "  app.users: {subject: user, columns: {email: {category: contact.email},"
         " phone: {category: contact.phone_number}, name: {category: name}}}\n"
-        "  app.notes: {subject: user, path: user_id -> app.users, columns: {body: {category: content.private}}}\n"
+        "  app.notes: {subject: user, path: user_id -> app.users,"
+        " columns: {body: {category: content.private}}}\n"
     )
 
 

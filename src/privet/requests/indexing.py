@@ -13,6 +13,7 @@ from typing import Any
 
 from privet.datamap import DataMap, split_ref
 from privet.requests import phoneindex, textindex, tokenindex
+from privet.requests.sideindex import SideIndex
 from privet.stores import SqlStore
 
 
@@ -93,13 +94,42 @@ def phone_columns(dm: DataMap, ref: str) -> list[str]:
 
 def _phones(store: SqlStore, table: Any, col: str, *, drop: bool, rebuild: bool) -> IndexAction:
     """MariaDB: the number index of a phone column (``privet.requests.phoneindex``)."""
-    index = phoneindex.indexable(table, col)
-    done = IndexAction(store.name, table.name, col, "phones", "none")
+    return _side(
+        store, table.name, col, "phones", phoneindex.indexable(table, col), drop=drop, rebuild=rebuild
+    )
+
+
+def _one(store: SqlStore, table: Any, col: str, *, drop: bool, rebuild: bool) -> IndexAction:
+    if store.dialect != "sqlite":
+        tokens = tokenindex.indexable(table, col)
+        return _side(store, table.name, col, "tokens", tokens, drop=drop, rebuild=rebuild)
+    text = textindex.indexable(table, col)
+    done = IndexAction(store.name, table.name, col, "fts5", "none")
+    start = time.perf_counter()
+    if text is not None:
+        with store.begin() as conn:
+            missing = rebuild or not textindex.present(conn, text)
+            if drop:
+                for sql in text.drop_statements():
+                    conn.exec_driver_sql(sql)
+            elif missing:
+                textindex.create(conn, text)
+            done.action = _action(drop, missing)
+    done.seconds = time.perf_counter() - start
+    return done
+
+
+def _side(
+    store: SqlStore, table: str, col: str, kind: str, index: SideIndex | None, *, drop: bool, rebuild: bool
+) -> IndexAction:
+    """MariaDB: one index kept beside a table (``privet.requests.sideindex``) dropped, or created
+    where it is missing or ``rebuild`` (any earlier one, of this or another version, replaced)."""
+    done = IndexAction(store.name, table, col, kind, "none")
     start = time.perf_counter()
     if index is not None:
         with store.connect() as conn:
             found = tokenindex.catalog(conn)
-            missing = rebuild or not found.has(index)
+            missing = rebuild or not found.serves(index)
             if drop or missing:
                 stale = [tokenindex.drop_trigger(n) for n in found.stale(index)]
                 for sql in [*stale, *index.drop_statements()]:
@@ -108,39 +138,6 @@ def _phones(store: SqlStore, table: Any, col: str, *, drop: bool, rebuild: bool)
                 for sql in index.statements():
                     conn.exec_driver_sql(sql)
             done.action = _action(drop, missing)
-    done.seconds = time.perf_counter() - start
-    return done
-
-
-def _one(store: SqlStore, table: Any, col: str, *, drop: bool, rebuild: bool) -> IndexAction:
-    if store.dialect == "sqlite":
-        text = textindex.indexable(table, col)
-        done = IndexAction(store.name, table.name, col, "fts5", "none")
-        start = time.perf_counter()
-        if text is not None:
-            with store.begin() as conn:
-                missing = rebuild or not textindex.present(conn, text)
-                if drop:
-                    for sql in text.drop_statements():
-                        conn.exec_driver_sql(sql)
-                elif missing:
-                    textindex.create(conn, text)
-                done.action = _action(drop, missing)
-    else:
-        tokens = tokenindex.indexable(table, col)
-        done = IndexAction(store.name, table.name, col, "tokens", "none")
-        start = time.perf_counter()
-        if tokens is not None:
-            with store.connect() as conn:
-                found = tokenindex.catalog(conn)
-                missing = rebuild or not found.current(tokens)
-                if drop:
-                    stale = [tokenindex.drop_trigger(n) for n in found.stale(tokens)]
-                    for sql in [*stale, *tokens.drop_statements()]:
-                        conn.exec_driver_sql(sql)
-                elif missing:
-                    tokenindex.create(conn, tokens)
-                done.action = _action(drop, missing)
     done.seconds = time.perf_counter() - start
     return done
 

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from privet.requests.matching import _after_prefix, digits_only, equals_bound, phone_tail
+from privet.requests.sideindex import SideIndex, quote
 from privet.stores import TableInfo
 
 PREFIX = "privet_phones_"
@@ -33,12 +34,7 @@ INDEX = "privet_phones"
 # Reversed digits kept per row: a tail asked for is at most 8 digits, so any longer prefix of
 # them finds the same rows.
 KEPT = 64
-EVENTS = {"ai": "AFTER INSERT", "ad": "AFTER DELETE", "au": "AFTER UPDATE"}
 _DIALECT = mysql.dialect()
-
-
-def _quote(name: str) -> str:
-    return str(_DIALECT.identifier_preparer.quote(name))
 
 
 def reversed_sql(value: str) -> str:
@@ -49,102 +45,29 @@ def reversed_sql(value: str) -> str:
     return f"LEFT(REVERSE({digits}), {KEPT})"
 
 
-# A digest of how this version spells the index's values: a trigger of another version is not
-# taken for current.
-SPELLING = hashlib.sha256(reversed_sql("v").encode()).hexdigest()[:8]
-
-
-def _name(*parts: str, suffix: str = "") -> str:
-    """An object's name, within the server's 64 characters (a digest of the parts beyond)."""
-    name = PREFIX + "_".join(parts)
-    if len(name) + len(suffix) > 64:
-        name = PREFIX + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
-    return name + suffix
-
-
 @dataclass(frozen=True)
-class PhoneIndex:
-    """The number index of one phone column of a MariaDB table whose primary key is one column
-    (``key``, of the server's type ``key_type``)."""
+class PhoneIndex(SideIndex):
+    """The number index of one phone column: each row's digits reversed (column ``r``)."""
 
-    table: str
-    column: str
-    key: str
-    key_type: str
+    prefix = PREFIX
+    # A digest of how this version spells the values.
+    spelling = hashlib.sha256(reversed_sql("v").encode()).hexdigest()[:8]
+    value_column = "r"
+    value_type = f"VARCHAR({KEPT}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL"
+    value_index = f"INDEX {INDEX} (r)"
 
-    @property
-    def name(self) -> str:
-        """The table of numbers."""
-        return _name(self.table, self.column)
-
-    def trigger(self, event: str) -> str:
-        """A trigger's name, which carries the digest of the values' spelling (``SPELLING``)."""
-        return _name(self.table, self.column, suffix=f"_{event}_{SPELLING}")
-
-    def _value(self, row: str) -> str:
-        return reversed_sql(f"{row}.{_quote(self.column)}")
-
-    def triggers(self) -> dict[str, str]:
-        """Each trigger's name and body, in the order of ``EVENTS``."""
-        key, column, name = _quote(self.key), _quote(self.column), _quote(self.name)
-        insert = f"INSERT INTO {name} (k, r) VALUES (NEW.{key}, {self._value('NEW')})"
-        delete = f"DELETE FROM {name} WHERE k = OLD.{key}"
-        # Compared as bytes: a case- or accent-blind collation takes '1' for '１'.
-        same_key, same_value = (
-            f"BINARY OLD.{key} <=> BINARY NEW.{key}",
-            f"BINARY OLD.{column} <=> BINARY NEW.{column}",
-        )
-        rewrite = f"UPDATE {name} SET r = {self._value('NEW')} WHERE k = NEW.{key}"
-        return {
-            self.trigger("ai"): insert,
-            self.trigger("ad"): delete,
-            self.trigger("au"): (
-                f"BEGIN IF NOT ({same_key}) THEN {delete}; {insert}; "
-                f"ELSEIF NOT ({same_value}) THEN {rewrite}; END IF; END"
-            ),
-        }
-
-    def statements(self) -> list[str]:
-        """What creates the index and fills it from the table's rows. The server commits each
-        statement: the triggers come first, so that a row written meanwhile is indexed by them
-        (the fill skips it), and the index on the numbers last, built at once."""
-        table, name = _quote(self.table), _quote(self.name)
-        return [
-            f"CREATE TABLE {name} (k {self.key_type} NOT NULL PRIMARY KEY, r VARCHAR({KEPT}) "
-            "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL) ENGINE=InnoDB",
-            *(
-                f"CREATE TRIGGER {_quote(trigger)} {EVENTS[event]} ON {table} FOR EACH ROW {body}"
-                for event, (trigger, body) in zip(EVENTS, self.triggers().items(), strict=True)
-            ),
-            f"INSERT IGNORE INTO {name} (k, r) SELECT {table}.{_quote(self.key)}, "
-            f"{self._value(table)} FROM {table}",
-            f"ALTER TABLE {name} ADD INDEX {INDEX} (r)",
-        ]
-
-    def drop_statements(self) -> list[str]:
-        """What removes the index and its triggers (any of them missing is skipped)."""
-        out = [f"DROP TRIGGER IF EXISTS {_quote(self.trigger(e))}" for e in EVENTS]
-        return [*out, f"DROP TABLE IF EXISTS {_quote(self.name)}"]
-
-    def stale_prefix(self) -> str:
-        """The start of the names of this column's triggers, of any version."""
-        return _name(self.table, self.column, suffix="_")
+    def value(self, row: str) -> str:
+        return reversed_sql(f"{row}.{quote(self.column)}")
 
 
 def indexable(table: sa.Table, column: str) -> PhoneIndex | None:
     """The column's number index, when its table has a one-column primary key."""
-    pks = list(table.primary_key.columns)
-    if len(pks) != 1 or column not in table.c:
-        return None
-    return PhoneIndex(table.name, column, pks[0].name, str(pks[0].type.compile(dialect=_DIALECT)))
+    return PhoneIndex.of_table(table, column)
 
 
 def indexable_info(info: TableInfo, column: str) -> PhoneIndex | None:
     """``indexable`` for an introspected table."""
-    key = info.column(info.primary_key[0]) if len(info.primary_key) == 1 else None
-    if key is None or info.column(column) is None:
-        return None
-    return PhoneIndex(info.name, column, key.name, key.type.upper())
+    return PhoneIndex.of_info(info, column)
 
 
 def _bp(name: str) -> sa.BindParameter[str]:

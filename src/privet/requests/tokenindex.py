@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -53,6 +53,7 @@ from privet.requests.matching import (
     utf8mb4,
 )
 from privet.requests.phoneindex import PhoneIndex
+from privet.requests.sideindex import EVENTS, SideIndex, quote
 from privet.stores import TableInfo
 
 # The characters words are made of: Latin, Greek and Cyrillic letters, ASCII digits and ``_``,
@@ -257,109 +258,27 @@ def _compile(expr: sa.ColumnElement[Any]) -> str:
 
 
 SPELLING = _spelling()
-EVENTS = {"ai": "AFTER INSERT", "ad": "AFTER DELETE", "au": "AFTER UPDATE"}
-
-
-def _quote(name: str) -> str:
-    return str(_DIALECT.identifier_preparer.quote(name))
-
-
-def _name(*parts: str, suffix: str = "") -> str:
-    """An object's name, within the server's 64 characters (a digest of the parts beyond)."""
-    name = "privet_tokens_" + "_".join(parts)
-    if len(name) + len(suffix) > 64:
-        name = "privet_tokens_" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
-    return name + suffix
 
 
 @dataclass(frozen=True)
-class TokenIndex:
-    """The token index of one free-text column of a MariaDB table whose primary key is one column
-    (``key``, of the server's type ``key_type``)."""
+class TokenIndex(SideIndex):
+    """The token index of one free-text column: the tokens of each row's text (column
+    ``tokens``) under a full-text index."""
 
-    table: str
-    column: str
-    key: str
-    key_type: str
+    prefix = "privet_tokens_"
+    spelling = SPELLING
+    value_column = "tokens"
+    value_type = "LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL"
+    value_index = "FULLTEXT INDEX privet_tokens (tokens)"
 
-    @property
-    def name(self) -> str:
-        """The table of tokens."""
-        return _name(self.table, self.column)
-
-    def trigger(self, event: str) -> str:
-        """A trigger's name, which carries the digest of the tokens' spelling (``SPELLING``): a
-        trigger of another version of it is not taken for current."""
-        return _name(self.table, self.column, suffix=f"_{event}_{SPELLING}")
-
-    def _row(self, row: str) -> tuple[str, str, str]:
-        """The key, the text (in utf8mb4) and the tokens of ``NEW`` or ``OLD`` in a trigger (or of
-        the table's rows)."""
-        key = f"{row}.{_quote(self.key)}"
-        text = _compile(utf8mb4(sa.literal_column(f"{row}.{_quote(self.column)}")))
-        return key, text, f"COALESCE({tokens_sql(text)}, '')"
-
-    def _insert(self, row: str) -> str:
-        key, _text, tokens = self._row(row)
-        return f"INSERT INTO {_quote(self.name)} (k, tokens) VALUES ({key}, {tokens})"
-
-    def _delete(self, row: str) -> str:
-        return f"DELETE FROM {_quote(self.name)} WHERE k = {row}.{_quote(self.key)}"
-
-    def triggers(self) -> dict[str, str]:
-        """Each trigger's name and body. An update of the text rewrites the row's tokens in place;
-        one of the key moves them."""
-        key, column = _quote(self.key), _quote(self.column)
-        _key, _text, tokens = self._row("NEW")
-        # Compared as bytes: a case- or accent-blind collation takes 'Rene' for 'René'.
-        same_key, same_text = (
-            f"BINARY OLD.{key} <=> BINARY NEW.{key}",
-            f"BINARY OLD.{column} <=> BINARY NEW.{column}",
-        )
-        rewrite = f"UPDATE {_quote(self.name)} SET tokens = {tokens} WHERE k = NEW.{key}"
-        return {  # in the order of EVENTS
-            self.trigger("ai"): self._insert("NEW"),
-            self.trigger("ad"): self._delete("OLD"),
-            self.trigger("au"): (
-                f"BEGIN IF NOT ({same_key}) THEN {self._delete('OLD')}; {self._insert('NEW')}; "
-                f"ELSEIF NOT ({same_text}) THEN {rewrite}; END IF; END"
-            ),
-        }
-
-    def statements(self) -> list[str]:
-        """What creates the index and fills it from the table's rows. The server commits each
-        statement: the triggers come first, so that a row written meanwhile is indexed by them
-        (the fill skips it), and the full-text index last, built at once over the filled table."""
-        table = _quote(self.table)
-        _key, _text, tokens = self._row(table)
-        return [
-            f"CREATE TABLE {_quote(self.name)} (k {self.key_type} NOT NULL PRIMARY KEY, tokens LONGTEXT "
-            "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL) ENGINE=InnoDB",
-            *(
-                f"CREATE TRIGGER {_quote(name)} {EVENTS[event]} ON {table} FOR EACH ROW {body}"
-                for event, (name, body) in zip(EVENTS, self.triggers().items(), strict=True)
-            ),
-            f"INSERT IGNORE INTO {_quote(self.name)} (k, tokens) SELECT {table}.{_quote(self.key)}, {tokens} "
-            f"FROM {table}",
-            f"ALTER TABLE {_quote(self.name)} ADD FULLTEXT INDEX privet_tokens (tokens)",
-        ]
-
-    def drop_statements(self) -> list[str]:
-        """What removes the index and its triggers (any of them missing is skipped)."""
-        out = [f"DROP TRIGGER IF EXISTS {_quote(self.trigger(e))}" for e in EVENTS]
-        return [*out, f"DROP TABLE IF EXISTS {_quote(self.name)}"]
-
-    def stale_prefix(self) -> str:
-        """The start of the names of this column's triggers, of any version."""
-        return _name(self.table, self.column, suffix="_")
+    def value(self, row: str) -> str:
+        text = _compile(utf8mb4(sa.literal_column(f"{row}.{quote(self.column)}")))
+        return f"COALESCE({tokens_sql(text)}, '')"
 
 
 def indexable(table: sa.Table, column: str) -> TokenIndex | None:
     """The column's token index, when its table has a one-column primary key."""
-    pks = list(table.primary_key.columns)
-    if len(pks) != 1 or column not in table.c:
-        return None
-    return TokenIndex(table.name, column, pks[0].name, str(pks[0].type.compile(dialect=_DIALECT)))
+    return TokenIndex.of_table(table, column)
 
 
 @dataclass(frozen=True)
@@ -385,15 +304,19 @@ class Catalog:
     def has(self, index: PhoneIndex) -> bool:
         """Whether a number index is there as this version creates it."""
         return index.name in self.phones and all(
-            self.triggers.get(index.trigger(e)) == index.table for e in phoneindex.EVENTS
+            self.triggers.get(index.trigger(e)) == index.table for e in EVENTS
         )
+
+    def serves(self, index: SideIndex) -> bool:
+        """``current`` for a token index, ``has`` for a number index."""
+        return self.has(index) if isinstance(index, PhoneIndex) else self.current(cast(TokenIndex, index))
 
     @property
     def empty(self) -> bool:
         """Whether the database holds no index of either kind."""
         return not self.tables and not self.phones
 
-    def stale(self, index: TokenIndex | PhoneIndex) -> list[str]:
+    def stale(self, index: SideIndex) -> list[str]:
         """The triggers on the index's table that another version of it created."""
         mine = {index.trigger(e) for e in EVENTS}
         prefix = index.stale_prefix()
@@ -440,15 +363,12 @@ def _unusable(conn: Connection) -> str | None:
 
 
 def drop_trigger(name: str) -> str:
-    return f"DROP TRIGGER IF EXISTS {_quote(name)}"
+    return f"DROP TRIGGER IF EXISTS {quote(name)}"
 
 
 def indexable_info(info: TableInfo, column: str) -> TokenIndex | None:
     """``indexable`` for an introspected table."""
-    key = info.column(info.primary_key[0]) if len(info.primary_key) == 1 else None
-    if key is None or info.column(column) is None:
-        return None
-    return TokenIndex(info.name, column, key.name, key.type.upper())
+    return TokenIndex.of_info(info, column)
 
 
 def create(conn: Connection, index: TokenIndex) -> None:
