@@ -130,13 +130,12 @@ def _side(
         with store.connect() as conn:
             found = tokenindex.catalog(conn)
             missing = rebuild or not found.serves(index)
-            if drop or missing:
+            if drop:
                 stale = [tokenindex.drop_trigger(n) for n in found.stale(index)]
                 for sql in [*stale, *index.drop_statements()]:
                     conn.exec_driver_sql(sql)
-            if missing and not drop:
-                for sql in index.statements():
-                    conn.exec_driver_sql(sql)
+            elif missing:
+                tokenindex.create(conn, index)
             done.action = _action(drop, missing)
     done.seconds = time.perf_counter() - start
     return done

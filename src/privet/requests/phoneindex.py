@@ -74,16 +74,20 @@ def _bp(name: str) -> sa.BindParameter[str]:
     return sa.bindparam(name, type_=sa.String(), required=True)
 
 
+def _keys_in(table: sa.Table, index: PhoneIndex, bounds: list[tuple[Any, Any]]) -> sa.ColumnElement[bool]:
+    """The rows whose reversed digits fall in one of the ranges ``[low, high)``."""
+    numbers = sa.table(index.name, sa.column("k"), sa.column("r"))
+    ranges = [sa.and_(numbers.c.r >= low, numbers.c.r < high) for low, high in bounds]
+    found: Any = sa.select(numbers.c.k).where(sa.or_(*ranges))
+    return table.c[index.key].in_(found)
+
+
 def equals(table: sa.Table, index: PhoneIndex, n: int, prefix: str = "") -> sa.ColumnElement[bool]:
     """The rows whose number may be one of ``n`` identities' (parameters ``phone_lo_<i>`` and
     ``phone_hi_<i>``): the keys the index gives for their reversed tails, one range each."""
-    numbers = sa.table(index.name, sa.column("k"), sa.column("r"))
-    ranges = [
-        sa.and_(numbers.c.r >= _bp(f"{prefix}phone_lo_{i}"), numbers.c.r < _bp(f"{prefix}phone_hi_{i}"))
-        for i in range(n)
-    ]
-    found: Any = sa.select(numbers.c.k).where(sa.or_(*ranges))
-    return table.c[index.key].in_(found)
+    return _keys_in(
+        table, index, [(_bp(f"{prefix}phone_lo_{i}"), _bp(f"{prefix}phone_hi_{i}")) for i in range(n)]
+    )
 
 
 def equals_through(
@@ -99,10 +103,5 @@ def equals_through(
 def equals_many(table: sa.Table, index: PhoneIndex, values: set[str]) -> sa.ColumnElement[bool]:
     """The rows whose number may be one of many (E.164), the values bound: one range of the
     index per tail (a batch's value-linked read, ``privet.requests.batch``)."""
-    numbers = sa.table(index.name, sa.column("k"), sa.column("r"))
     lows = sorted({t[::-1] for v in values if (t := phone_tail(v))})
-    if not lows:
-        return sa.false()
-    ranges = [sa.and_(numbers.c.r >= low, numbers.c.r < _after_prefix(low)) for low in lows]
-    found: Any = sa.select(numbers.c.k).where(sa.or_(*ranges))
-    return table.c[index.key].in_(found)
+    return _keys_in(table, index, [(low, _after_prefix(low)) for low in lows]) if lows else sa.false()

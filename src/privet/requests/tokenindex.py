@@ -371,9 +371,9 @@ def indexable_info(info: TableInfo, column: str) -> TokenIndex | None:
     return TokenIndex.of_info(info, column)
 
 
-def create(conn: Connection, index: TokenIndex) -> None:
-    """The index created (any earlier one, of this or another version, replaced) and filled. The
-    server commits each statement (``TokenIndex.statements``)."""
+def create(conn: Connection, index: SideIndex) -> None:
+    """The index (a token or a number index) created, any earlier one of this or another version
+    replaced, and filled. The server commits each statement (``SideIndex.statements``)."""
     stale = [drop_trigger(name) for name in catalog(conn).stale(index)]
     for sql in [*stale, *index.drop_statements(), *index.statements()]:
         conn.exec_driver_sql(sql)
