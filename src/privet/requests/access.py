@@ -422,9 +422,8 @@ def _mention_candidates(
                 with store.read() as conn:
                     if len(people) >= MERGE_FROM:
                         # Every search of many reads a GIN index's pending list whole: merged once first.
-                        store.merge_pending(
-                            conn, list({store.table(split_ref(r)[1]): 0 for r, *_ in searched})
-                        )
+                        tables = dict.fromkeys(store.table(split_ref(r)[1]) for r, *_ in searched)
+                        store.merge_pending(conn, list(tables))
                     statements = [(stmt, params) for *_rest, stmt, params in searched]
                     got = store.fetch_many(conn, statements, **_tuning(searched, people))
                 rows_of = [rows for _names, rows in got]

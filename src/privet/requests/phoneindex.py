@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from privet.requests.matching import _after_prefix, digits_only, equals_bound, phone_tail
+from privet.requests.matching import _after_prefix, digits_only, phone_tail
 from privet.requests.sideindex import SideIndex, quote
 from privet.stores import TableInfo
 
@@ -88,16 +88,6 @@ def equals(table: sa.Table, index: PhoneIndex, n: int, prefix: str = "") -> sa.C
     return _keys_in(
         table, index, [(_bp(f"{prefix}phone_lo_{i}"), _bp(f"{prefix}phone_hi_{i}")) for i in range(n)]
     )
-
-
-def equals_through(
-    col: sa.Column[Any], kind: str, n: int, dialect: str, index: PhoneIndex | None
-) -> sa.ColumnElement[bool]:
-    """``equals_bound``, through the column's number index when it has one (a phone column on
-    MariaDB, ``StoreIndexes.phones_of``)."""
-    if kind == "phone" and index is not None:
-        return equals(col.table, index, n)
-    return equals_bound(col, kind, n, dialect)
 
 
 def equals_many(table: sa.Table, index: PhoneIndex, values: set[str]) -> sa.ColumnElement[bool]:

@@ -11,8 +11,7 @@ from privet.datamap import DataMap, TableSpec, split_ref
 from privet.errors import AmbiguousSubject, BadSubject
 from privet.identity import Identity, normalize_email, try_normalize_phone
 from privet.requests.matching import identity_params
-from privet.requests.phoneindex import equals_through
-from privet.requests.textindex import store_indexes
+from privet.requests.textindex import NO_INDEXES, store_indexes
 from privet.stores import Stores
 
 _TENANT = "privet_tenant"
@@ -100,10 +99,10 @@ def _resolve_part(
     idents = {Identity(ident_kind, i.value) for _n, i in wanted}
 
     # MariaDB: a phone column is looked up through its number index where it has one.
-    phones = store_indexes(store).phones_of(table, col.name) if ident_kind == "phone" else None
+    indexes = store_indexes(store) if ident_kind == "phone" else NO_INDEXES
 
     def build() -> sa.Select[Any]:
-        where = equals_through(col, ident_kind, len(idents), store.dialect, phones)
+        where = indexes.equals(table, col.name, ident_kind, len(idents), store.dialect)
         if scoped:
             assert tspec is not None and tspec.tenant_column is not None
             tenant_col = sa.cast(table.c[tspec.tenant_column], sa.String(100))
@@ -111,7 +110,16 @@ def _resolve_part(
         return sa.select(pk, *id_cols.values(), *(table.c[c] for c in names if c in table.c)).where(where)
 
     # One statement per subject kind, identity kind and number of identities, reused.
-    shape = (spec.root, col.name, tuple(id_cols), tuple(names), ident_kind, len(idents), scoped, phones)
+    shape = (
+        spec.root,
+        col.name,
+        tuple(id_cols),
+        tuple(names),
+        ident_kind,
+        len(idents),
+        scoped,
+        indexes.version,
+    )
     stmt = store.cached(("resolve", *shape, tspec.tenant_column if tspec else None), build)
     params: dict[str, Any] = identity_params(idents)
     if scoped:

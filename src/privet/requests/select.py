@@ -9,9 +9,8 @@ import sqlalchemy as sa
 
 from privet.datamap import DataMap, TableSpec, split_ref
 from privet.requests.matching import identity_params, identity_shape, value_matches
-from privet.requests.phoneindex import equals_through
 from privet.requests.resolve import Person, _single_pk
-from privet.requests.textindex import store_indexes
+from privet.requests.textindex import NO_INDEXES, store_indexes
 from privet.stores import Stores
 
 
@@ -138,24 +137,18 @@ def table_query(dm: DataMap, stores: Stores, person: Person, ref: str, spec: Tab
         shape = identity_shape(idents)
         counts = dict(shape)
         # MariaDB: a phone column is looked up through its number index where it has one.
-        indexes = store_indexes(store) if counts.get("phone") and "phone" in match.values() else None
+        phones = counts.get("phone") and "phone" in match.values()
+        indexes = store_indexes(store) if phones else NO_INDEXES
 
         def build() -> sa.ColumnElement[bool] | None:
             conds = [
-                equals_through(
-                    table.c[col],
-                    kind,
-                    counts[kind],
-                    store.dialect,
-                    indexes.phones_of(table, col) if indexes is not None else None,
-                )
+                indexes.equals(table, col, kind, counts[kind], store.dialect)
                 for col, kind in match.items()
                 if counts.get(kind)
             ]
             return sa.or_(*conds) if conds else None
 
-        version = indexes.version if indexes is not None else None
-        sel.params, sel.cond_key = identity_params(idents), ("match", ref, shape, version)
+        sel.params, sel.cond_key = identity_params(idents), ("match", ref, shape, indexes.version)
         return Query(sel, store.cached(sel.cond_key, build), match_cols=list(match))
     return Query(sel, None)
 

@@ -37,6 +37,7 @@ from privet.requests import phoneindex, tokenindex
 from privet.requests.matching import (
     PY_OTHER_DIGITS,
     Shape,
+    equals_bound,
     mention_filter_bound,
     other_script_digits,
     searched_text,
@@ -224,13 +225,22 @@ class StoreIndexes:
         index = phoneindex.indexable(table, column)
         return index if index is not None and self.tokens.has(index) else None
 
+    def equals(self, table: sa.Table, column: str, kind: str, n: int, dialect: str) -> sa.ColumnElement[bool]:
+        """``equals_bound`` for the column, through its number index where it has one (a phone
+        column on MariaDB)."""
+        numbers = self.phones_of(table, column) if kind == "phone" else None
+        if numbers is not None:
+            return phoneindex.equals(table, numbers, n)
+        return equals_bound(table.c[column], kind, n, dialect)
+
     def shape(self, shape: Shape, identities: Iterable[Identity]) -> Shape:
         """A person's search shape here: marked where a token index cannot find them
         (``tokenindex.searched_shape``)."""
         return tokenindex.searched_shape(shape, identities) if self.tokens is not None else shape
 
 
-_NONE = StoreIndexes(None)
+# A store without search indexes, or one whose catalog a caller need not read.
+NO_INDEXES = StoreIndexes(None)
 
 
 def store_indexes(store: SqlStore, conn: Connection | None = None) -> StoreIndexes:
@@ -242,7 +252,7 @@ def store_indexes(store: SqlStore, conn: Connection | None = None) -> StoreIndex
     verification then sharing what was read (``SqlStore.scoped``). ``conn``: the caller's
     connection, when it holds a transaction (another would wait for its write lock)."""
     if store.dialect not in ("sqlite", "mysql", "mariadb"):
-        return _NONE
+        return NO_INDEXES
     if store.dialect != "sqlite":
         return store.scoped(("store_indexes",), lambda: _mariadb_indexes(store, conn))
     with contextlib.nullcontext(conn) if conn is not None else store.connect() as reader:
@@ -254,7 +264,7 @@ def _mariadb_indexes(store: SqlStore, conn: Connection | None) -> StoreIndexes:
     with contextlib.nullcontext(conn) if conn is not None else store.connect() as reader:
         tokens = tokenindex.catalog(reader)
     if tokens.empty:
-        return _NONE
+        return NO_INDEXES
     version = hash((tuple(sorted(tokens.triggers.items())), tokens.tables, tokens.phones, tokens.why))
     return store.cached(("token_indexes", version), lambda: StoreIndexes(version, tokens=tokens))
 

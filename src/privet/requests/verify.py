@@ -20,7 +20,6 @@ from privet.requests.matching import (
     search_options,
     value_matches,
 )
-from privet.requests.phoneindex import equals_through
 from privet.requests.textindex import StoreIndexes, mention_filter, store_indexes
 from privet.requests.tokenindex import search_params
 from privet.stores import SqlStore, Stores
@@ -77,9 +76,7 @@ def _build_search(
             cond: sa.ColumnElement[bool] | None
             if kind in ("email", "phone"):
                 cond = (
-                    equals_through(
-                        table.c[col], kind, counts[kind], store.dialect, indexes.phones_of(table, col)
-                    )
+                    indexes.equals(table, col, kind, counts[kind], store.dialect)
                     if counts.get(kind)
                     else None
                 )
