@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -183,6 +185,45 @@ def test_when_many_people_are_exported_in_a_batch_then_each_export_equals_their_
     _as_alone(dm, settings, subjects, batch, tmp_path)
     assert batch[0].tables["shop.order_items"] >= 1  # a multi-hop table, read for the whole group at once
     assert not batch[3].found and "nobody" in batch[3].message
+
+
+def test_when_a_batch_runs_then_the_collector_waits_until_its_last_group_is_done(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    """Group by group, three threads at once: no cyclic collection starts while a group is read,
+    written or finished (with a threshold of one object, any moment the collector were on
+    between groups would start one, in whichever thread allocates), and the collector is on
+    again afterwards, as before."""
+    url, rec = shop
+    dm = shop_map(url, rec)
+    subjects = ["email=bob@example.com", "phone=0176 123 4567", "email=nobody@example.com", "id=3"]
+    out = tmp_path / "batch"
+    inside = {"_export_range", "_gather", "_write_group", "_finish", "_mention_candidates"}
+    started: list[list[str]] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase != "start":
+            return
+        # The functions under way where the collection started (the thread that allocated).
+        names, frame = [], sys._getframe(1)
+        while frame is not None:
+            names.append(frame.f_code.co_name)
+            frame = frame.f_back
+        started.append(names)
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(seen)
+    gc.set_threshold(1)
+    try:
+        batch = access_batch(dm, settings, subjects, out_dir=out, group=1)
+        assert gc.isenabled()
+        _ = [[] for _ in range(10)]  # on again: a collection starts at once
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(seen)
+    assert started, "the collector never ran"
+    assert not [names for names in started if inside & set(names)]
+    assert [r.found for r in batch] == [True, True, False, True]
 
 
 def test_when_mentions_are_left_out_then_the_exports_hold_none_and_say_so(

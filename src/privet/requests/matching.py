@@ -381,6 +381,7 @@ _SAME_ANY = frozenset("".join(_SAME_LETTERS) + ODD_IOTA)
 # ſ): left as they are in an indexed search's pattern when one without them would keep no three
 # characters in a row for the index to look up.
 _ASCII_UNEVEN = frozenset("iks")
+_OPEN_UNEVEN = str.maketrans(dict.fromkeys(_ASCII_UNEVEN, "_"))
 _RUN = re.compile(r"[^%_]{3}")
 
 
@@ -407,10 +408,15 @@ def text_pattern(value: str, lowering: str, indexed: bool = True) -> str:
     them: on PostgreSQL always (its lower() makes İ and K i and k; a text writing ı or ſ for them
     is missed, and leaving the most common letters open would cost the index its selectivity),
     elsewhere where the pattern would otherwise hold no three characters in a row."""
-    unsure = _unicode_unsure if lowering == "unicode" else _beyond_ascii_cased
-    kept = "".join("_" if c == "\\" or unsure(c) else c.lower() for c in value)
-    strict = "".join("_" if c in _ASCII_UNEVEN else c for c in kept)
-    if indexed and (lowering == "unicode" or not _RUN.search(strict)):
+    if value.isascii():  # no character beyond ASCII to be unsure of: the common case, at once
+        kept = value.lower().replace("\\", "_")
+    else:
+        unsure = _unicode_unsure if lowering == "unicode" else _beyond_ascii_cased
+        kept = "".join("_" if c == "\\" or unsure(c) else c.lower() for c in value)
+    if indexed and lowering == "unicode":
+        return f"%{kept}%"
+    strict = kept.translate(_OPEN_UNEVEN)
+    if indexed and not _RUN.search(strict):
         return f"%{kept}%"
     return f"%{strict}%"
 

@@ -745,7 +745,7 @@ class _Piped:
         description = cur.description or ()
         if self.converters is None:
             found = [
-                col.type.dialect_impl(dialect).result_processor(dialect, d.type_code)
+                _result_processor(col.type, dialect, d.type_code)
                 for col, d in zip(self.columns, description, strict=False)
             ]
             self.converters = found if any(found) else []
@@ -755,6 +755,20 @@ class _Piped:
             conv = self.converters
             rows = [tuple(f(v) if f else v for f, v in zip(conv, r, strict=False)) for r in rows]
         return [d.name for d in description], rows
+
+
+def _result_processor(type_: Any, dialect: Any, type_code: Any) -> Any:
+    """SQLAlchemy's converter of a result column, or None where it would only copy the value: an
+    array of values that need no conversion (psycopg returns a list; SQLAlchemy's converter
+    would rebuild it item by item, a rendered batch read's keys, for one)."""
+    impl = type_.dialect_impl(dialect)
+    if (
+        isinstance(impl, sa.ARRAY)
+        and not impl.as_tuple
+        and impl.item_type.dialect_impl(dialect).result_processor(dialect, None) is None
+    ):
+        return None
+    return impl.result_processor(dialect, type_code)
 
 
 # Session settings bracketing a request's statements for many people (``SqlStore.for_many_people``):
