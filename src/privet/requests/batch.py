@@ -399,7 +399,7 @@ def _export_range(
     starts = range(0, len(identities), job.group)
     ahead: concurrent.futures.Future[_Gathered] | None = None
     try:
-        with stores.reading(), _collector_paused():
+        with stores.reading():
             ahead = gathering.submit(gather, starts[0]) if starts else None
             for n in range(len(starts)):
                 assert ahead is not None
@@ -436,15 +436,16 @@ def _drop_ahead(ahead: concurrent.futures.Future[_Gathered] | None) -> None:
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while a batch's groups are exported, as it was
-    before afterwards. A group's rows, dicts and zip entries hold no reference cycles (a batch of
-    1,000 exports left none for the collector to find): reference counting frees them, while the
-    collector would walk every one of a group's ~100k new objects again and again (measured: a
-    tenth of a batch's time in one process, a quarter with two workers). Paused for the whole
-    batch, not group by group: between groups the threads reading the next group and finishing
-    the last one still hold theirs, and a collection there walked them all (measured, 1,000
-    exports: 32-146 ms of collections per batch paused by group, 7-17 ms paused throughout).
-    What the process might leave in a cycle meanwhile waits for the next collection after it."""
+    """Python's cyclic garbage collector paused while a batch is exported (``access_batch``, and
+    each worker process in its range), as it was before afterwards. A group's rows, dicts and
+    zip entries hold no reference cycles (a batch of 1,000 exports left none for the collector
+    to find): reference counting frees them, while the collector would walk every one of a
+    group's ~100k new objects again and again (measured: a tenth of a batch's time in one
+    process, a quarter with two workers). Paused for the whole batch, not group by group:
+    between groups the threads reading the next group and finishing the last one still hold
+    theirs, and a collection there walked them all (measured, 1,000 exports: 32-146 ms of
+    collections per batch paused by group, 7-17 ms paused throughout). What the process might
+    leave in a cycle meanwhile waits for the next collection after it."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -464,7 +465,8 @@ def _range_in_child(
             stores.after_fork()
         stats: dict[str, float] = {}
         try:
-            results = _export_range(job, identities, first, stores, stats)
+            with _collector_paused():  # as in the parent: a spawned worker starts with it on
+                results = _export_range(job, identities, first, stores, stats)
         finally:
             if stores is not None:
                 stores.close()
