@@ -104,9 +104,9 @@ def _one(store: SqlStore, table: Any, col: str, *, drop: bool, rebuild: bool) ->
         tokens = tokenindex.indexable(table, col)
         return _side(store, table.name, col, "tokens", tokens, drop=drop, rebuild=rebuild)
     text = textindex.indexable(table, col)
-    done = IndexAction(store.name, table.name, col, "fts5", "none")
-    start = time.perf_counter()
-    if text is not None:
+
+    def apply(text: textindex.TextIndex) -> str:
+        # SQLite: in one transaction, checked with the index's own test of presence.
         with store.begin() as conn:
             missing = rebuild or not textindex.present(conn, text)
             if drop:
@@ -114,9 +114,9 @@ def _one(store: SqlStore, table: Any, col: str, *, drop: bool, rebuild: bool) ->
                     conn.exec_driver_sql(sql)
             elif missing:
                 textindex.create(conn, text)
-            done.action = _action(drop, missing)
-    done.seconds = time.perf_counter() - start
-    return done
+        return _action(drop, missing)
+
+    return _timed(store, table.name, col, "fts5", None if text is None else lambda: apply(text))
 
 
 def _side(
@@ -124,9 +124,9 @@ def _side(
 ) -> IndexAction:
     """MariaDB: one index kept beside a table (``privet.requests.sideindex``) dropped, or created
     where it is missing or ``rebuild`` (any earlier one, of this or another version, replaced)."""
-    done = IndexAction(store.name, table, col, kind, "none")
-    start = time.perf_counter()
-    if index is not None:
+
+    def apply(index: SideIndex) -> str:
+        # Statement by statement (the server commits each), checked against the catalog.
         with store.connect() as conn:
             found = tokenindex.catalog(conn)
             missing = rebuild or not found.serves(index)
@@ -136,9 +136,16 @@ def _side(
                     conn.exec_driver_sql(sql)
             elif missing:
                 tokenindex.create(conn, index)
-            done.action = _action(drop, missing)
-    done.seconds = time.perf_counter() - start
-    return done
+        return _action(drop, missing)
+
+    return _timed(store, table, col, kind, None if index is None else lambda: apply(index))
+
+
+def _timed(store: SqlStore, table: str, col: str, kind: str, apply: Callable[[], str] | None) -> IndexAction:
+    """What ``apply`` did for the column (``none`` when there is nothing to apply) and how long it took."""
+    start = time.perf_counter()
+    action = apply() if apply is not None else "none"
+    return IndexAction(store.name, table, col, kind, action, time.perf_counter() - start)
 
 
 def _action(drop: bool, created: bool) -> str:
