@@ -14,19 +14,24 @@ import pytest
 import sqlalchemy as sa
 
 from privet.discovery.check import search_index
-from privet.identity import Identity
-from privet.requests import access
+from privet.identity import Identity, parse_subject
+from privet.requests import access, access_batch
+from privet.requests.access import _mention_candidates
+from privet.requests.erase import person_identities
 from privet.requests.indexing import search_indexes
 from privet.requests.matching import (
     ODD_IOTA,
+    email_key,
     equals_identity,
     fold,
     identity_params,
     searched_text,
     text_pattern,
 )
+from privet.requests.resolve import resolve
 from privet.requests.textindex import TextIndex, create
 from privet.settings import Settings
+from privet.stores import Stores
 from privet.stores.sql import CASELESS, SqlStore, make_engine
 from tests.requests.shop import shop_map
 from tests.requests.test_access import _build, message_fragments
@@ -163,28 +168,36 @@ def test_when_a_text_writes_a_letter_as_another_of_its_case_then_each_database_f
         engine.dispose()
 
 
-@pytest.mark.parametrize("indexed", [False, True], ids=["column", "index"])
-def test_when_a_message_writes_a_name_in_capitals_beyond_ascii_then_access_finds_it(
-    shop: tuple[str, Path], settings: Settings, tmp_path: Path, indexed: bool
-) -> None:
-    """Jürgen Straße in capitals (Ü, ẞ), Sofía in Greek capitals with a final sigma, Kelvin's
-    K: each person's access finds the messages that name them, through the column's search and
-    through its search index (PostgreSQL's trigram index, SQLite's and MariaDB's of
-    ``privet map index``)."""
-    url, rec = shop
+# People whose names messages write in other letters of the same case-blind match, and what
+# each one's export must find: Jürgen Straße in capitals (Ü, ẞ), Sofía in Greek capitals,
+# Nikos with a final sigma that PostgreSQL's lower() makes a medial one, Kelvin's K.
+_CAPITALS = {
+    "juergen": ["Bitte JÜRGEN STRAẞE zurückrufen"],
+    "sofia": ["ΚΆΛΕΣΕ ΤΗ ΣΟΦΊΑ ΠΑΠΑΔΟΠΟΎΛΟΥ", "ΣΟΦΊΑ ΠΑΠΑΔΟΠΟΎΛΟΥ ς"],
+    "nikos": ["ΡΏΤΑ ΤΟΝ ΝΊΚΟΣ ΠΑΠΠΆΣ"],
+    "anka": ["AN\u212aA LUDWIG again"],
+}
+
+
+def _capitals(url: str, rec: Path, indexed: bool) -> Any:
+    """The shop with the people and messages of ``_CAPITALS`` (and a message naming someone else),
+    searched through the column or (``indexed``) through its search index (PostgreSQL's trigram
+    index, SQLite's and MariaDB's of ``privet map index``); its map."""
     dialect = sa.make_url(url).get_backend_name()
     _build(
         url,
         "INSERT INTO users (id, tenant_id, email, name) VALUES "
         "(4, 1, 'juergen@example.com', 'Jürgen Straße'), "
         "(5, 1, 'sofia@example.com', 'Σοφία Παπαδοπούλου'), "
-        "(6, 1, 'anka@example.com', 'Anka Ludwig')",
+        "(6, 1, 'anka@example.com', 'Anka Ludwig'), "
+        "(7, 1, 'nikos@example.com', 'Νίκος Παππάς')",
         "INSERT INTO messages (id, author_id, body) VALUES "
         "(80, 3, 'Bitte JÜRGEN STRAẞE zurückrufen'), "
         "(81, 3, 'ΚΆΛΕΣΕ ΤΗ ΣΟΦΊΑ ΠΑΠΑΔΟΠΟΎΛΟΥ'), "
         "(82, 3, 'ΣΟΦΊΑ ΠΑΠΑΔΟΠΟΎΛΟΥ ς'), "
         "(83, 3, 'AN\u212aA LUDWIG again'), "
-        "(84, 3, 'Jürgen Strasse is someone else')",
+        "(84, 3, 'Jürgen Strasse is someone else'), "
+        "(85, 3, 'ΡΏΤΑ ΤΟΝ ΝΊΚΟΣ ΠΑΠΠΆΣ')",
     )
     dm = shop_map(url, rec)
     if indexed and dialect == "postgresql":
@@ -195,13 +208,37 @@ def test_when_a_message_writes_a_name_in_capitals_beyond_ascii_then_access_finds
         _build(url, "CREATE EXTENSION IF NOT EXISTS pg_trgm", *advised.split("; "), "ANALYZE messages")
     elif indexed:
         assert search_indexes(dm)  # as privet map index does
+    return dm
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["column", "index"])
+def test_when_a_message_writes_a_name_in_capitals_beyond_ascii_then_access_finds_it(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path, indexed: bool
+) -> None:
+    """Each person's access finds the messages that name them in other letters (``_CAPITALS``),
+    through the column's search and through its search index."""
+    dm = _capitals(*shop, indexed)
     found = {
         who: message_fragments(access(dm, settings, f"email={who}@example.com", out=tmp_path / f"{who}.zip"))
-        for who in ("juergen", "sofia", "anka")
+        for who in _CAPITALS
     }
-    assert found["juergen"] == ["Bitte JÜRGEN STRAẞE zurückrufen"]
-    assert sorted(found["sofia"]) == ["ΚΆΛΕΣΕ ΤΗ ΣΟΦΊΑ ΠΑΠΑΔΟΠΟΎΛΟΥ", "ΣΟΦΊΑ ΠΑΠΑΔΟΠΟΎΛΟΥ ς"]
-    assert found["anka"] == ["AN\u212aA LUDWIG again"]
+    assert {who: sorted(fragments) for who, fragments in found.items()} == _CAPITALS
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["column", "index"])
+def test_when_they_are_exported_together_then_each_export_finds_the_same_names(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path, indexed: bool
+) -> None:
+    """A batch searches its people's names together (on PostgreSQL one statement driven by all
+    their patterns): each export finds the messages that name its person in other letters, as
+    that person's own access does (a pattern of the name as Python lowers it would miss
+    ΝΊΚΟΣ ΠΑΠΠΆΣ, which PostgreSQL lowers with a medial sigma)."""
+    dm = _capitals(*shop, indexed)
+    got = access_batch(
+        dm, settings, [f"email={who}@example.com" for who in _CAPITALS], out_dir=tmp_path / "all"
+    )
+    found = {who: sorted(message_fragments(r)) for who, r in zip(_CAPITALS, got, strict=True)}
+    assert found == _CAPITALS
 
 
 def test_when_a_mariadb_column_ignores_case_then_an_address_is_looked_up_in_its_index(
@@ -246,3 +283,70 @@ def test_when_a_mariadb_column_ignores_case_then_an_address_is_looked_up_in_its_
         engine = make_engine(mariadb_url)
         md.drop_all(engine)
         engine.dispose()
+
+
+def test_an_address_is_looked_up_by_the_part_a_person_owns() -> None:
+    """``email_key``: a person's own address is looked up up to its @, a role address up to the
+    end of its domain's first label; an address beyond ASCII, or a part without three characters
+    in a row for the index, keeps the whole pattern. The part is always the pattern's start."""
+    cases = {
+        ("lea.bernard301@example.com", "unicode"): "%lea.bernard301@%",
+        ("Jo.K@Gmail.com", "unicode"): "%jo.k@gmail%",  # too short to be looked up alone
+        ("info@acme-gmbh.de", "unicode"): "%info@acme-gmbh%",
+        ("info@acme-gmbh.de", "ascii"): "%_nfo@acme-gmbh%",
+        ("support@localhost", "unicode"): "%support@localhost%",
+        ("jürgen.m@example.de", "unicode"): "%jürgen.m@example.de%",
+        ("kiss.kiss@sk.de", "ascii"): "%____.____@__.de%",
+    }
+    for (value, lowering), key in cases.items():
+        pattern = text_pattern(value, lowering)
+        assert email_key(value, pattern) == key, value
+        assert pattern.startswith(key[:-1]), value
+
+
+def test_an_address_is_looked_up_by_its_part_and_the_rows_found_are_checked_whole(
+    shop: tuple[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    """Through each database's search index, the address's part finds a text holding the same part
+    at another domain too: the whole pattern, checked on the rows the index gives, leaves it out,
+    for one person and for several searched together (PostgreSQL's statement driven by all
+    their patterns)."""
+    url, rec = shop
+    _build(
+        url,
+        "INSERT INTO users (id, tenant_id, email, name) VALUES "
+        "(8, 1, 'anna.schmidt@example.com', 'Zora Quill')",
+        "INSERT INTO messages (id, author_id, body) VALUES "
+        "(90, 3, 'write to anna.schmidt@example.com today'), "
+        "(91, 3, 'anna.schmidt@other.org is someone else'), "
+        "(92, 3, 'ANNA.SCHMIDT@EXAMPLE.COM in capitals')",
+    )
+    dm = shop_map(url, rec)
+    if sa.make_url(url).get_backend_name() == "postgresql":
+        advised = search_index("postgresql", "messages", "body", None)
+        assert advised is not None
+        _build(url, "CREATE EXTENSION IF NOT EXISTS pg_trgm", *advised.split("; "), "ANALYZE messages")
+    else:
+        assert search_indexes(dm)
+    stores = Stores(dm)
+    try:
+        anna, bob = (
+            person_identities(resolve(dm, stores, parse_subject(s)))
+            for s in ("email=anna.schmidt@example.com", "email=bob@example.com")
+        )
+        for people in ([anna], [anna, bob]):
+            rows = [
+                r
+                for ref, _col, group, found in _mention_candidates(dm, stores, people)
+                if ref == "shop.messages"
+                for r in found
+                if group[r[0]] == 0
+            ]
+            assert sorted({r[1] for r in rows}) == [90, 92]
+    finally:
+        stores.close()
+    got = access(dm, settings, "email=anna.schmidt@example.com", out=tmp_path / "anna.zip")
+    assert sorted(message_fragments(got)) == [
+        "ANNA.SCHMIDT@EXAMPLE.COM in capitals",
+        "write to anna.schmidt@example.com today",
+    ]

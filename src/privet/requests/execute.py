@@ -28,11 +28,14 @@ from privet.identity import Identity
 from privet.legal import hold_until
 from privet.requests.matching import (
     Shape,
+    checked,
+    email_key,
     identity_shape,
     phone_tail_query,
     phone_tokens,
     search_options,
     searched_text,
+    text_pattern,
 )
 from privet.requests.select import Selection, chunks
 from privet.requests.textindex import TextIndex, mention_filter, store_indexes
@@ -639,19 +642,22 @@ def mention_join_pg(table: sa.Table, col: str) -> sa.CompoundSelect[Any] | None:
     text = searched_text(table.c[col], "postgresql")
     shown = _as_text(table.c[col])
 
-    def driven(name: str) -> sa.TableValuedAlias:
+    def driven(name: str, *more: str) -> sa.TableValuedAlias:
         return (
             sa.func.unnest(
                 sa.bindparam(f"privet_{name}_who", type_=postgresql.ARRAY(sa.Integer())),
                 sa.bindparam(f"privet_{name}", type_=postgresql.ARRAY(sa.Text())),
+                *(sa.bindparam(f"privet_{name}_{m}", type_=postgresql.ARRAY(sa.Text())) for m in more),
             )
-            .table_valued("who", "q")
+            .table_valued("who", "q", *more)
             .render_derived(name=f"privet_{name}")
         )
 
-    likes, tails = driven("likes"), driven("tails")
+    # A name's pattern, or an address's key (``email_key``), looked up; the whole pattern checked.
+    likes, tails = driven("likes", "whole"), driven("tails")
+    lowered = sa.func.lower(text)
     by_pattern = sa.select(likes.c.who, pks[0], shown).select_from(
-        likes.join(table, sa.func.lower(text).like(likes.c.q))
+        likes.join(table, sa.and_(lowered.like(likes.c.q), checked(lowered).like(likes.c.whole)))
     )
     by_tail = sa.select(tails.c.who, pks[0], shown).select_from(
         tails.join(table, phone_tokens(text).bool_op("@@")(sa.cast(tails.c.q, postgresql.TSQUERY)))
@@ -664,14 +670,18 @@ def mention_join_params(people: list[set[Identity]]) -> dict[str, list[Any]]:
     params: dict[str, list[Any]] = {
         "privet_likes_who": [],
         "privet_likes": [],
+        "privet_likes_whole": [],
         "privet_tails_who": [],
         "privet_tails": [],
     }
     for who, ids in enumerate(people):
         for i in ids:
             if i.kind in _LIKE_KINDS:
+                # The patterns of a search of one person (``identity_params``).
+                whole = text_pattern(i.value, "unicode")
                 params["privet_likes_who"].append(who)
-                params["privet_likes"].append(f"%{i.value.lower()}%")
+                params["privet_likes"].append(email_key(i.value, whole) if i.kind == "email" else whole)
+                params["privet_likes_whole"].append(whole)
             elif i.kind == "phone":
                 params["privet_tails_who"].append(who)
                 params["privet_tails"].append(phone_tail_query(i.value))

@@ -421,6 +421,35 @@ def text_pattern(value: str, lowering: str, indexed: bool = True) -> str:
     return f"%{strict}%"
 
 
+# Email addresses whose part before the @ alone is looked up in a search index (``email_key``):
+# at least this long and holding a dot, digit, underscore, hyphen or plus, as people's own
+# addresses do (anna.schmidt, jk1987) and role addresses (info, support, contact) do not.
+_OWN_LOCAL = re.compile(r"^(?=.{6})[^@]*[-.0-9_+][^@]*$")
+
+
+def email_key(value: str, pattern: str) -> str:
+    """The part of an email address's search pattern (``text_pattern``) that a search index looks
+    up, the whole pattern checked on the rows it gives: every text holding the address holds the
+    part, so the rows found are the same. An index of trigrams reads the list of every trigram
+    it looks up, and the trigrams of a common domain (example.com, gmail.com) are in a large
+    share of the texts: the part is the address up to its @ where that is a person's own
+    (``_OWN_LOCAL``), else up to the end of the domain's first label (a role address such as
+    info@ is in many texts). The whole pattern where the address is not plain ASCII (its
+    pattern need not follow it character by character) or the part would keep no three
+    characters in a row for the index."""
+    local, at, domain = value.partition("@")
+    if not at or not value.isascii() or len(pattern) != len(value) + 2:
+        return pattern
+    if _OWN_LOCAL.match(local):
+        end = len(local) + 1
+    elif "." in domain:
+        end = len(local) + 1 + domain.index(".")
+    else:
+        return pattern
+    key = f"{pattern[: 1 + end]}%"
+    return key if _RUN.search(key) else pattern
+
+
 Shape = tuple[tuple[str, int], ...]
 
 
@@ -447,6 +476,10 @@ def identity_params(identities: Iterable[Identity], prefix: str = "") -> dict[st
                 # (trigram index), a SQLite search index's, and a search reading the column.
                 params[f"{prefix}{kind}_in_{n}"] = text_pattern(v, "unicode")
                 params[f"{prefix}{kind}_like_{n}"] = text_pattern(v, "ascii")
+                if kind == "email":
+                    # What the search index looks up; the pattern above is checked on its rows.
+                    params[f"{prefix}email_key_in_{n}"] = email_key(v, params[f"{prefix}email_in_{n}"])
+                    params[f"{prefix}email_key_like_{n}"] = email_key(v, params[f"{prefix}email_like_{n}"])
                 params[f"{prefix}{kind}_scan_{n}"] = text_pattern(v, "ascii", indexed=False)
             if kind == "phone":
                 end, mentioned = phone_tail(v), phone_tail(v, MENTION_TAIL)
@@ -569,8 +602,26 @@ def contains_bound(
     # SQLite's LIKE ignores case as its lower() folds it (ASCII letters): there the text is
     # compared as it is, without a lowered copy of every row.
     text = col if dialect == "sqlite" else sa.func.lower(col)
+    if kind == "email" and dialect == "postgresql":
+        # The trigram index looks up the address's key, the rows it gives are checked whole (``email_key``).
+        return sa.or_(
+            *(
+                sa.and_(
+                    text.like(_bp(f"{prefix}email_key_in_{i}")),
+                    checked(text).like(_bp(f"{prefix}email_in_{i}")),
+                )
+                for i in range(n)
+            )
+        )
     pattern = "in" if dialect == "postgresql" else "scan"
     return sa.or_(*(text.like(_bp(f"{prefix}{kind}_{pattern}_{i}")) for i in range(n)))
+
+
+def checked(text: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """The text as a condition on it is checked on the rows an index gave for another condition,
+    never looked up in the index itself: an expression no index is built on (``email_key``; a
+    trigram index ANDs every condition on its expression into one lookup)."""
+    return text.concat(sa.literal_column("''", sa.String()))
 
 
 @functools.lru_cache(maxsize=4096)

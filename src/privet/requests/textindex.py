@@ -37,6 +37,7 @@ from privet.requests import phoneindex, tokenindex
 from privet.requests.matching import (
     PY_OTHER_DIGITS,
     Shape,
+    checked,
     equals_bound,
     mention_filter_bound,
     other_script_digits,
@@ -297,9 +298,16 @@ def mention_filter(
     # MATCH takes the FTS5 table's own name on its left.
     numbers_match = sa.literal_column(_quote(index.numbers_name)).op("MATCH")
     parts: list[sa.Select[Any]] = [
-        sa.select(text.c.rowid).where(text.c[col].like(_bp(f"{prefix}{kind}_like_{i}")))
-        for kind in ("email", "name")
-        for i in range(counts.get(kind, 0))
+        sa.select(text.c.rowid).where(text.c[col].like(_bp(f"{prefix}name_like_{i}")))
+        for i in range(counts.get("name", 0))
+    ]
+    # An address: its key looked up (``email_key``), its whole pattern checked on the rows found.
+    parts[:0] = [
+        sa.select(text.c.rowid).where(
+            text.c[col].like(_bp(f"{prefix}email_key_like_{i}")),
+            checked(text.c[col]).like(_bp(f"{prefix}email_like_{i}")),
+        )
+        for i in range(counts.get("email", 0))
     ]
     if counts.get("phone"):
         parts += [
