@@ -183,7 +183,6 @@ def _capitals(url: str, rec: Path, indexed: bool) -> Any:
     """The shop with the people and messages of ``_CAPITALS`` (and a message naming someone else),
     searched through the column or (``indexed``) through its search index (PostgreSQL's trigram
     index, SQLite's and MariaDB's of ``privet map index``); its map."""
-    dialect = sa.make_url(url).get_backend_name()
     _build(
         url,
         "INSERT INTO users (id, tenant_id, email, name) VALUES "
@@ -200,15 +199,21 @@ def _capitals(url: str, rec: Path, indexed: bool) -> Any:
         "(85, 3, 'ΡΏΤΑ ΤΟΝ ΝΊΚΟΣ ΠΑΠΠΆΣ')",
     )
     dm = shop_map(url, rec)
-    if indexed and dialect == "postgresql":
-        # The trigram index map check advises (on a table this small the planner may still read
-        # the table instead; the pattern is the same either way).
+    if indexed:
+        _index_messages(url, dm)
+    return dm
+
+
+def _index_messages(url: str, dm: Any) -> None:
+    """The search indexes of the shop's messages: on PostgreSQL the trigram index map check advises
+    (on a table this small the planner may still read the table instead; the pattern is the same
+    either way), elsewhere those privet map index creates."""
+    if sa.make_url(url).get_backend_name() == "postgresql":
         advised = search_index("postgresql", "messages", "body", None)
         assert advised is not None
         _build(url, "CREATE EXTENSION IF NOT EXISTS pg_trgm", *advised.split("; "), "ANALYZE messages")
-    elif indexed:
-        assert search_indexes(dm)  # as privet map index does
-    return dm
+    else:
+        assert search_indexes(dm)
 
 
 @pytest.mark.parametrize("indexed", [False, True], ids=["column", "index"])
@@ -322,12 +327,7 @@ def test_an_address_is_looked_up_by_its_part_and_the_rows_found_are_checked_whol
         "(92, 3, 'ANNA.SCHMIDT@EXAMPLE.COM in capitals')",
     )
     dm = shop_map(url, rec)
-    if sa.make_url(url).get_backend_name() == "postgresql":
-        advised = search_index("postgresql", "messages", "body", None)
-        assert advised is not None
-        _build(url, "CREATE EXTENSION IF NOT EXISTS pg_trgm", *advised.split("; "), "ANALYZE messages")
-    else:
-        assert search_indexes(dm)
+    _index_messages(url, dm)
     stores = Stores(dm)
     try:
         anna, bob = (
