@@ -781,13 +781,18 @@ def _write_group(job: _Batch, stores: Stores, g: _Gathered, stats: dict[str, flo
     return exports
 
 
+class _GivenUp(Exception):
+    """A group's finishing given up because a group before it could not be finished."""
+
+
 def _finish_after(before: list[concurrent.futures.Future[None]], exports: list[_Export]) -> None:
     """``_finish`` for a group once the group before (``before``: its finishing, if any) is
-    finished; if that failed, the group is given up (the batch is stopping)."""
+    finished; if that failed or was given up, so is this group (the batch is stopping): every
+    group after a failure is given up, however far the writing got ahead of the finishing."""
     if before and before[0].exception() is not None:
         for ex in exports:
             ex.archive.discard()
-        return
+        raise _GivenUp
     _finish(exports)
 
 
