@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.bench_sqlite_search import ACCESSES, ERASURES, INSERTS, _requests, compared, inserts_us
+from bench.bench_sqlite_search import ACCESSES, ERASURES, _requests, call_insert_us, compared, inserts_us
 from privet.demo import build_demo
 from privet.discovery import discover
 from privet.requests import tokenindex
@@ -67,26 +67,6 @@ def _indexes(url: str, files: Path, variant: str) -> float:
     return took
 
 
-def _call_insert_us(url: str) -> float:
-    """Microseconds per call with a number written by the application (one transaction of
-    ``INSERTS``): what the number indexes' triggers cost its writes."""
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        first = conn.exec_driver_sql("SELECT max(id) FROM calls").scalar_one() + 1
-        tenant, at = conn.exec_driver_sql("SELECT min(tenant_id), max(started_at) FROM calls").one()
-        rows = [
-            {"id": first + n, "t": tenant, "c": f"+49 176 {5550000 + n}", "at": at} for n in range(INSERTS)
-        ]
-        started = time.perf_counter()
-        conn.execute(
-            sa.text("INSERT INTO calls (id, tenant_id, caller_number, started_at) VALUES (:id, :t, :c, :at)"),
-            rows,
-        )
-        took = time.perf_counter() - started
-    engine.dispose()
-    return round(took / INSERTS * 1e6, 1)
-
-
 def run() -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="privet-bench-mariadb-"))
     names = {"with": "privet_bench_indexed", "tokens": "privet_bench_tokens", "without": "privet_bench_plain"}
@@ -111,7 +91,7 @@ def run() -> dict[str, Any]:
         for variant, url in urls.items():
             results[variant] = _requests(url, work / f"files-{variant}", work / f"home-{variant}", emails)
         inserts = inserts_us({k: urls[k] for k in ("with", "without")})
-        calls_us = {variant: _call_insert_us(url) for variant, url in urls.items()}
+        calls_us = {variant: call_insert_us(url) for variant, url in urls.items()}
     finally:
         for name in names.values():
             _drop(name)

@@ -50,16 +50,17 @@ def test_when_the_demo_map_is_checked_then_it_covers_everything(demo: Path) -> N
 
 
 def test_when_the_search_indexes_are_dropped_and_made_again_then_map_check_follows(demo: Path) -> None:
-    """The demo's free-text columns have their search indexes: ``map index`` leaves them,
-    ``--drop`` removes them (map check then advises them), ``map index`` makes them again."""
+    """The demo's free-text and phone columns have their search indexes: ``map index`` leaves
+    them, ``--drop`` removes them (map check then advises them), ``map index`` makes them again."""
     code, doc, _ = privet("map", "index", "--json", cwd=demo)
     assert code == 0 and doc and {a["action"] for a in doc} == {"current"}
-    texts = {(a["table"], a["column"]) for a in doc}
-    assert ("messages", "body") in texts and {a["kind"] for a in doc} == {"fts5"}
+    indexed = {(a["table"], a["column"]): a["kind"] for a in doc}
+    assert indexed[("messages", "body")] == "fts5"
+    assert indexed[("calls", "caller_number")] == indexed[("users", "phone")] == "phones"
     code, doc, _ = privet("map", "index", "--drop", "--json", cwd=demo)
     assert code == 0 and {a["action"] for a in doc} == {"dropped"}
     code, report, _ = privet("map", "check", "--json", cwd=demo)
-    assert code == 0 and {(u["table"], u["column"]) for u in report["unindexed"]} == texts
+    assert code == 0 and {(u["table"], u["column"]) for u in report["unindexed"]} == set(indexed)
     code, doc, _ = privet("map", "index", "--json", cwd=demo)
     assert code == 0 and {a["action"] for a in doc} == {"created"}
     code, report, _ = privet("map", "check", "--json", cwd=demo)

@@ -102,11 +102,13 @@ def test_when_lookup_columns_have_no_index_then_map_check_warns_with_the_fix(
     sqlite_text = text if db_url.startswith("sqlite") else set()
     phones = {("users", "phone"), ("calls", "caller_number")}
     maria_text = text | phones if db_url.startswith("mysql") else set()
+    # On SQLite, an index on the reversed tail of a phone column's digits, which `privet map index` creates.
+    by_map_index = maria_text | (phones if db_url.startswith("sqlite") else set())
     assert all(
         u["fix"].startswith("DROP TRIGGER IF EXISTS privet_text_")
         if (u["table"], u["column"]) in sqlite_text
         else u["fix"] == "privet map index"
-        if (u["table"], u["column"]) in maria_text
+        if (u["table"], u["column"]) in by_map_index
         else u["fix"].startswith("CREATE INDEX ix_")
         for u in report.unindexed
     )

@@ -67,12 +67,13 @@ def register(app: typer.Typer) -> None:
         ] = False,
         as_json: JsonOption = False,
     ) -> None:
-        """Create the search indexes of the map's free-text columns on SQLite and MariaDB, and of
-        its phone columns on MariaDB, so that finding a person's mentions and numbers looks them
-        up instead of reading every text and every number.
+        """Create the search indexes of the map's free-text columns and phone columns on SQLite
+        and MariaDB, so that finding a person's mentions and numbers looks them up instead of
+        reading every text and every number.
 
-        Each index is a table Privet keeps current through triggers on the column's table.
-        Columns whose index is already current are left as they are.
+        A free-text index is a table kept current through triggers on the column's table, as is
+        a phone column's on MariaDB; on SQLite a phone column's is an index on the reversed tail
+        of its digits. Columns whose index is already current are left as they are.
 
         Example: privet map index --map privet.yaml
         """
@@ -92,9 +93,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit([a.to_dict() for a in actions], True)
         elif not actions:
-            out_console.print(
-                "no free-text column of the map is on SQLite or MariaDB, nor phone column on MariaDB"
-            )
+            out_console.print("no free-text or phone column of the map is on SQLite or MariaDB")
 
     @map_app.command("check")
     def check_cmd(ctx: typer.Context, map_path: MapOption = None, as_json: JsonOption = False) -> None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from privet.datamap import categories
 from privet.demo.schema import EXPECTED_COLUMNS, demo_metadata
 from privet.requests import tokenindex
+from privet.requests.phoneindex import TailIndex, tail_index
 from privet.requests.textindex import TextIndex, indexable
 from privet.requests.textindex import create as create_text_index
 from privet.stores.sql import make_engine
@@ -134,6 +135,15 @@ def demo_text_indexes(md: sa.MetaData) -> list[TextIndex]:
     return out
 
 
+def demo_phone_indexes() -> list[TailIndex]:
+    """The SQLite indexes of the demo's phone columns (``privet.requests.phoneindex.TailIndex``)."""
+    return [
+        tail_index(table_name, column)
+        for table_name, column in sorted(EXPECTED_COLUMNS)
+        if categories.get(EXPECTED_COLUMNS[table_name, column]).identity == "phone"
+    ]
+
+
 def build_demo(
     url: str,
     *,
@@ -194,9 +204,11 @@ def build_demo(
         info.rows.update(tenants=len(tenant_rows), users=len(people), agents=len(agents))
         info.rows.update(_activity(conn, t, people, agents, rng, now, files_dir))
         if engine.dialect.name == "sqlite":
-            # The search indexes `privet map check` advises there, so that mention searches and
-            # erasure's verification look people up instead of reading every text.
-            for index in demo_text_indexes(md):
+            # The search indexes `privet map index` creates there, so that mention searches,
+            # lookups by number and erasure's verification look people up instead of reading
+            # every text and every number.
+            indexes: list[TextIndex | TailIndex] = [*demo_text_indexes(md), *demo_phone_indexes()]
+            for index in indexes:
                 create_text_index(conn, index)
     if engine.dialect.name in ("mysql", "mariadb"):
         # MariaDB's token indexes (``privet map index``), each statement committed by the server.

@@ -47,7 +47,7 @@ from privet.requests.access import (
     _write_table,
 )
 from privet.requests.erase import as_identity, person_identities
-from privet.requests.matching import equals_many, equals_many_pg, many_params
+from privet.requests.matching import equals_many, equals_many_pg, equals_many_tail, many_params
 from privet.requests.resolve import Person, Resolution, normalized_identity, resolve_many
 from privet.requests.select import table_query
 from privet.requests.textindex import store_indexes
@@ -174,16 +174,18 @@ def _value_linked(
         for n, (_col, kind) in enumerate(cols):
             params |= many_params(kind, values_of[kind], n)
     else:
-        # MariaDB: a phone column with a number index is looked up in it, one range per number.
+        # A phone column with a number index is looked up in it, one range or value per number.
         indexes = store_indexes(store) if any(kind == "phone" for _col, kind in cols) else None
-        conds = [
-            phoneindex.equals_many(table, numbers, values_of[kind])
-            if kind == "phone"
-            and indexes is not None
-            and (numbers := indexes.phones_of(table, col)) is not None
-            else equals_many(table.c[col], kind, values_of[kind], store.dialect)
-            for col, kind in cols
-        ]
+
+        def found(col: str, kind: str) -> sa.ColumnElement[bool]:
+            numbers = indexes.phones_of(table, col) if kind == "phone" and indexes is not None else None
+            if isinstance(numbers, phoneindex.PhoneIndex):
+                return phoneindex.equals_many(table, numbers, values_of[kind])
+            if numbers is not None:
+                return equals_many_tail(table.c[col], values_of[kind])
+            return equals_many(table.c[col], kind, values_of[kind], store.dialect)
+
+        conds = [found(col, kind) for col, kind in cols]
         stmt, params = sa.select(table).where(sa.or_(*conds)).order_by(pk), {}
     with store.read() as conn:
         names, rows = store.fetch_many(

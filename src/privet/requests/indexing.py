@@ -1,8 +1,7 @@
 """``privet map index``: the search indexes of the map's free-text columns created, kept or dropped
 (SQLite's FTS5 indexes, ``privet.requests.textindex``; MariaDB's token indexes,
-``privet.requests.tokenindex``), and on MariaDB those of its phone columns
-(``privet.requests.phoneindex``). PostgreSQL's are indexes on expressions, which ``privet map
-check`` advises."""
+``privet.requests.tokenindex``), and those of its phone columns (``privet.requests.phoneindex``).
+PostgreSQL's are indexes on expressions, which ``privet map check`` advises."""
 
 from __future__ import annotations
 
@@ -68,8 +67,6 @@ def search_indexes(
                     out.append(done)
                     if on_column is not None:
                         on_column(done)
-                if store.dialect == "sqlite":
-                    continue
                 for col in phone_columns(dm, ref):
                     done = _phones(store, table, col, drop=drop, rebuild=rebuild)
                     out.append(done)
@@ -93,7 +90,15 @@ def phone_columns(dm: DataMap, ref: str) -> list[str]:
 
 
 def _phones(store: SqlStore, table: Any, col: str, *, drop: bool, rebuild: bool) -> IndexAction:
-    """MariaDB: the number index of a phone column (``privet.requests.phoneindex``)."""
+    """The number index of a phone column (``privet.requests.phoneindex``): on MariaDB a table
+    beside it, on SQLite an index on an expression of the column."""
+    if store.dialect == "sqlite":
+        tail = phoneindex.tail_index(table.name, col)
+
+        def apply() -> str:
+            return _sqlite(store, tail, drop=drop, rebuild=rebuild)
+
+        return _timed(store, table.name, col, "phones", apply)
     return _side(
         store, table.name, col, "phones", phoneindex.indexable(table, col), drop=drop, rebuild=rebuild
     )
@@ -104,19 +109,23 @@ def _one(store: SqlStore, table: Any, col: str, *, drop: bool, rebuild: bool) ->
         tokens = tokenindex.indexable(table, col)
         return _side(store, table.name, col, "tokens", tokens, drop=drop, rebuild=rebuild)
     text = textindex.indexable(table, col)
+    apply = None if text is None else lambda: _sqlite(store, text, drop=drop, rebuild=rebuild)
+    return _timed(store, table.name, col, "fts5", apply)
 
-    def apply(text: textindex.TextIndex) -> str:
-        # SQLite: in one transaction, checked with the index's own test of presence.
-        with store.begin() as conn:
-            missing = rebuild or not textindex.present(conn, text)
-            if drop:
-                for sql in text.drop_statements():
-                    conn.exec_driver_sql(sql)
-            elif missing:
-                textindex.create(conn, text)
-        return _action(drop, missing)
 
-    return _timed(store, table.name, col, "fts5", None if text is None else lambda: apply(text))
+def _sqlite(
+    store: SqlStore, index: textindex.TextIndex | phoneindex.TailIndex, *, drop: bool, rebuild: bool
+) -> str:
+    """SQLite: an index dropped, or created where it is missing or ``rebuild``, in one
+    transaction, checked with the index's own test of presence."""
+    with store.begin() as conn:
+        missing = rebuild or not textindex.present(conn, index)
+        if drop:
+            for sql in index.drop_statements():
+                conn.exec_driver_sql(sql)
+        elif missing:
+            textindex.create(conn, index)
+    return _action(drop, missing)
 
 
 def _side(

@@ -271,7 +271,12 @@ def _national_digits(e164: str) -> str:
     return phonenumbers.national_significant_number(number) or digits
 
 
-def phone_tail(e164: str, n: int = 8) -> str:
+# The most digits of a number a lookup compares (``phone_tail``): what SQLite's index of a phone
+# column keeps (``reversed_tail``).
+TAIL = 8
+
+
+def phone_tail(e164: str, n: int = TAIL) -> str:
     """The last ``n`` digits of a number's national significant number, the part every written
     format shares: all of it for a shorter number (+49 30 1212, and Luxembourg's six digits),
     whose last digits of the E.164 form hold the country code, which a national form lacks."""
@@ -282,6 +287,45 @@ def phone_key(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """A phone column's digits reversed: a number's tail becomes a prefix, which a B-tree index
     (``text_pattern_ops``) finds without scanning (PostgreSQL)."""
     return sa.func.reverse(digits_only(col))
+
+
+@functools.lru_cache(maxsize=1024)
+def reversed_tail(col: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """SQLite: the last ``TAIL`` digits of a phone column reversed (punctuation stripped as
+    ``digits_only`` strips it; all of them for a shorter value), spelled in functions every
+    SQLite has (it has no reverse()) so that an index on it needs nothing of Privet's on the
+    connections that write the table: a number's tail becomes a prefix, which the index finds as
+    a range (``equals_tail``, ``privet.requests.phoneindex.TailIndex``). Built once per column."""
+    digits = digits_only(col)
+    chars = [
+        sa.func.substr(digits, sa.literal_column(str(-n)), sa.literal_column("1"), type_=sa.String())
+        for n in range(1, TAIL + 1)
+    ]
+    expr: sa.ColumnElement[Any] = chars[0]
+    for char in chars[1:]:
+        expr = expr.op("||")(char)
+    return expr
+
+
+def equals_tail(col: sa.ColumnElement[Any], n: int, prefix: str = "") -> sa.ColumnElement[bool]:
+    """SQLite: the rows whose number may be one of ``n`` identities' (``phone_lo_<i>`` and
+    ``phone_hi_<i>``, ``identity_params``), one range of ``reversed_tail`` each: the rows whose
+    digits end with the number's tail, the rows ``equals_bound`` finds by reading every value."""
+    key = reversed_tail(col)
+    return sa.or_(
+        *(sa.and_(key >= _bp(f"{prefix}phone_lo_{i}"), key < _bp(f"{prefix}phone_hi_{i}")) for i in range(n))
+    )
+
+
+def equals_many_tail(col: sa.ColumnElement[Any], values: Iterable[str]) -> sa.ColumnElement[bool]:
+    """SQLite: ``equals_tail`` for many numbers at once, the values bound (a batch's value-linked
+    read): a full tail is one value of the index, the tail of a shorter number a range of it."""
+    lows = sorted({t[::-1] for v in values if (t := phone_tail(v))})
+    key = reversed_tail(col)
+    full = [low for low in lows if len(low) == TAIL]
+    conds: list[sa.ColumnElement[bool]] = [key.in_(full)] if full else []
+    conds += [sa.and_(key >= low, key < _after_prefix(low)) for low in lows if len(low) < TAIL]
+    return sa.or_(sa.false(), *conds)
 
 
 def equals_identity(

@@ -13,7 +13,11 @@ tail (``phone_lo_<n>`` ≤ r < ``phone_hi_<n>``, ``identity_params``); the rows 
 checked in Python as the rows of a search of the column are. The searches use an index only
 when its table and every trigger are there as this version creates them
 (``tokenindex.Catalog.has``); ``privet map index`` creates them and ``privet map check`` says
-where one is missing."""
+where one is missing.
+
+SQLite has indexes on expressions, which SQLite keeps current itself: there a phone column's index
+(``TailIndex``) is one on its digits' tail reversed (``matching.reversed_tail``), spelled in
+SQLite's own functions so that any connection writing the table can maintain it."""
 
 from __future__ import annotations
 
@@ -22,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import mysql, sqlite
 
-from privet.requests.matching import _after_prefix, digits_only, phone_tail
+from privet.requests.matching import _after_prefix, digits_only, phone_tail, reversed_tail
 from privet.requests.sideindex import SideIndex, quote
 from privet.stores import TableInfo
 
@@ -95,3 +99,39 @@ def equals_many(table: sa.Table, index: PhoneIndex, values: set[str]) -> sa.Colu
     index per tail (a batch's value-linked read, ``privet.requests.batch``)."""
     lows = sorted({t[::-1] for v in values if (t := phone_tail(v))})
     return _keys_in(table, index, [(low, _after_prefix(low)) for low in lows]) if lows else sa.false()
+
+
+_SQLITE = sqlite.dialect()
+
+
+@dataclass(frozen=True)
+class TailIndex:
+    """SQLite: the index of one phone column on its digits' tail reversed (``reversed_tail``),
+    which ``matching.equals_tail`` looks numbers up in, one range each."""
+
+    table: str
+    column: str
+
+    @property
+    def name(self) -> str:
+        return f"{PREFIX}{self.table}_{self.column}"
+
+    def objects(self) -> dict[str, str]:
+        """The index's name and the statement that creates it, as SQLite keeps it in its catalog."""
+        quote = _SQLITE.identifier_preparer.quote
+        key = reversed_tail(sa.column(self.column)).compile(
+            dialect=_SQLITE, compile_kwargs={"literal_binds": True}
+        )
+        return {self.name: f"CREATE INDEX {quote(self.name)} ON {quote(self.table)} ({key})"}
+
+    def statements(self) -> list[str]:
+        """What creates the index (SQLite fills it from the table's rows)."""
+        return list(self.objects().values())
+
+    def drop_statements(self) -> list[str]:
+        return [f"DROP INDEX IF EXISTS {_SQLITE.identifier_preparer.quote(self.name)}"]
+
+
+def tail_index(table: str, column: str) -> TailIndex:
+    """SQLite: a phone column's index (any table: SQLite names the rows itself)."""
+    return TailIndex(table, column)

@@ -39,6 +39,7 @@ from privet.requests.matching import (
     Shape,
     checked,
     equals_bound,
+    equals_tail,
     mention_filter_bound,
     other_script_digits,
     searched_text,
@@ -177,17 +178,17 @@ def catalog(conn: Connection) -> dict[str, str]:
     return {name: _normal(sql or "") for name, sql in rows}
 
 
-def current(found: dict[str, str], index: TextIndex) -> bool:
+def current(found: dict[str, str], index: TextIndex | phoneindex.TailIndex) -> bool:
     """Whether every object of the indexes is in the ``catalog`` as this version creates it."""
     return all(found.get(name) == _normal(sql) for name, sql in index.objects().items())
 
 
-def present(conn: Connection, index: TextIndex) -> bool:
+def present(conn: Connection, index: TextIndex | phoneindex.TailIndex) -> bool:
     """Whether the database has the indexes as this version creates them."""
     return current(catalog(conn), index)
 
 
-def create(conn: Connection, index: TextIndex) -> None:
+def create(conn: Connection, index: TextIndex | phoneindex.TailIndex) -> None:
     """The indexes created (any earlier ones replaced) and filled, in the caller's transaction."""
     for sql in [*index.drop_statements(), *index.statements()]:
         conn.exec_driver_sql(sql)
@@ -219,19 +220,25 @@ class StoreIndexes:
             self._of[key] = found
         return self._of[key]
 
-    def phones_of(self, table: sa.Table, column: str) -> phoneindex.PhoneIndex | None:
-        """MariaDB: the phone column's number index when it is current, else None."""
-        if self.tokens is None:
-            return None
-        index = phoneindex.indexable(table, column)
-        return index if index is not None and self.tokens.has(index) else None
+    def phones_of(self, table: sa.Table, column: str) -> phoneindex.PhoneIndex | phoneindex.TailIndex | None:
+        """The phone column's number index when it is current, else None: on MariaDB a table
+        beside it, on SQLite an index on its digits' tail."""
+        if self.tokens is not None:
+            index = phoneindex.indexable(table, column)
+            return index if index is not None and self.tokens.has(index) else None
+        if self.version is not None:
+            tail = phoneindex.tail_index(table.name, column)
+            return tail if current(self.found, tail) else None
+        return None
 
     def equals(self, table: sa.Table, column: str, kind: str, n: int, dialect: str) -> sa.ColumnElement[bool]:
         """``equals_bound`` for the column, through its number index where it has one (a phone
-        column on MariaDB)."""
+        column on MariaDB or SQLite)."""
         numbers = self.phones_of(table, column) if kind == "phone" else None
-        if numbers is not None:
+        if isinstance(numbers, phoneindex.PhoneIndex):
             return phoneindex.equals(table, numbers, n)
+        if numbers is not None:
+            return equals_tail(table.c[column], n)
         return equals_bound(table.c[column], kind, n, dialect)
 
     def shape(self, shape: Shape, identities: Iterable[Identity]) -> Shape:
