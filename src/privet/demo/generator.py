@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from privet.datamap import categories
 from privet.demo.schema import EXPECTED_COLUMNS, demo_metadata
-from privet.requests import tokenindex
+from privet.requests import phoneindex, tokenindex
 from privet.requests.phoneindex import TailIndex, tail_index
 from privet.requests.textindex import TextIndex, indexable
 from privet.requests.textindex import create as create_text_index
@@ -211,12 +211,17 @@ def build_demo(
             for index in indexes:
                 create_text_index(conn, index)
     if engine.dialect.name in ("mysql", "mariadb"):
-        # MariaDB's token indexes (``privet map index``), each statement committed by the server.
+        # MariaDB's token indexes and number indexes (``privet map index``), each statement
+        # committed by the server.
         with engine.connect() as conn:
             for text in demo_text_indexes(md):
                 tokens = tokenindex.indexable(md.tables[text.table], text.column)
                 if tokens is not None:
                     tokenindex.create(conn, tokens)
+            for tail in demo_phone_indexes():
+                numbers = phoneindex.indexable(md.tables[tail.table], tail.column)
+                if numbers is not None:
+                    tokenindex.create(conn, numbers)
     engine.dispose()
     return info
 
