@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from privet.datamap import DataMap
 from privet.discovery.check import check_map
 from privet.identity import Identity, normalize_phone
-from privet.requests import access, access_batch, erase
+from privet.requests import AccessResult, access, access_batch, erase
 from privet.requests.indexing import search_indexes
 from privet.requests.matching import (
     _PHONE_NOISE,
@@ -123,26 +124,42 @@ def test_a_lookup_through_the_index_finds_the_rows_the_search_of_the_column_find
     assert {k for k, v in rows.items() if v and _reversed(v).startswith(tail[:6])} <= through  # type: ignore[union-attr]
 
 
-def test_when_the_map_index_creates_number_indexes_then_requests_use_them_and_find_the_same(
-    mariadb_url: str, settings: Settings, tmp_path: Path
-) -> None:
+def _indexed_shop(url: str, settings: Settings, tmp_path: Path) -> tuple[DataMap, AccessResult]:
+    """The shop, whose phone columns map check asks indexes for, exported by phone (before), then
+    given them by ``privet map index`` (created once, then current), after which map check wants
+    none."""
     rec = tmp_path / "rec"
-    build_shop(mariadb_url, rec)
-    dm = shop_map(mariadb_url, rec)
+    build_shop(url, rec)
+    dm = shop_map(url, rec)
     fixes = {(u["table"], u["column"]): u["fix"] for u in check_map(dm).unindexed}
     assert fixes[("users", "phone")] == fixes[("calls", "caller_number")] == "privet map index"
     before = access(dm, settings, "phone=0176 123 4567", out=tmp_path / "before.zip")
     assert before.tables.get("shop.calls")
-
     done = search_indexes(dm)
     assert sorted((a.table, a.column) for a in done if a.kind == "phones" and a.action == "created") == [
         ("calls", "caller_number"),
         ("users", "phone"),
     ]
+    assert {a.action for a in search_indexes(dm) if a.kind == "phones"} == {"current"}
     assert not {(u["table"], u["column"]) for u in check_map(dm).unindexed} & {
         ("users", "phone"),
         ("calls", "caller_number"),
     }
+    return dm, before
+
+
+def _dropped_and_advised(dm: DataMap) -> None:
+    """``privet map index --drop`` removes the number indexes, and map check asks for them again."""
+    dropped = search_indexes(dm, drop=True)
+    assert {a.action for a in dropped if a.kind == "phones"} == {"dropped"}
+    fixes = {(u["table"], u["column"]): u["fix"] for u in check_map(dm).unindexed}
+    assert fixes[("calls", "caller_number")] == "privet map index"
+
+
+def test_when_the_map_index_creates_number_indexes_then_requests_use_them_and_find_the_same(
+    mariadb_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    dm, before = _indexed_shop(mariadb_url, settings, tmp_path)
     # The same export, the person and their calls now found through the indexes (the statements
     # the request sent name them).
     sent: list[str] = []
@@ -184,10 +201,7 @@ def test_when_the_map_index_creates_number_indexes_then_requests_use_them_and_fi
     assert held == {k: _reversed(v) for k, v in rows.items()}
     assert not any(v and _reversed(v).startswith("7654321671") for v in rows.values())  # type: ignore[union-attr]
 
-    dropped = search_indexes(dm, drop=True)
-    assert {a.action for a in dropped if a.kind == "phones"} == {"dropped"}
-    fixes = {(u["table"], u["column"]): u["fix"] for u in check_map(dm).unindexed}
-    assert fixes[("calls", "caller_number")] == "privet map index"
+    _dropped_and_advised(dm)
 
 
 @pytest.fixture
@@ -258,24 +272,7 @@ def test_on_sqlite_a_lookup_through_the_tail_index_finds_the_rows_the_search_of_
 def test_on_sqlite_the_map_index_creates_tail_indexes_and_requests_use_them_and_find_the_same(
     sqlite_url: str, settings: Settings, tmp_path: Path
 ) -> None:
-    rec = tmp_path / "rec"
-    build_shop(sqlite_url, rec)
-    dm = shop_map(sqlite_url, rec)
-    fixes = {(u["table"], u["column"]): u["fix"] for u in check_map(dm).unindexed}
-    assert fixes[("users", "phone")] == fixes[("calls", "caller_number")] == "privet map index"
-    before = access(dm, settings, "phone=0176 123 4567", out=tmp_path / "before.zip")
-    assert before.tables.get("shop.calls")
-
-    done = search_indexes(dm)
-    assert sorted((a.table, a.column) for a in done if a.kind == "phones" and a.action == "created") == [
-        ("calls", "caller_number"),
-        ("users", "phone"),
-    ]
-    assert {a.action for a in search_indexes(dm) if a.kind == "phones"} == {"current"}
-    assert not {(u["table"], u["column"]) for u in check_map(dm).unindexed} & {
-        ("users", "phone"),
-        ("calls", "caller_number"),
-    }
+    dm, before = _indexed_shop(sqlite_url, settings, tmp_path)
     with Stores(dm) as stores:
         store = stores.sql["shop"]
         calls_table = store.table("calls")
@@ -306,7 +303,4 @@ def test_on_sqlite_the_map_index_creates_tail_indexes_and_requests_use_them_and_
     engine.dispose()
     assert not any(v and _reversed(v).startswith("7654321671") for v in left)  # type: ignore[union-attr]
 
-    dropped = search_indexes(dm, drop=True)
-    assert {a.action for a in dropped if a.kind == "phones"} == {"dropped"}
-    fixes = {(u["table"], u["column"]): u["fix"] for u in check_map(dm).unindexed}
-    assert fixes[("calls", "caller_number")] == "privet map index"
+    _dropped_and_advised(dm)
