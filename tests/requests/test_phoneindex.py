@@ -148,6 +148,17 @@ def _indexed_shop(url: str, settings: Settings, tmp_path: Path) -> tuple[DataMap
     return dm, before
 
 
+def _batch_and_erasure(dm: DataMap, settings: Settings, stores: Stores, tmp_path: Path) -> None:
+    """A batch with the person found by phone exports what each export alone holds, their calls
+    included; then they are erased by phone, verified."""
+    subjects = ["phone=0176 123 4567", "email=bob@example.com", "id=3"]
+    batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch", stores=stores)
+    _as_alone(dm, settings, subjects, batch, tmp_path)
+    assert batch[0].tables.get("shop.calls") and batch[1].tables.get("shop.calls")
+    result = erase(dm, settings, "phone=0176 123 4567", stores=stores)
+    assert result.found and result.verified, result
+
+
 def _dropped_and_advised(dm: DataMap) -> None:
     """``privet map index --drop`` removes the number indexes, and map check asks for them again."""
     dropped = search_indexes(dm, drop=True)
@@ -185,14 +196,8 @@ def test_when_the_map_index_creates_number_indexes_then_requests_use_them_and_fi
 
         # A batch reads the calls of a whole group through the index, one range per number.
         sent.clear()
-        subjects = ["phone=0176 123 4567", "email=bob@example.com", "id=3"]
-        batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch", stores=stores)
+        _batch_and_erasure(dm, settings, stores, tmp_path)
         assert any("privet_phones_calls_caller_number" in s and "users" not in s for s in sent)
-        _as_alone(dm, settings, subjects, batch, tmp_path)
-        assert batch[0].tables.get("shop.calls") and batch[1].tables.get("shop.calls")
-
-        result = erase(dm, settings, "phone=0176 123 4567", stores=stores)
-    assert result.found and result.verified, result
     engine = make_engine(mariadb_url)
     with engine.connect() as conn:
         held = dict(conn.exec_driver_sql("SELECT k, r FROM privet_phones_calls_caller_number").fetchall())
@@ -290,12 +295,7 @@ def test_on_sqlite_the_map_index_creates_tail_indexes_and_requests_use_them_and_
         # The same export and the same batch, the person and their calls now found through the index.
         after = access(dm, settings, "phone=0176 123 4567", out=tmp_path / "after.zip", stores=stores)
         assert _contents(str(after.out)) == _contents(str(before.out))
-        subjects = ["phone=0176 123 4567", "email=bob@example.com", "id=3"]
-        batch = access_batch(dm, settings, list(subjects), out_dir=tmp_path / "batch", stores=stores)
-        _as_alone(dm, settings, subjects, batch, tmp_path)
-        assert batch[0].tables.get("shop.calls") and batch[1].tables.get("shop.calls")
-        result = erase(dm, settings, "phone=0176 123 4567", stores=stores)
-    assert result.found and result.verified, result
+        _batch_and_erasure(dm, settings, stores, tmp_path)
     engine = make_engine(sqlite_url)
     with engine.connect() as conn:
         left = [r[0] for r in conn.exec_driver_sql("SELECT caller_number FROM calls")]
