@@ -21,6 +21,7 @@ SQLite's own functions so that any connection writing the table can maintain it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -118,11 +119,7 @@ class TailIndex:
 
     def objects(self) -> dict[str, str]:
         """The index's name and the statement that creates it, as SQLite keeps it in its catalog."""
-        quote = _SQLITE.identifier_preparer.quote
-        key = reversed_tail(sa.column(self.column)).compile(
-            dialect=_SQLITE, compile_kwargs={"literal_binds": True}
-        )
-        return {self.name: f"CREATE INDEX {quote(self.name)} ON {quote(self.table)} ({key})"}
+        return {self.name: _create_tail_index(self.name, self.table, self.column)}
 
     def statements(self) -> list[str]:
         """What creates the index (SQLite fills it from the table's rows)."""
@@ -130,6 +127,15 @@ class TailIndex:
 
     def drop_statements(self) -> list[str]:
         return [f"DROP INDEX IF EXISTS {_SQLITE.identifier_preparer.quote(self.name)}"]
+
+
+@functools.lru_cache(maxsize=1024)
+def _create_tail_index(name: str, table: str, column: str) -> str:
+    """The statement creating a ``TailIndex``, compiled once (2 ms): the searches compare it with
+    the catalog whenever they ask whether the index is there (``StoreIndexes.phones_of``)."""
+    quote = _SQLITE.identifier_preparer.quote
+    key = reversed_tail(sa.column(column)).compile(dialect=_SQLITE, compile_kwargs={"literal_binds": True})
+    return f"CREATE INDEX {quote(name)} ON {quote(table)} ({key})"
 
 
 def tail_index(table: str, column: str) -> TailIndex:
