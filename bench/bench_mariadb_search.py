@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from bench.bench_sqlite_search import ACCESSES, ERASURES, _requests, call_insert_us, compared, inserts_us
 from privet.demo import build_demo
-from privet.demo.generator import demo_phone_indexes
+from privet.demo.generator import demo_phone_columns
 from privet.demo.schema import demo_metadata
 from privet.discovery import discover
 from privet.requests import phoneindex, tokenindex
@@ -54,8 +54,8 @@ def _drop_phones(url: str) -> None:
     engine = make_engine(url)
     md = demo_metadata()
     with engine.connect() as conn:
-        for tail in demo_phone_indexes():
-            numbers = phoneindex.indexable(md.tables[tail.table], tail.column)
+        for table_name, column in demo_phone_columns():
+            numbers = phoneindex.indexable(md.tables[table_name], column)
             assert numbers is not None
             for sql in numbers.drop_statements():
                 conn.exec_driver_sql(sql)

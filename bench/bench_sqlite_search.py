@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from privet.demo import build_demo
-from privet.demo.generator import demo_phone_indexes, demo_text_indexes
+from privet.demo.generator import demo_phone_columns, demo_text_indexes
 from privet.demo.schema import demo_metadata
 from privet.discovery import discover
 from privet.requests import access, erase
@@ -41,7 +41,7 @@ def _drop_indexes(url: str, *, text: bool = True) -> None:
     """The database without the indexes of its phone columns, and (``text``) without the search
     indexes of free text: their triggers and tables dropped."""
     engine = make_engine(url)
-    dropped: list[TextIndex | TailIndex] = [*demo_phone_indexes()]
+    dropped: list[TextIndex | TailIndex] = [TailIndex(*key) for key in demo_phone_columns()]
     if text:
         dropped += demo_text_indexes(demo_metadata())
     with engine.begin() as conn:
@@ -62,7 +62,7 @@ def _phone_indexes_s(url: str, files: Path) -> float:
     done = search_indexes(discover([url], files_root=str(files)).datamap)
     assert {a.action for a in done if a.kind == "fts5"} == {"current"}, done
     phones = [a for a in done if a.kind == "phones"]
-    assert {a.action for a in phones} == {"created"} and len(phones) == len(demo_phone_indexes()), done
+    assert {a.action for a in phones} == {"created"} and len(phones) == len(demo_phone_columns()), done
     return sum(a.seconds for a in phones)
 
 

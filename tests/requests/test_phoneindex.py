@@ -27,7 +27,7 @@ from privet.requests.matching import (
     equals_tail,
     identity_params,
 )
-from privet.requests.phoneindex import KEPT, TailIndex, equals, indexable, tail_index
+from privet.requests.phoneindex import KEPT, TailIndex, equals, indexable
 from privet.requests.textindex import store_indexes
 from privet.settings import Settings
 from privet.stores import Stores, make_engine
@@ -216,7 +216,7 @@ def sqlite_calls(sqlite_url: str) -> Any:
         conn.exec_driver_sql("CREATE TABLE calls (id INTEGER PRIMARY KEY, caller_number VARCHAR(120))")
     table = sa.Table("calls", sa.MetaData(), autoload_with=engine)
     with engine.begin() as conn:
-        for sql in tail_index("calls", "caller_number").statements():
+        for sql in TailIndex("calls", "caller_number").statements():
             conn.exec_driver_sql(sql)
     yield engine, table
     engine.dispose()

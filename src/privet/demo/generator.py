@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from privet.datamap import categories
 from privet.demo.schema import EXPECTED_COLUMNS, demo_metadata
 from privet.requests import phoneindex, tokenindex
-from privet.requests.phoneindex import TailIndex, tail_index
+from privet.requests.phoneindex import TailIndex
 from privet.requests.textindex import TextIndex, indexable
 from privet.requests.textindex import create as create_text_index
 from privet.stores.sql import make_engine
@@ -135,12 +135,10 @@ def demo_text_indexes(md: sa.MetaData) -> list[TextIndex]:
     return out
 
 
-def demo_phone_indexes() -> list[TailIndex]:
-    """The SQLite indexes of the demo's phone columns (``privet.requests.phoneindex.TailIndex``)."""
+def demo_phone_columns() -> list[tuple[str, str]]:
+    """The demo's phone columns (table, column), which ``privet map index`` gives a number index."""
     return [
-        tail_index(table_name, column)
-        for table_name, column in sorted(EXPECTED_COLUMNS)
-        if categories.get(EXPECTED_COLUMNS[table_name, column]).identity == "phone"
+        key for key in sorted(EXPECTED_COLUMNS) if categories.get(EXPECTED_COLUMNS[key]).identity == "phone"
     ]
 
 
@@ -207,7 +205,10 @@ def build_demo(
             # The search indexes `privet map index` creates there, so that mention searches,
             # lookups by number and erasure's verification look people up instead of reading
             # every text and every number.
-            indexes: list[TextIndex | TailIndex] = [*demo_text_indexes(md), *demo_phone_indexes()]
+            indexes: list[TextIndex | TailIndex] = [
+                *demo_text_indexes(md),
+                *(TailIndex(*key) for key in demo_phone_columns()),
+            ]
             for index in indexes:
                 create_text_index(conn, index)
     if engine.dialect.name in ("mysql", "mariadb"):
@@ -218,8 +219,8 @@ def build_demo(
                 tokens = tokenindex.indexable(md.tables[text.table], text.column)
                 if tokens is not None:
                     tokenindex.create(conn, tokens)
-            for tail in demo_phone_indexes():
-                numbers = phoneindex.indexable(md.tables[tail.table], tail.column)
+            for table_name, column in demo_phone_columns():
+                numbers = phoneindex.indexable(md.tables[table_name], column)
                 if numbers is not None:
                     tokenindex.create(conn, numbers)
     engine.dispose()

@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 from privet.datamap import DataMap
 from privet.discovery.discover import discover
 from privet.requests.matching import PG_PHONE_CANDIDATE, digits_only, phone_tokens
+from privet.requests.phoneindex import TailIndex
 from privet.requests.phoneindex import indexable_info as phone_indexable
-from privet.requests.phoneindex import tail_index
 from privet.requests.textindex import catalog as text_catalog
 from privet.requests.textindex import current, indexable_info
 from privet.requests.tokenindex import catalog as token_catalog
@@ -247,7 +247,7 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                 elif schema.dialect == "sqlite" and kinds.get(col) == "phone":
                     # SQLite: through an index on the reversed tail of its digits, which
                     # `privet map index` creates (``phoneindex.TailIndex.statements``).
-                    tail = tail_index(tname, col)
+                    tail = TailIndex(tname, col)
                     indexed, fix = current(indexes, tail), "privet map index"
                 elif kinds.get(col) in ("email", "phone") and expr_fix is not None:
                     indexed, fix = _has_indexes(info, col, _needs(schema.dialect, kinds[col])), expr_fix
@@ -283,7 +283,7 @@ def check_map(dm: DataMap, *, sample: int = 100) -> CheckReport:
                     if numbers is not None and not tokens.has(numbers):
                         advice = "privet map index"
                 elif col not in lookups and kind == "phone" and schema.dialect == "sqlite":
-                    tail = tail_index(tname, col)
+                    tail = TailIndex(tname, col)
                     if not current(indexes, tail):
                         advice = "privet map index"
                 elif col not in lookups and (kind is not None or cspec.cat.free_text):

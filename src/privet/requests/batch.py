@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql
 from privet.datamap import DataMap, TableSpec, split_ref
 from privet.errors import AmbiguousSubject, BadInput
 from privet.identity import Identity
-from privet.requests import phoneindex, render
+from privet.requests import render
 from privet.requests.access import (
     SMALL_TABLE,
     AccessResult,
@@ -47,7 +47,7 @@ from privet.requests.access import (
     _write_table,
 )
 from privet.requests.erase import as_identity, person_identities
-from privet.requests.matching import equals_many, equals_many_pg, equals_many_tail, many_params
+from privet.requests.matching import equals_many, equals_many_pg, many_params
 from privet.requests.resolve import Person, Resolution, normalized_identity, resolve_many
 from privet.requests.select import table_query
 from privet.requests.textindex import store_indexes
@@ -179,10 +179,8 @@ def _value_linked(
 
         def found(col: str, kind: str) -> sa.ColumnElement[bool]:
             numbers = indexes.phones_of(table, col) if kind == "phone" and indexes is not None else None
-            if isinstance(numbers, phoneindex.PhoneIndex):
-                return phoneindex.equals_many(table, numbers, values_of[kind])
             if numbers is not None:
-                return equals_many_tail(table.c[col], values_of[kind])
+                return numbers.equals_many(table, values_of[kind])
             return equals_many(table.c[col], kind, values_of[kind], store.dialect)
 
         conds = [found(col, kind) for col, kind in cols]

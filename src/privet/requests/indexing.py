@@ -93,7 +93,7 @@ def _phones(store: SqlStore, table: Any, col: str, *, drop: bool, rebuild: bool)
     """The number index of a phone column (``privet.requests.phoneindex``): on MariaDB a table
     beside it, on SQLite an index on an expression of the column."""
     if store.dialect == "sqlite":
-        tail = phoneindex.tail_index(table.name, col)
+        tail = phoneindex.TailIndex(table.name, col)
 
         def apply() -> str:
             return _sqlite(store, tail, drop=drop, rebuild=rebuild)

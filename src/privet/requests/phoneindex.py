@@ -29,7 +29,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, sqlite
 
-from privet.requests.matching import _after_prefix, digits_only, phone_tail, reversed_tail
+from privet.requests.matching import (
+    _after_prefix,
+    digits_only,
+    equals_many_tail,
+    equals_tail,
+    phone_tail,
+    reversed_tail,
+)
 from privet.requests.sideindex import SideIndex, quote
 from privet.stores import TableInfo
 
@@ -63,6 +70,14 @@ class PhoneIndex(SideIndex):
 
     def value(self, row: str) -> str:
         return reversed_sql(f"{row}.{quote(self.column)}")
+
+    def equals(self, table: sa.Table, n: int) -> sa.ColumnElement[bool]:
+        """The rows whose number may be one of ``n`` identities' (``equals``)."""
+        return equals(table, self, n)
+
+    def equals_many(self, table: sa.Table, values: set[str]) -> sa.ColumnElement[bool]:
+        """The rows whose number may be one of many, the values bound (``equals_many``)."""
+        return equals_many(table, self, values)
 
 
 def indexable(table: sa.Table, column: str) -> PhoneIndex | None:
@@ -128,6 +143,14 @@ class TailIndex:
     def drop_statements(self) -> list[str]:
         return [f"DROP INDEX IF EXISTS {_SQLITE.identifier_preparer.quote(self.name)}"]
 
+    def equals(self, table: sa.Table, n: int) -> sa.ColumnElement[bool]:
+        """The rows whose number may be one of ``n`` identities', one range each (``equals_tail``)."""
+        return equals_tail(table.c[self.column], n)
+
+    def equals_many(self, table: sa.Table, values: set[str]) -> sa.ColumnElement[bool]:
+        """The rows whose number may be one of many, the values bound (``equals_many_tail``)."""
+        return equals_many_tail(table.c[self.column], values)
+
 
 @functools.lru_cache(maxsize=1024)
 def _create_tail_index(name: str, table: str, column: str) -> str:
@@ -136,8 +159,3 @@ def _create_tail_index(name: str, table: str, column: str) -> str:
     quote = _SQLITE.identifier_preparer.quote
     key = reversed_tail(sa.column(column)).compile(dialect=_SQLITE, compile_kwargs={"literal_binds": True})
     return f"CREATE INDEX {quote(name)} ON {quote(table)} ({key})"
-
-
-def tail_index(table: str, column: str) -> TailIndex:
-    """SQLite: a phone column's index (any table: SQLite names the rows itself)."""
-    return TailIndex(table, column)

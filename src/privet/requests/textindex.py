@@ -39,7 +39,6 @@ from privet.requests.matching import (
     Shape,
     checked,
     equals_bound,
-    equals_tail,
     mention_filter_bound,
     other_script_digits,
     searched_text,
@@ -227,7 +226,7 @@ class StoreIndexes:
             index = phoneindex.indexable(table, column)
             return index if index is not None and self.tokens.has(index) else None
         if self.version is not None:
-            tail = phoneindex.tail_index(table.name, column)
+            tail = phoneindex.TailIndex(table.name, column)
             return tail if current(self.found, tail) else None
         return None
 
@@ -235,10 +234,8 @@ class StoreIndexes:
         """``equals_bound`` for the column, through its number index where it has one (a phone
         column on MariaDB or SQLite)."""
         numbers = self.phones_of(table, column) if kind == "phone" else None
-        if isinstance(numbers, phoneindex.PhoneIndex):
-            return phoneindex.equals(table, numbers, n)
         if numbers is not None:
-            return equals_tail(table.c[column], n)
+            return numbers.equals(table, n)
         return equals_bound(table.c[column], kind, n, dialect)
 
     def shape(self, shape: Shape, identities: Iterable[Identity]) -> Shape:
